@@ -1,0 +1,2 @@
+// @etdi/registry: see its issue in the tracker; the public API is exported from here by name.
+export {};

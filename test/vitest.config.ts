@@ -1,0 +1,7 @@
+import { defineProject, mergeConfig } from 'vitest/config';
+import { baseConfig } from '../vitest.shared.js';
+
+export default mergeConfig(
+  baseConfig,
+  defineProject({ test: { name: 'e2e', include: ['**/*.test.ts'], exclude: ['node_modules/**'] } }),
+);
