@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import jcs from 'canonicalize';
 import { EtdiError, pointerToken } from '../errors.js';
 
@@ -18,68 +18,97 @@ export const DEFAULT_MAX_DEPTH = 64;
  * creates them) are ordinary members.
  */
 export function assertCanonicalizable(value: unknown, options?: CanonicalizeOptions): void {
-  check(value, '', 1, options?.maxDepth ?? DEFAULT_MAX_DEPTH, []);
-}
-
-function fail(pointer: string, what: string): never {
+  const path: (string | number)[] = [];
+  const problem = check(value, 1, options?.maxDepth ?? DEFAULT_MAX_DEPTH, path);
+  if (problem === undefined) return;
+  // The walk only records where it is; the pointer is built once, on failure.
+  const pointer = path.map((t) => `/${pointerToken(t)}`).join('');
+  if (problem === DEPTH) {
+    throw new EtdiError(
+      'not-canonicalizable',
+      isCycle(value, path)
+        ? `A circular reference at "${pointer}" cannot be represented in RFC 8785 (JCS) canonical JSON`
+        : `Nesting deeper than ${options?.maxDepth ?? DEFAULT_MAX_DEPTH} levels at "${pointer}"`,
+      { pointer },
+    );
+  }
   throw new EtdiError(
     'not-canonicalizable',
-    `${what} at "${pointer || '/'}" cannot be represented in RFC 8785 (JCS) canonical JSON`,
+    `${problem} at "${pointer || '/'}" cannot be represented in RFC 8785 (JCS) canonical JSON`,
     { pointer },
   );
 }
 
-function check(value: unknown, pointer: string, depth: number, maxDepth: number, path: object[]) {
+const DEPTH = Symbol('depth');
+
+/** Whether the object at `path` is one of its own ancestors. */
+function isCycle(root: unknown, path: readonly (string | number)[]): boolean {
+  const ancestors: unknown[] = [root];
+  let node = root;
+  for (const t of path) {
+    node = (node as Record<string | number, unknown>)[t];
+    if (ancestors.includes(node)) return true;
+    ancestors.push(node);
+  }
+  return false;
+}
+
+/**
+ * Returns what is wrong (leaving `path` at the offending member), or `undefined`. No path
+ * strings are built while walking: this runs on every verification. Cycles need no bookkeeping:
+ * a cycle always ends past the depth limit, and is recognised there.
+ */
+function check(
+  value: unknown,
+  depth: number,
+  maxDepth: number,
+  path: (string | number)[],
+): string | typeof DEPTH | undefined {
   switch (typeof value) {
     case 'string':
-      if (!value.isWellFormed()) fail(pointer, 'A lone UTF-16 surrogate');
-      return;
+      return value.isWellFormed() ? undefined : 'A lone UTF-16 surrogate';
     case 'number':
-      if (!Number.isFinite(value)) fail(pointer, String(value));
-      return;
+      return Number.isFinite(value) ? undefined : String(value);
     case 'boolean':
-      return;
+      return undefined;
     case 'bigint':
-      return fail(pointer, 'A BigInt');
+      return 'A BigInt';
     case 'function':
-      return fail(pointer, 'A function');
+      return 'A function';
     case 'symbol':
-      return fail(pointer, 'A symbol');
+      return 'A symbol';
     case 'undefined':
-      return fail(pointer, 'undefined');
+      return 'undefined';
     default:
       break;
   }
-  if (value === null) return;
-  const obj = value as object;
-  if (depth > maxDepth) {
-    throw new EtdiError(
-      'not-canonicalizable',
-      `Nesting deeper than ${maxDepth} levels at "${pointer}"`,
-      { pointer },
-    );
+  if (value === null) return undefined;
+  if (depth > maxDepth) return DEPTH;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      const problem = check(value[i], depth + 1, maxDepth, path);
+      if (problem !== undefined) return problem;
+      path.pop();
+    }
+    return undefined;
   }
-  if (path.includes(obj)) fail(pointer, 'A circular reference');
-  path.push(obj);
-  if (Array.isArray(obj)) {
-    for (let i = 0; i < obj.length; i++) {
-      check(obj[i], `${pointer}/${i}`, depth + 1, maxDepth, path);
-    }
-  } else {
-    const proto: unknown = Object.getPrototypeOf(obj);
-    if (proto !== Object.prototype && proto !== null) {
-      const ctor = (obj as { constructor?: { name?: string } }).constructor?.name ?? 'object';
-      fail(pointer, `An instance of ${ctor} (only plain objects are JSON)`);
-    }
-    for (const key of Object.keys(obj)) {
-      const member: unknown = (obj as Record<string, unknown>)[key];
-      const memberPointer = `${pointer}/${pointerToken(key)}`;
-      if (!key.isWellFormed()) fail(memberPointer, 'A member name with a lone UTF-16 surrogate');
-      if (member === undefined) continue;
-      check(member, memberPointer, depth + 1, maxDepth, path);
-    }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    const ctor = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
+    return `An instance of ${ctor} (only plain objects are JSON)`;
   }
-  path.pop();
+  for (const key of Object.keys(value as object)) {
+    path.push(key);
+    if (!key.isWellFormed()) return 'A member name with a lone UTF-16 surrogate';
+    const member: unknown = (value as Record<string, unknown>)[key];
+    if (member !== undefined) {
+      const problem = check(member, depth + 1, maxDepth, path);
+      if (problem !== undefined) return problem;
+    }
+    path.pop();
+  }
+  return undefined;
 }
 
 /**
@@ -92,7 +121,11 @@ function check(value: unknown, pointer: string, depth: number, maxDepth: number,
 export function canonicalize(value: unknown, options?: CanonicalizeOptions): string {
   assertCanonicalizable(value, options);
   const out = jcs(value);
-  if (out === undefined) fail('', 'The value');
+  if (out === undefined) {
+    throw new EtdiError('not-canonicalizable', 'The value has no JSON representation', {
+      pointer: '',
+    });
+  }
   return out;
 }
 
@@ -101,7 +134,16 @@ export function canonicalBytes(value: unknown, options?: CanonicalizeOptions): B
   return Buffer.from(canonicalize(value, options), 'utf8');
 }
 
-/** base64url(SHA-256(bytes)), the `dig` format of wire format v1. */
+// One-shot `crypto.hash` (Node ≥ 20.12) skips the Hash object: it is on the verify hot path.
+const oneShotHash = (
+  crypto as {
+    hash?: (algorithm: string, data: string | Uint8Array, encoding: 'base64url') => string;
+  }
+).hash;
+
+/** base64url(SHA-256(bytes)), the `dig` format of wire format v1. Strings hash as UTF-8. */
 export function sha256Base64url(bytes: string | Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('base64url');
+  return oneShotHash
+    ? oneShotHash('sha256', bytes, 'base64url')
+    : crypto.createHash('sha256').update(bytes).digest('base64url');
 }

@@ -1,0 +1,34 @@
+import type { Pin, PinStore } from './pin-store.js';
+
+const keyOf = (iss: string, sub: string) => JSON.stringify([iss, sub]);
+const copy = (pin: Pin): Pin => ({ ...pin, perms: [...pin.perms] });
+
+/** In-memory {@link PinStore}: the embedded default and the reference for the contract suite. */
+export class MemoryPinStore implements PinStore {
+  readonly #pins = new Map<string, Pin>();
+
+  async get(iss: string, sub: string): Promise<Pin | undefined> {
+    const pin = this.#pins.get(keyOf(iss, sub));
+    return pin && copy(pin);
+  }
+
+  async set(pin: Pin): Promise<void> {
+    this.#pins.set(keyOf(pin.iss, pin.sub), copy(pin));
+  }
+
+  async setIfAbsent(pin: Pin): Promise<Pin> {
+    const key = keyOf(pin.iss, pin.sub);
+    const existing = this.#pins.get(key);
+    if (existing) return copy(existing);
+    this.#pins.set(key, copy(pin));
+    return copy(pin);
+  }
+
+  async delete(iss: string, sub: string): Promise<boolean> {
+    return this.#pins.delete(keyOf(iss, sub));
+  }
+
+  async list(): Promise<Pin[]> {
+    return [...this.#pins.values()].map(copy);
+  }
+}

@@ -1,0 +1,46 @@
+import { EtdiError } from '../errors.js';
+
+const UNITS: Record<string, number> = {
+  s: 1,
+  sec: 1,
+  m: 60,
+  min: 60,
+  h: 3600,
+  d: 86_400,
+  w: 604_800,
+  y: 31_557_600,
+};
+
+/**
+ * A duration in whole seconds, from seconds or a string such as `90d`, `12h`, `30m`, `45s`,
+ * `2w`, `1y` (Julian years), or a plain number of seconds (`"3600"`).
+ *
+ * @example
+ * parseDuration('30d'); // 2592000
+ */
+export function parseDuration(value: number | string, what = 'duration'): number {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0) {
+      throw new EtdiError('invalid-argument', `${what} must be a non-negative number of seconds`);
+    }
+    return Math.floor(value);
+  }
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w|y)?\s*$/i.exec(value);
+  if (!m) {
+    throw new EtdiError(
+      'invalid-argument',
+      `${what} ${JSON.stringify(value)} is not a duration; use e.g. 90d, 12h, 30m, 45s or seconds`,
+    );
+  }
+  return Math.floor(Number(m[1]) * UNITS[(m[2] ?? 's').toLowerCase()]!);
+}
+
+/** A point in time as milliseconds since the epoch. */
+export type TimeInput = Date | number;
+
+/** Resolves `now` options: a Date, epoch milliseconds, or the current time. */
+export function epochSeconds(now?: TimeInput | (() => TimeInput)): number {
+  const t = typeof now === 'function' ? now() : now;
+  const ms = t === undefined ? Date.now() : t instanceof Date ? t.getTime() : t;
+  return Math.floor(ms / 1000);
+}
