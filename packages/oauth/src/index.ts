@@ -1,2 +1,50 @@
-// @etdi/oauth: see its issue in the tracker; the public API is exported from here by name.
-export {};
+// @etdi/oauth: the gateway's own upstream OAuth token service (issue 4). Every export is named.
+export { createOAuthService } from './create-service.js';
+export {
+  OAuthService,
+  type GetAccessTokenOptions,
+  type TokenRequestOptions,
+  type AuthorizationRequest,
+  type AuthorizationCallback,
+  type CompleteAuthorizationOptions,
+  type RevocationResult,
+  type RevokedTokenType,
+} from './service.js';
+export {
+  resolveServiceOptions,
+  type OAuthServiceOptions,
+  type RetryOptions,
+  type ResolvedServiceOptions,
+} from './options.js';
+export { AccessToken, type TokenResult } from './access-token.js';
+export {
+  OAuthError,
+  OAUTH_ERROR_CODES,
+  type OAuthErrorCode,
+  type OAuthErrorDetails,
+} from './errors.js';
+export {
+  type OAuthConfig,
+  type MtlsConfig,
+  type OAuthVersion,
+  type OAuthGrantType,
+  type CodeChallengeMethod,
+  type ScopeValidation,
+} from './config/types.js';
+export { assertOAuthConfig } from './config/assert.js';
+export { OAUTH_CONFIG_SCHEMA } from './config/schema.js';
+export { maskOAuthConfig } from './config/mask.js';
+export { createPkcePair, type PkcePair } from './pkce.js';
+export { computePkceChallenge } from './pkce-challenge.js';
+export {
+  injectToken,
+  type TokenTarget,
+  type UpstreamHeaders,
+  type InjectTokenOptions,
+} from './inject.js';
+export { OAuthMetrics, type OAuthMetricsSnapshot } from './metrics.js';
+export { type TokenCache, type TokenCacheEntry } from './cache/types.js';
+export { MemoryTokenCache, type MemoryTokenCacheOptions } from './cache/memory.js';
+export { RedisTokenCache, type RedisTokenCacheOptions } from './cache/redis.js';
+export { type TokenEncryptionKey } from './cache/encryption.js';
+export { type OAuthLogger, type OAuthLogFields } from './logger.js';

@@ -1,0 +1,18 @@
+import type { OAuthServiceOptions } from './options.js';
+import { OAuthService } from './service.js';
+
+/**
+ * Creates the gateway's upstream OAuth token service. One per gateway process; share it across
+ * upstreams and requests.
+ *
+ * @example
+ * const oauth = createOAuthService({
+ *   cache: new RedisTokenCache({ url: process.env.REDIS_URL!, encryptionKey: process.env.ETDI_TOKEN_CACHE_KEY! }),
+ *   logger: app.log,
+ * });
+ * oauth.prepare(upstream.oauth); // at start-up: bad config or unreadable mTLS files stop here
+ * const result = await oauth.getAccessToken(upstream.name, upstream.oauth, { projectId });
+ */
+export function createOAuthService(options: OAuthServiceOptions = {}): OAuthService {
+  return new OAuthService(options);
+}

@@ -1,0 +1,157 @@
+/**
+ * Codes of {@link OAuthError}. The set is closed: callers `switch` on `code`, never on `message`.
+ *
+ * Configuration and start-up:
+ * - `invalid-config`: an {@link OAuthConfig} breaks the schema or a rule (the message and `field`
+ *   name the member).
+ * - `insecure-url`: an `http://` endpoint while `enforceHttps` is on (loopback only with
+ *   `allowLoopbackHttp`).
+ * - `mtls-unavailable`: a client certificate, key or CA bundle is missing, unreadable or unusable.
+ *   Raised at start-up; the service never falls back to a connection without the certificate.
+ * - `invalid-argument`: a caller passed something the API cannot use.
+ * - `disabled`: the configuration has `enabled: false`.
+ *
+ * Talking to the authorization server (token, authorization and revocation endpoints):
+ * - `network-error`, `timeout`, `server-error` (5xx), `rate-limited` (429): transient; retried
+ *   with backoff and reported only once the attempts are spent.
+ * - `tls-error`: the TLS handshake failed (untrusted server certificate, certificate rejected).
+ * - `invalid-client`: client authentication failed (401 or `invalid_client`). Never retried.
+ * - `invalid-grant`: the code, refresh token or credentials grant was refused (`invalid_grant`).
+ * - `request-rejected`: any other 4xx (`invalid_request`, `invalid_scope`,
+ *   `unauthorized_client`, `unsupported_grant_type`, ...). Never retried.
+ * - `invalid-response`: the server answered 2xx with something that is not a usable token.
+ * - `insufficient-scope`: the granted scope does not cover the requested scope.
+ * - `authorization-required`: an authorization-code configuration has no usable token yet; a user
+ *   must go through {@link OAuthService.createAuthorizationUrl} first.
+ * - `authorization-denied`: the authorization server redirected back with an `error`.
+ * - `state-mismatch`: the callback's `state` is missing, unknown, expired or already used.
+ * - `revocation-failed`: the revocation endpoint (RFC 7009) did not confirm the revocation.
+ *
+ * Token cache:
+ * - `cache-error`: the cache store failed, or holds an entry that cannot be decrypted. The
+ *   service logs it and treats the entry as missing; callers of `getAccessToken` never see it.
+ */
+export type OAuthErrorCode =
+  | 'invalid-config'
+  | 'insecure-url'
+  | 'mtls-unavailable'
+  | 'invalid-argument'
+  | 'disabled'
+  | 'network-error'
+  | 'timeout'
+  | 'server-error'
+  | 'rate-limited'
+  | 'tls-error'
+  | 'invalid-client'
+  | 'invalid-grant'
+  | 'request-rejected'
+  | 'invalid-response'
+  | 'insufficient-scope'
+  | 'authorization-required'
+  | 'authorization-denied'
+  | 'state-mismatch'
+  | 'revocation-failed'
+  | 'cache-error';
+
+/** Every {@link OAuthErrorCode}, for exhaustive tests and for mapping codes to metrics labels. */
+export const OAUTH_ERROR_CODES: readonly OAuthErrorCode[] = Object.freeze([
+  'invalid-config',
+  'insecure-url',
+  'mtls-unavailable',
+  'invalid-argument',
+  'disabled',
+  'network-error',
+  'timeout',
+  'server-error',
+  'rate-limited',
+  'tls-error',
+  'invalid-client',
+  'invalid-grant',
+  'request-rejected',
+  'invalid-response',
+  'insufficient-scope',
+  'authorization-required',
+  'authorization-denied',
+  'state-mismatch',
+  'revocation-failed',
+  'cache-error',
+]);
+
+/** Details an {@link OAuthError} may carry besides its code. */
+export interface OAuthErrorDetails {
+  readonly cause?: unknown;
+  /** JSON pointer (RFC 6901) of the configuration member the error is about. */
+  readonly field?: string | undefined;
+  /** HTTP status of the authorization server's last answer. */
+  readonly status?: number | undefined;
+  /** The RFC 6749 `error` value the authorization server returned (`invalid_client`, ...). */
+  readonly oauthError?: string | undefined;
+  /** Correlation id of the acquisition, as it appears in the log lines. */
+  readonly correlationId?: string | undefined;
+  /** How many requests were made before giving up. */
+  readonly attempts?: number | undefined;
+  /** The server's `Retry-After`, in milliseconds, when it sent one. */
+  readonly retryAfterMs?: number | undefined;
+}
+
+/**
+ * The one error class of `@etdi/oauth`. Messages never contain a secret: client secrets, tokens,
+ * codes and verifiers are masked or left out, and text echoed by the authorization server is
+ * scrubbed of them.
+ *
+ * @example
+ * const result = await oauth.getAccessToken('github', config);
+ * if (result.error) {
+ *   switch (result.error.code) {
+ *     case 'authorization-required': return redirectToLogin();
+ *     case 'invalid-client': return alertOperator(result.error);
+ *     default: return reply.code(502).send();
+ *   }
+ * }
+ */
+export class OAuthError extends Error {
+  override readonly name = 'OAuthError';
+  readonly code: OAuthErrorCode;
+  readonly field: string | undefined;
+  readonly status: number | undefined;
+  readonly oauthError: string | undefined;
+  readonly correlationId: string | undefined;
+  readonly attempts: number | undefined;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(code: OAuthErrorCode, message: string, details: OAuthErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    this.field = details.field;
+    this.status = details.status;
+    this.oauthError = details.oauthError;
+    this.correlationId = details.correlationId;
+    this.attempts = details.attempts;
+    this.retryAfterMs = details.retryAfterMs;
+  }
+
+  /** Whether trying again later may succeed (the transient codes). */
+  get transient(): boolean {
+    return (
+      this.code === 'network-error' ||
+      this.code === 'timeout' ||
+      this.code === 'server-error' ||
+      this.code === 'rate-limited'
+    );
+  }
+
+  /** A plain object for structured logs: code and context, no stack, no secrets. */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      field: this.field,
+      status: this.status,
+      oauthError: this.oauthError,
+      correlationId: this.correlationId,
+      attempts: this.attempts,
+      retryAfterMs: this.retryAfterMs,
+    };
+  }
+}

@@ -1,0 +1,104 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Dispatcher } from 'undici';
+import { MemoryTokenCache } from './cache/memory.js';
+import type { TokenCache } from './cache/types.js';
+import { silentLogger, type OAuthLogger } from './logger.js';
+
+/** Retry policy for the authorization server (network errors, timeouts, 5xx and 429 only). */
+export interface RetryOptions {
+  /** Requests per operation, the first included. Default 3. */
+  readonly attempts?: number;
+  /** Wait before the first retry; doubles each time (2 s, 4 s, 8 s, ...). Default 2000. */
+  readonly baseDelayMs?: number;
+  /** Longest backoff wait. Default 8000. */
+  readonly maxDelayMs?: number;
+  /** Random spread of each wait, as a fraction (0.2 = ±20 %). Default 0.2. */
+  readonly jitter?: number;
+  /**
+   * Longest `Retry-After` the service waits for. A server asking for more gets no retry: the
+   * operation fails at once with `retryAfterMs` set. Default 60 000.
+   */
+  readonly maxRetryAfterMs?: number;
+}
+
+/** Options of {@link createOAuthService}. Every member is optional. */
+export interface OAuthServiceOptions {
+  /** Where tokens are kept. Default: a {@link MemoryTokenCache} of this process. */
+  readonly cache?: TokenCache;
+  /** Log sink (pino-compatible). Default: silent. */
+  readonly logger?: OAuthLogger;
+  /** Clock for token expiry and proactive refresh, in ms since the epoch. Default `Date.now`. */
+  readonly now?: () => number;
+  /** How the service waits between retries. Default: a timer. Tests pass a recorder. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Random source in [0, 1) for the backoff jitter. Default `Math.random`. */
+  readonly random?: () => number;
+  readonly retry?: RetryOptions;
+  /** Per-request timeout (connect, headers and body). Default 10 000 ms. */
+  readonly timeoutMs?: number;
+  /**
+   * undici dispatcher for requests without mTLS (a proxy agent, an agent that trusts a private
+   * CA). Default: undici's global dispatcher. Configurations with `mtls` get their own agent.
+   */
+  readonly dispatcher?: Dispatcher;
+  /** Lifetime assumed when a token response has no `expires_in`. Default 3 600 000 (1 h). */
+  readonly defaultTokenLifetimeMs?: number;
+  /**
+   * How long an entry that holds a refresh token is kept after its access token expired, when
+   * the server does not say (`refresh_expires_in`). Default 30 days.
+   */
+  readonly refreshTokenRetentionMs?: number;
+  /** How long an authorization started with `createAuthorizationUrl` may take. Default 600 000. */
+  readonly authorizationTtlMs?: number;
+  /** Pending authorizations kept at most (oldest dropped). Default 1000. */
+  readonly maxPendingAuthorizations?: number;
+  /** Largest response body read from the authorization server. Default 65 536 bytes. */
+  readonly maxResponseBytes?: number;
+  /** Latency samples kept for the p95. Default 1024. */
+  readonly latencySamples?: number;
+}
+
+/** {@link OAuthServiceOptions} with every default applied. Internal. */
+export interface ResolvedServiceOptions {
+  readonly cache: TokenCache;
+  readonly logger: OAuthLogger;
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly random: () => number;
+  readonly retry: Required<RetryOptions>;
+  readonly timeoutMs: number;
+  readonly dispatcher: Dispatcher | undefined;
+  readonly defaultTokenLifetimeMs: number;
+  readonly refreshTokenRetentionMs: number;
+  readonly authorizationTtlMs: number;
+  readonly maxPendingAuthorizations: number;
+  readonly maxResponseBytes: number;
+  readonly latencySamples: number;
+}
+
+/** Applies the defaults of {@link OAuthServiceOptions}: the one place they live. */
+export function resolveServiceOptions(options: OAuthServiceOptions = {}): ResolvedServiceOptions {
+  const retry = options.retry ?? {};
+  return {
+    cache: options.cache ?? new MemoryTokenCache(),
+    logger: options.logger ?? silentLogger,
+    now: options.now ?? Date.now,
+    sleep: options.sleep ?? ((ms) => delay(ms)),
+    random: options.random ?? Math.random,
+    retry: {
+      attempts: Math.max(1, Math.floor(retry.attempts ?? 3)),
+      baseDelayMs: retry.baseDelayMs ?? 2000,
+      maxDelayMs: retry.maxDelayMs ?? 8000,
+      jitter: Math.min(1, Math.max(0, retry.jitter ?? 0.2)),
+      maxRetryAfterMs: retry.maxRetryAfterMs ?? 60_000,
+    },
+    timeoutMs: options.timeoutMs ?? 10_000,
+    dispatcher: options.dispatcher,
+    defaultTokenLifetimeMs: options.defaultTokenLifetimeMs ?? 3_600_000,
+    refreshTokenRetentionMs: options.refreshTokenRetentionMs ?? 30 * 86_400_000,
+    authorizationTtlMs: options.authorizationTtlMs ?? 600_000,
+    maxPendingAuthorizations: options.maxPendingAuthorizations ?? 1000,
+    maxResponseBytes: options.maxResponseBytes ?? 65_536,
+    latencySamples: options.latencySamples ?? 1024,
+  };
+}

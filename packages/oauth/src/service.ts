@@ -1,0 +1,892 @@
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Dispatcher } from 'undici';
+import { AccessToken, type TokenResult } from './access-token.js';
+import type { TokenCacheEntry } from './cache/types.js';
+import { prepareConfig, type PreparedConfig } from './config/prepare.js';
+import type { OAuthConfig } from './config/types.js';
+import { OAuthError } from './errors.js';
+import { postForm, type EndpointResponse } from './http/endpoint.js';
+import { scrub } from './http/scrub.js';
+import type { OAuthLogFields } from './logger.js';
+import { OAuthMetrics } from './metrics.js';
+import {
+  resolveServiceOptions,
+  type OAuthServiceOptions,
+  type ResolvedServiceOptions,
+} from './options.js';
+import { createPkcePair } from './pkce.js';
+import { missingScopes } from './scope.js';
+import { parseTokenResponse, type TokenResponse } from './token-response.js';
+
+/** Options of {@link OAuthService.getAccessToken} and the other per-upstream operations. */
+export interface TokenRequestOptions {
+  /**
+   * Names the configuration in the cache key. Default: a fingerprint of what the token is for
+   * (token URL, client id, scope, audience, resources, ...; no secrets), so replicas sharing a
+   * Redis cache agree on it without coordination.
+   */
+  readonly configId?: string;
+  /** Keeps tokens of different projects (tenants) apart. Default: none. */
+  readonly projectId?: string;
+}
+
+/** Options of {@link OAuthService.getAccessToken}. */
+export interface GetAccessTokenOptions extends TokenRequestOptions {
+  /**
+   * Skip the cache and get a new token (with the refresh token when there is one): for when the
+   * upstream rejected the cached token. Concurrent forced calls still share one acquisition.
+   */
+  readonly forceRefresh?: boolean;
+}
+
+/** An authorization the gateway started: send the user's browser to `url`. */
+export interface AuthorizationRequest {
+  readonly url: string;
+  /** The `state` the callback must bring back. Keep it in the user's session to bind the flow. */
+  readonly state: string;
+  /** After this (service clock, ms since the epoch) the callback is refused. */
+  readonly expiresAt: number;
+}
+
+/** The redirect the authorization server sent the browser back with. */
+export type AuthorizationCallback =
+  string | URL | URLSearchParams | Readonly<Record<string, string | undefined>>;
+
+/** Options of {@link OAuthService.completeAuthorization}. */
+export interface CompleteAuthorizationOptions {
+  /**
+   * The `state` this browser session started (from its cookie or session). When given, the
+   * callback's `state` must equal it, which ties the callback to the session that began the flow.
+   */
+  readonly expectedState?: string;
+}
+
+/** Token types of RFC 7009 `token_type_hint`. */
+export type RevokedTokenType = 'access_token' | 'refresh_token';
+
+/** What {@link OAuthService.revoke} resolves to. The cache entry is cleared in both cases. */
+export type RevocationResult =
+  | { readonly revoked: readonly RevokedTokenType[]; readonly error?: undefined }
+  | { readonly error: OAuthError; readonly revoked?: undefined };
+
+interface Target {
+  readonly server: string;
+  readonly configId: string;
+  readonly projectId: string | undefined;
+  readonly key: string;
+  readonly prepared: PreparedConfig;
+}
+
+interface PendingAuthorization {
+  readonly target: Target;
+  readonly verifier: string | undefined;
+  readonly expiresAt: number;
+}
+
+type Reason = 'cold' | 'expired' | 'proactive' | 'forced' | 'authorization';
+
+function cacheKey(server: string, configId: string, projectId: string | undefined): string {
+  // Encoded so that no choice of names can make two different triples collide.
+  return `${encodeURIComponent(server)}:${encodeURIComponent(configId)}:${encodeURIComponent(projectId ?? '')}`;
+}
+
+function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | undefined)?.then === 'function';
+}
+
+function asOAuthError(error: unknown, correlationId?: string): OAuthError {
+  if (error instanceof OAuthError) return error;
+  return new OAuthError(
+    'invalid-argument',
+    `unexpected failure: ${error instanceof Error ? error.name : typeof error}`,
+    { cause: error, correlationId },
+  );
+}
+
+function callbackParams(callback: AuthorizationCallback): URLSearchParams {
+  if (callback instanceof URLSearchParams) return callback;
+  if (callback instanceof URL) return callback.searchParams;
+  if (typeof callback === 'string') {
+    if (/^[a-z][a-z0-9+.-]*:/i.test(callback)) return new URL(callback).searchParams;
+    return new URLSearchParams(callback.startsWith('?') ? callback.slice(1) : callback);
+  }
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(callback))
+    if (value !== undefined) params.set(name, value);
+  return params;
+}
+
+function sameString(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * The gateway's own upstream OAuth token service: it obtains, caches, refreshes and revokes the
+ * tokens the gateway presents to upstream MCP servers. It never sees, and never forwards, the
+ * caller's token.
+ *
+ * - Cache first, keyed by server, configuration and project; the cached path does no I/O with
+ *   the in-memory store.
+ * - Concurrent requests for one key share one acquisition (no stampede on a cold cache).
+ * - Proactive refresh inside `tokenExpiryBuffer` of expiry, with the refresh token when there is
+ *   one; if that fails while the old token is still valid, the old token is served.
+ * - Retries network errors, timeouts, 5xx and 429 with backoff and `Retry-After`; never 4xx.
+ * - Authorization code + PKCE (S256), refresh token grant, scope validation, RFC 7009
+ *   revocation, RFC 8705 mTLS, metrics.
+ *
+ * Create it with {@link createOAuthService}.
+ */
+export class OAuthService {
+  /** Counters, latency and active tokens; `metrics.toPrometheus()` for scraping. */
+  readonly metrics: OAuthMetrics;
+  readonly #options: ResolvedServiceOptions;
+  readonly #prepared = new WeakMap<object, PreparedConfig>();
+  readonly #agents = new Set<Dispatcher>();
+  readonly #inflight = new Map<string, Promise<TokenResult>>();
+  /** The last token each key got here, with the sequence number of when it was stored. */
+  readonly #recent = new Map<string, { readonly seq: number; readonly entry: TokenCacheEntry }>();
+  readonly #results = new WeakMap<TokenCacheEntry, TokenResult>();
+  readonly #pending = new Map<string, PendingAuthorization>();
+  #seq = 0;
+
+  constructor(options: OAuthServiceOptions = {}) {
+    this.#options = resolveServiceOptions(options);
+    this.metrics = new OAuthMetrics({
+      latencySamples: this.#options.latencySamples,
+      now: this.#options.now,
+    });
+  }
+
+  /**
+   * Validates `config` and loads its mTLS files now, so that a bad configuration stops the
+   * gateway at start-up rather than failing requests later. Idempotent per config object;
+   * `getAccessToken` calls it on first use of an object it has not seen.
+   *
+   * @throws {OAuthError} `invalid-config`, `insecure-url` or `mtls-unavailable`.
+   */
+  prepare(config: OAuthConfig): void {
+    this.#prepare(config);
+  }
+
+  #prepare(config: OAuthConfig): PreparedConfig {
+    let prepared = this.#prepared.get(config);
+    if (prepared !== undefined) return prepared;
+    prepared = prepareConfig(config, this.#options.now());
+    if (prepared.dispatcher !== undefined) this.#agents.add(prepared.dispatcher);
+    this.#prepared.set(config, prepared);
+    return prepared;
+  }
+
+  #target(server: string, config: OAuthConfig, options: TokenRequestOptions): Target {
+    const prepared = this.#prepare(config);
+    const configId = options.configId ?? prepared.fingerprint;
+    const key = cacheKey(server, configId, options.projectId);
+    return { server, configId, projectId: options.projectId, key, prepared };
+  }
+
+  /**
+   * A token for `server` under `config`: from the cache when one is there and not due for
+   * refresh, otherwise from the authorization server. Never rejects: failures resolve to
+   * `{ error }` with an {@link OAuthError} whose message holds no secret.
+   *
+   * The configuration object is validated once and remembered by identity, so pass the same
+   * object on every call (the gateway's parsed upstream configuration).
+   *
+   * @example
+   * const result = await oauth.getAccessToken('github', config, { projectId: 'acme' });
+   * if (result.error) return reply.code(502).send({ error: result.error.code });
+   * headers.authorization = result.token.authorization;
+   */
+  getAccessToken(
+    server: string,
+    config: OAuthConfig,
+    options: GetAccessTokenOptions = {},
+  ): Promise<TokenResult> {
+    let target: Target;
+    try {
+      target = this.#target(server, config, options);
+    } catch (error) {
+      return Promise.resolve({ error: asOAuthError(error) });
+    }
+    if (!target.prepared.enabled) {
+      return Promise.resolve({
+        error: new OAuthError('disabled', `OAuth is disabled for server "${server}"`),
+      });
+    }
+    const seq = ++this.#seq;
+    // A forced refresh still reads the entry: its refresh token (perhaps stored by another
+    // replica) is cheaper to use than a new grant.
+    const forced = options.forceRefresh === true;
+    let lookup: TokenCacheEntry | undefined | Promise<TokenCacheEntry | undefined>;
+    try {
+      lookup = this.#options.cache.get(target.key);
+    } catch (error) {
+      return this.#afterLookup(target, seq, this.#cacheFailed(target, 'read', error), forced);
+    }
+    if (isThenable(lookup)) {
+      return lookup.then(
+        (entry) => this.#afterLookup(target, seq, entry, forced),
+        (error: unknown) =>
+          this.#afterLookup(target, seq, this.#cacheFailed(target, 'read', error), forced),
+      );
+    }
+    return this.#afterLookup(target, seq, lookup, forced);
+  }
+
+  /** Logs a cache failure and returns what this process last stored for the key, if anything. */
+  #cacheFailed(target: Target, operation: string, error: unknown): TokenCacheEntry | undefined {
+    this.#options.logger.warn(
+      {
+        server: target.server,
+        projectId: target.projectId,
+        configId: target.configId,
+        code: 'cache-error',
+        reason: error instanceof Error ? error.message : String(error),
+      },
+      `token cache ${operation} failed; treating it as a miss`,
+    );
+    return operation === 'read' ? this.#recent.get(target.key)?.entry : undefined;
+  }
+
+  #afterLookup(
+    target: Target,
+    seq: number,
+    entry: TokenCacheEntry | undefined,
+    forced: boolean,
+  ): Promise<TokenResult> {
+    const now = this.#options.now();
+    if (!forced && entry !== undefined && now < entry.refreshAt) {
+      this.metrics.cacheHits++;
+      return Promise.resolve(this.#result(entry));
+    }
+    this.metrics.cacheMisses++;
+    const reason: Reason = forced
+      ? 'forced'
+      : entry === undefined
+        ? 'cold'
+        : now < entry.expiresAt
+          ? 'proactive'
+          : 'expired';
+    return this.#acquireShared(target, seq, entry, reason);
+  }
+
+  #result(entry: TokenCacheEntry): TokenResult {
+    let result = this.#results.get(entry);
+    if (result === undefined) {
+      result = Object.freeze({
+        token: new AccessToken(entry.accessToken, entry.expiresAt, entry.scope),
+      });
+      this.#results.set(entry, result);
+    }
+    return result;
+  }
+
+  #acquireShared(
+    target: Target,
+    seq: number,
+    previous: TokenCacheEntry | undefined,
+    reason: Reason,
+  ): Promise<TokenResult> {
+    const running = this.#inflight.get(target.key);
+    if (running !== undefined) return running;
+    // A lookup that began before another acquisition for this key finished may have read the
+    // cache before that token was stored; the token is as new as the caller asked for.
+    const recent = this.#recent.get(target.key);
+    if (recent !== undefined && recent.seq > seq && this.#options.now() < recent.entry.refreshAt) {
+      return Promise.resolve(this.#result(recent.entry));
+    }
+    const promise = this.#acquire(target, previous, reason).finally(() => {
+      if (this.#inflight.get(target.key) === promise) this.#inflight.delete(target.key);
+    });
+    this.#inflight.set(target.key, promise);
+    return promise;
+  }
+
+  #logFields(target: Target, correlationId: string): OAuthLogFields {
+    return {
+      correlationId,
+      server: target.server,
+      projectId: target.projectId,
+      configId: target.configId,
+      grantType: target.prepared.grantType,
+    };
+  }
+
+  /** Form parameters of client authentication in the body (client_secret_post, public, mTLS). */
+  #clientAuth(form: URLSearchParams, prepared: PreparedConfig): void {
+    if (prepared.headers['authorization'] !== undefined) return; // client_secret_basic
+    form.set('client_id', prepared.clientId);
+    if (prepared.secretInBody) form.set('client_secret', prepared.clientSecret!);
+  }
+
+  async #tokenRequest(
+    target: Target,
+    form: URLSearchParams,
+    correlationId: string,
+    secrets: readonly string[],
+  ): Promise<EndpointResponse> {
+    const { prepared } = target;
+    this.#clientAuth(form, prepared);
+    return postForm(
+      {
+        what: 'token endpoint',
+        url: prepared.tokenUrl,
+        form,
+        headers: prepared.headers,
+        dispatcher: prepared.dispatcher ?? this.#options.dispatcher,
+        correlationId,
+        logger: this.#options.logger,
+        logFields: this.#logFields(target, correlationId),
+        secrets: [...prepared.secrets, ...secrets],
+      },
+      this.#options,
+    );
+  }
+
+  #grantForm(prepared: PreparedConfig, grantType: string): URLSearchParams {
+    const form = new URLSearchParams({ grant_type: grantType });
+    if (prepared.scope !== '') form.set('scope', prepared.scope);
+    for (const resource of prepared.resources) form.append('resource', resource);
+    return form;
+  }
+
+  /** The request of a new grant (not a refresh of a cached token). */
+  #freshGrantForm(target: Target, failedRefreshToken: string | undefined): URLSearchParams {
+    const { prepared, server } = target;
+    switch (prepared.grantType) {
+      case 'client_credentials': {
+        const form = this.#grantForm(prepared, 'client_credentials');
+        if (prepared.audience !== undefined) form.set('audience', prepared.audience);
+        if (prepared.organization !== undefined) form.set('organization', prepared.organization);
+        for (const [name, value] of prepared.additionalParams) form.set(name, value);
+        return form;
+      }
+      case 'refresh_token': {
+        if (prepared.refreshToken === failedRefreshToken) {
+          throw new OAuthError(
+            'invalid-grant',
+            `the configured refresh token for server "${server}" was refused; provision a new one`,
+          );
+        }
+        const form = this.#grantForm(prepared, 'refresh_token');
+        form.set('refresh_token', prepared.refreshToken!);
+        for (const [name, value] of prepared.additionalParams) form.set(name, value);
+        return form;
+      }
+      case 'authorization_code':
+        throw new OAuthError(
+          'authorization-required',
+          `no usable token for server "${server}": a user must authorize the gateway first ` +
+            '(createAuthorizationUrl, then completeAuthorization)',
+        );
+    }
+  }
+
+  async #acquire(
+    target: Target,
+    previous: TokenCacheEntry | undefined,
+    reason: Reason,
+  ): Promise<TokenResult> {
+    const correlationId = randomUUID();
+    const fields = this.#logFields(target, correlationId);
+    const { logger } = this.#options;
+    const started = performance.now();
+    logger.info({ ...fields, reason }, 'acquiring token');
+    const secrets: string[] = [];
+    if (previous !== undefined) secrets.push(previous.accessToken);
+    if (previous?.refreshToken !== undefined) secrets.push(previous.refreshToken);
+    let response: EndpointResponse | undefined;
+    let refreshedWith: TokenCacheEntry | undefined;
+    try {
+      const requestedAt = this.#options.now();
+      if (previous?.refreshToken !== undefined) {
+        const form = this.#grantForm(target.prepared, 'refresh_token');
+        form.set('refresh_token', previous.refreshToken);
+        try {
+          response = await this.#tokenRequest(target, form, correlationId, secrets);
+          refreshedWith = previous;
+        } catch (error) {
+          if (!(error instanceof OAuthError) || error.code !== 'invalid-grant') throw error;
+          logger.warn(
+            { ...fields, code: error.code, status: error.status },
+            'refresh token refused; dropping it and acquiring anew',
+          );
+          await this.#dropRefreshToken(target, previous);
+        }
+      }
+      response ??= await this.#tokenRequest(
+        target,
+        this.#freshGrantForm(target, previous?.refreshToken),
+        correlationId,
+        secrets,
+      );
+      const entry = this.#toEntry(
+        target,
+        parseTokenResponse(response.body, 'token endpoint', correlationId),
+        requestedAt,
+        refreshedWith,
+        correlationId,
+      );
+      await this.#store(target, entry, correlationId);
+      if (previous !== undefined) this.metrics.refreshes++;
+      this.metrics.recordAcquisition(true, performance.now() - started);
+      logger.info(
+        {
+          ...fields,
+          reason,
+          refreshToken: refreshedWith !== undefined ? 'used' : 'none',
+          expiresInMs: entry.expiresAt - requestedAt,
+          scope: entry.scope,
+        },
+        'token acquired',
+      );
+      return this.#result(entry);
+    } catch (thrown) {
+      const error = asOAuthError(thrown, correlationId);
+      const withId =
+        error.correlationId === undefined
+          ? new OAuthError(error.code, error.message, {
+              cause: error.cause,
+              field: error.field,
+              status: error.status,
+              oauthError: error.oauthError,
+              correlationId,
+              attempts: error.attempts,
+              retryAfterMs: error.retryAfterMs,
+            })
+          : error;
+      this.metrics.recordAcquisition(false, performance.now() - started, withId.code);
+      const failure = {
+        ...fields,
+        reason,
+        code: withId.code,
+        status: withId.status,
+        oauthError: withId.oauthError,
+        attempts: withId.attempts,
+      };
+      // A proactive refresh that failed leaves a token that still works: keep serving it until
+      // it expires (a forced refresh means the upstream already rejected it, so not then).
+      if (
+        reason === 'proactive' &&
+        previous !== undefined &&
+        this.#options.now() < previous.expiresAt
+      ) {
+        logger.warn(
+          failure,
+          `token refresh failed; serving the current token until it expires: ${withId.message}`,
+        );
+        return this.#result(previous);
+      }
+      logger.error(failure, `token acquisition failed: ${withId.message}`);
+      return { error: withId };
+    }
+  }
+
+  /** A refresh token the server refused is useless: keep the access token, drop the rest. */
+  async #dropRefreshToken(target: Target, entry: TokenCacheEntry): Promise<void> {
+    const { refreshToken: _dropped, ...rest } = entry;
+    const ttl = entry.expiresAt - this.#options.now();
+    this.#recent.delete(target.key);
+    try {
+      if (ttl > 0) await this.#options.cache.set(target.key, rest, ttl);
+      else await this.#options.cache.delete(target.key);
+    } catch (error) {
+      this.#cacheFailed(target, 'write', error);
+    }
+  }
+
+  #toEntry(
+    target: Target,
+    response: TokenResponse,
+    requestedAt: number,
+    refreshed: TokenCacheEntry | undefined,
+    correlationId: string,
+  ): TokenCacheEntry {
+    const { prepared, server } = target;
+    // RFC 6749 §5.1 / §6: an absent scope means "as requested" (or, on refresh, as before).
+    const scope = response.scope ?? refreshed?.scope ?? prepared.scope;
+    const missing = missingScopes(prepared.scope, scope);
+    if (missing.length > 0 && prepared.validateScopes !== 'off') {
+      const message = `granted scope "${scope}" does not cover the requested "${prepared.scope}" (missing: ${missing.join(' ')})`;
+      if (prepared.validateScopes === 'error') {
+        throw new OAuthError('insufficient-scope', `${message} for server "${server}"`, {
+          correlationId,
+        });
+      }
+      this.#options.logger.warn(
+        { ...this.#logFields(target, correlationId), code: 'insufficient-scope', missing },
+        message,
+      );
+    }
+    // The lifetime counts from when the request was sent: the token cannot be older than that.
+    const lifetime =
+      response.expiresIn === undefined
+        ? this.#options.defaultTokenLifetimeMs
+        : response.expiresIn * 1000;
+    const expiresAt = requestedAt + lifetime;
+    // Never let the buffer eat more than half the lifetime: a 60 s token with the default 300 s
+    // buffer would otherwise be "due" at once and every request would fetch a new one.
+    const refreshAt = expiresAt - Math.min(prepared.tokenExpiryBufferMs, lifetime / 2);
+    const refreshToken = response.refreshToken ?? refreshed?.refreshToken;
+    return {
+      accessToken: response.accessToken,
+      tokenType: 'Bearer',
+      expiresAt,
+      refreshAt,
+      obtainedAt: requestedAt,
+      ...(refreshToken === undefined ? {} : { refreshToken }),
+      ...(scope === '' ? {} : { scope }),
+      ...(response.refreshExpiresIn !== undefined && response.refreshExpiresIn > 0
+        ? { refreshExpiresAt: requestedAt + response.refreshExpiresIn * 1000 }
+        : {}),
+    };
+  }
+
+  async #store(target: Target, entry: TokenCacheEntry, correlationId: string): Promise<void> {
+    const now = this.#options.now();
+    // An entry with a refresh token outlives its access token, so the refresh token can still
+    // be used (an authorization-code grant would otherwise need a user again after an hour).
+    const until =
+      entry.refreshToken === undefined
+        ? entry.expiresAt
+        : Math.max(
+            entry.expiresAt,
+            entry.refreshExpiresAt ?? now + this.#options.refreshTokenRetentionMs,
+          );
+    this.#recent.set(target.key, { seq: ++this.#seq, entry });
+    if (this.#recent.size > 10_000) {
+      for (const [key, value] of this.#recent)
+        if (value.entry.expiresAt <= now) this.#recent.delete(key);
+    }
+    this.metrics.trackToken(target.key, entry.expiresAt);
+    try {
+      await this.#options.cache.set(target.key, entry, until - now);
+    } catch (error) {
+      this.#options.logger.warn(
+        {
+          ...this.#logFields(target, correlationId),
+          code: 'cache-error',
+          reason: error instanceof Error ? error.message : String(error),
+        },
+        'token cache write failed; the token is kept in this process only',
+      );
+    }
+  }
+
+  /**
+   * Starts an authorization-code flow (RFC 6749 §4.1) with PKCE (RFC 7636, S256 by default) and
+   * a random `state`. Send the user's browser to `url`; hand the redirect back to
+   * {@link completeAuthorization}. The verifier never leaves the service.
+   *
+   * Pending authorizations live in this service instance: the callback must reach the same
+   * gateway process (sticky routing) within `authorizationTtlMs`.
+   *
+   * @throws {OAuthError} `invalid-config`, `insecure-url`, `mtls-unavailable`, or
+   * `invalid-argument` when the configuration is not an authorization-code one.
+   */
+  createAuthorizationUrl(
+    server: string,
+    config: OAuthConfig,
+    options: TokenRequestOptions = {},
+  ): AuthorizationRequest {
+    const target = this.#target(server, config, options);
+    const { prepared } = target;
+    if (prepared.grantType !== 'authorization_code') {
+      throw new OAuthError(
+        'invalid-argument',
+        `server "${server}" is configured for grantType "${prepared.grantType}", not "authorization_code"`,
+      );
+    }
+    const now = this.#options.now();
+    for (const [state, pending] of this.#pending)
+      if (pending.expiresAt <= now) this.#pending.delete(state);
+    while (this.#pending.size >= this.#options.maxPendingAuthorizations) {
+      const oldest = this.#pending.keys().next();
+      if (oldest.done === true) break;
+      this.#pending.delete(oldest.value);
+    }
+    const state = randomBytes(32).toString('base64url');
+    const pkce = prepared.usePkce ? createPkcePair(prepared.codeChallengeMethod) : undefined;
+    const url = new URL(prepared.authorizationUrl!);
+    url.searchParams.set('response_type', 'code');
+    url.searchParams.set('client_id', prepared.clientId);
+    url.searchParams.set('redirect_uri', prepared.redirectUri!);
+    if (prepared.scope !== '') url.searchParams.set('scope', prepared.scope);
+    url.searchParams.set('state', state);
+    if (pkce !== undefined) {
+      url.searchParams.set('code_challenge', pkce.challenge);
+      url.searchParams.set('code_challenge_method', pkce.method);
+    }
+    for (const resource of prepared.resources) url.searchParams.append('resource', resource);
+    if (prepared.audience !== undefined) url.searchParams.set('audience', prepared.audience);
+    if (prepared.organization !== undefined) {
+      url.searchParams.set('organization', prepared.organization);
+    }
+    const expiresAt = now + this.#options.authorizationTtlMs;
+    this.#pending.set(state, { target, verifier: pkce?.verifier, expiresAt });
+    this.#options.logger.info(
+      {
+        server,
+        projectId: target.projectId,
+        configId: target.configId,
+        pkce: pkce?.method ?? 'none',
+      },
+      'authorization started',
+    );
+    return { url: url.toString(), state, expiresAt };
+  }
+
+  /**
+   * Finishes an authorization-code flow: checks `state` (known, unexpired, unused, and equal to
+   * `expectedState` when given), exchanges the code with the PKCE verifier, validates the scope
+   * and caches the token under the server, configuration and project the flow began with.
+   * Resolves to `{ error }` with `state-mismatch`, `authorization-denied` or any token endpoint
+   * code; never rejects.
+   *
+   * @example
+   * app.get('/oauth/callback', async (req, reply) => {
+   *   const result = await oauth.completeAuthorization(req.url, { expectedState: req.session.state });
+   *   return result.error ? reply.code(400).send({ error: result.error.code }) : reply.send('ok');
+   * });
+   */
+  async completeAuthorization(
+    callback: AuthorizationCallback,
+    options: CompleteAuthorizationOptions = {},
+  ): Promise<TokenResult> {
+    let params: URLSearchParams;
+    try {
+      params = callbackParams(callback);
+    } catch (error) {
+      return {
+        error: new OAuthError('invalid-argument', 'authorization callback is not a URL', {
+          cause: error,
+        }),
+      };
+    }
+    const state = params.get('state');
+    const pending = state === null ? undefined : this.#pending.get(state);
+    if (state !== null) this.#pending.delete(state); // a state is good for one callback only
+    const mismatch = (why: string): TokenResult => {
+      this.#options.logger.warn(
+        { code: 'state-mismatch' },
+        `authorization callback refused: ${why}`,
+      );
+      return { error: new OAuthError('state-mismatch', `authorization callback refused: ${why}`) };
+    };
+    if (state === null) return mismatch('no "state" parameter');
+    if (options.expectedState !== undefined && !sameString(state, options.expectedState)) {
+      return mismatch('"state" does not match the one this session started');
+    }
+    if (pending === undefined) return mismatch('unknown or already used "state"');
+    if (this.#options.now() >= pending.expiresAt) return mismatch('the authorization expired');
+
+    const { target } = pending;
+    const denied = params.get('error');
+    if (denied !== null) {
+      const secrets = target.prepared.secrets;
+      const description = params.get('error_description');
+      const detail =
+        scrub(denied, secrets) + (description === null ? '' : `: ${scrub(description, secrets)}`);
+      this.#options.logger.warn(
+        { server: target.server, projectId: target.projectId, code: 'authorization-denied' },
+        `authorization denied (${detail})`,
+      );
+      return {
+        error: new OAuthError(
+          'authorization-denied',
+          `authorization denied for server "${target.server}" (${detail})`,
+          {
+            oauthError: scrub(denied, secrets),
+          },
+        ),
+      };
+    }
+    const code = params.get('code');
+    if (code === null || code === '') {
+      return {
+        error: new OAuthError(
+          'invalid-argument',
+          'authorization callback has neither "code" nor "error"',
+        ),
+      };
+    }
+    return this.#exchangeCode(target, code, pending.verifier);
+  }
+
+  async #exchangeCode(
+    target: Target,
+    code: string,
+    verifier: string | undefined,
+  ): Promise<TokenResult> {
+    const correlationId = randomUUID();
+    const fields = this.#logFields(target, correlationId);
+    const started = performance.now();
+    const secrets = verifier === undefined ? [code] : [code, verifier];
+    this.#options.logger.info(
+      { ...fields, reason: 'authorization' },
+      'exchanging authorization code',
+    );
+    try {
+      const requestedAt = this.#options.now();
+      const form = new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: target.prepared.redirectUri!,
+      });
+      if (verifier !== undefined) form.set('code_verifier', verifier);
+      for (const resource of target.prepared.resources) form.append('resource', resource);
+      const response = await this.#tokenRequest(target, form, correlationId, secrets);
+      const entry = this.#toEntry(
+        target,
+        parseTokenResponse(response.body, 'token endpoint', correlationId),
+        requestedAt,
+        undefined,
+        correlationId,
+      );
+      await this.#store(target, entry, correlationId);
+      this.metrics.recordAcquisition(true, performance.now() - started);
+      this.#options.logger.info(
+        { ...fields, reason: 'authorization', scope: entry.scope },
+        'token acquired',
+      );
+      return this.#result(entry);
+    } catch (thrown) {
+      const error = asOAuthError(thrown, correlationId);
+      this.metrics.recordAcquisition(false, performance.now() - started, error.code);
+      this.#options.logger.error(
+        { ...fields, code: error.code, status: error.status, oauthError: error.oauthError },
+        `authorization code exchange failed: ${error.message}`,
+      );
+      return { error };
+    }
+  }
+
+  /**
+   * Revokes the cached access and refresh tokens at the configuration's `revocationUrl`
+   * (RFC 7009; the refresh token first, since revoking it may revoke its access tokens too) and
+   * clears the cache entry. The entry is cleared even when the endpoint fails, so the service
+   * never hands out a token it was told to give up. Without a `revocationUrl` it only clears.
+   */
+  async revoke(
+    server: string,
+    config: OAuthConfig,
+    options: TokenRequestOptions = {},
+  ): Promise<RevocationResult> {
+    let target: Target;
+    try {
+      target = this.#target(server, config, options);
+    } catch (error) {
+      return { error: asOAuthError(error) };
+    }
+    const correlationId = randomUUID();
+    const fields = this.#logFields(target, correlationId);
+    const entry = await this.#forget(target, correlationId);
+    const { prepared } = target;
+    if (entry === undefined) {
+      this.#options.logger.info(fields, 'nothing cached to revoke');
+      return { revoked: [] };
+    }
+    if (prepared.revocationUrl === undefined) {
+      this.#options.logger.warn(
+        fields,
+        'no revocationUrl: token dropped from the cache but not revoked',
+      );
+      return { revoked: [] };
+    }
+    const tokens: [RevokedTokenType, string][] = [];
+    if (entry.refreshToken !== undefined) tokens.push(['refresh_token', entry.refreshToken]);
+    tokens.push(['access_token', entry.accessToken]);
+    const secrets = tokens.map(([, token]) => token);
+    const revoked: RevokedTokenType[] = [];
+    for (const [hint, token] of tokens) {
+      const form = new URLSearchParams({ token, token_type_hint: hint });
+      this.#clientAuth(form, prepared);
+      try {
+        await postForm(
+          {
+            what: 'revocation endpoint',
+            url: prepared.revocationUrl,
+            form,
+            headers: prepared.headers,
+            dispatcher: prepared.dispatcher ?? this.#options.dispatcher,
+            correlationId,
+            logger: this.#options.logger,
+            logFields: fields,
+            secrets: [...prepared.secrets, ...secrets],
+          },
+          this.#options,
+        );
+        revoked.push(hint);
+        this.metrics.revocations++;
+      } catch (thrown) {
+        const cause = asOAuthError(thrown, correlationId);
+        this.#options.logger.error(
+          { ...fields, code: 'revocation-failed', cause: cause.code, status: cause.status, hint },
+          `revocation failed: ${cause.message}`,
+        );
+        return {
+          error: new OAuthError(
+            'revocation-failed',
+            `could not revoke the ${hint}: ${cause.message}`,
+            {
+              cause,
+              status: cause.status,
+              oauthError: cause.oauthError,
+              correlationId,
+              attempts: cause.attempts,
+            },
+          ),
+        };
+      }
+    }
+    this.#options.logger.info({ ...fields, revoked }, 'token revoked');
+    return { revoked };
+  }
+
+  /**
+   * Drops the cached token without telling the authorization server, so the next
+   * `getAccessToken` acquires a new one.
+   */
+  async invalidate(
+    server: string,
+    config: OAuthConfig,
+    options: TokenRequestOptions = {},
+  ): Promise<void> {
+    const target = this.#target(server, config, options);
+    await this.#forget(target, randomUUID());
+  }
+
+  async #forget(target: Target, correlationId: string): Promise<TokenCacheEntry | undefined> {
+    let entry = this.#recent.get(target.key)?.entry;
+    try {
+      entry = (await this.#options.cache.get(target.key)) ?? entry;
+    } catch (error) {
+      this.#cacheFailed(target, 'read', error);
+    }
+    this.#recent.delete(target.key);
+    this.metrics.trackToken(target.key, undefined);
+    try {
+      await this.#options.cache.delete(target.key);
+    } catch (error) {
+      this.#options.logger.warn(
+        { ...this.#logFields(target, correlationId), code: 'cache-error' },
+        'token cache delete failed',
+      );
+    }
+    return entry;
+  }
+
+  /**
+   * Closes the mTLS agents this service opened and forgets pending authorizations. The cache is
+   * the caller's: close it yourself (`RedisTokenCache.close()`).
+   */
+  async close(): Promise<void> {
+    this.#pending.clear();
+    const agents = [...this.#agents];
+    this.#agents.clear();
+    await Promise.all(agents.map((agent) => agent.close()));
+  }
+}
