@@ -9,7 +9,10 @@ const packagesDir = fileURLToPath(new URL('./packages/', import.meta.url));
  */
 export const baseConfig = defineConfig({
   resolve: {
-    alias: [{ find: /^@etdi\/([a-z]+)$/, replacement: `${packagesDir}$1/src/index.ts` }],
+    alias: [
+      { find: /^@etdi\/([a-z]+)$/, replacement: `${packagesDir}$1/src/index.ts` },
+      { find: /^@etdi\/([a-z]+)\/testing$/, replacement: `${packagesDir}$1/src/testing/index.ts` },
+    ],
   },
   test: {
     environment: 'node',

@@ -23,6 +23,7 @@ function malformed(message: string): never {
 }
 
 function decodeSegment(segment: string, what: string, canonicalOnly: boolean): Buffer {
+  if (segment.length === 0) return Buffer.alloc(0);
   if (!B64URL.test(segment) || segment.length % 4 === 1) malformed(`${what} is not base64url`);
   const bytes = Buffer.from(segment, 'base64url');
   // Buffer's decoder ignores stray trailing bits. For the signature that would let one JWS have
@@ -49,8 +50,9 @@ function decodeJsonObject(segment: string, what: string): Record<string, unknown
 }
 
 /**
- * Splits and decodes a compact JWS strictly: exactly three non-empty segments of canonical
- * base64url, a protected header of bounded size, JSON objects for header and payload. Throws
+ * Splits and decodes a compact JWS strictly: exactly three segments of base64url (an empty
+ * signature is left for the algorithm and signature checks to refuse, so `alg: none` is reported
+ * as such), a protected header of bounded size, JSON objects for header and payload. Throws
  * `EtdiError('malformed')`.
  */
 export function parseCompactJws(jws: string): ParsedJws {

@@ -83,4 +83,6 @@ export interface VerifyToolsResult {
 }
 
 export type ToolListInput =
-  readonly unknown[] | { readonly tools: readonly unknown[] } | readonly Tool[];
+  | readonly unknown[]
+  | readonly Tool[]
+  | { readonly tools: readonly unknown[]; readonly [member: string]: unknown };
