@@ -1,0 +1,357 @@
+import {
+  BaseAuthProvider,
+  validateWithSchema,
+  type BaseProviderOptions,
+} from '../base-provider.js';
+import { PROVIDER_VALIDATORS, requiredKeysOf } from '../config/provider-schemas.js';
+import type { AuthCredentials } from '../credentials.js';
+import { AuthError } from '../errors.js';
+import type { ConfigValidation } from '../provider.js';
+import type { AuthResult } from '../result.js';
+import type { AuthSession } from '../sessions/session-store.js';
+import type { AuthMethod } from '../status.js';
+import { isWithinAllowedHours } from '../util/allowed-hours.js';
+import { generateApiKey, hashApiKey, parseApiKey, verifyApiKey } from './api-key-format.js';
+import { compilePolicy, mergePolicies, type CompiledPolicy } from './api-key-policy.js';
+import type { ApiKeyPolicy, ApiKeyRecord } from './api-key-record.js';
+import type { ApiKeyStore } from './api-key-store.js';
+import { IssuedApiKey } from './issued-api-key.js';
+import { MemoryRateLimiter } from './memory-rate-limiter.js';
+import type { RateLimiter } from './rate-limiter.js';
+
+/** Options of {@link ApiKeyProvider}. */
+export interface ApiKeyProviderOptions extends BaseProviderOptions {
+  /** Where records live. */
+  store: ApiKeyStore;
+  /** Where rate-limit counters live. Default: this process's memory. */
+  rateLimiter?: RateLimiter;
+  /** Server-side secret mixed into key hashes (HMAC-SHA-256). Must match the stored hashes. */
+  pepper?: string | Buffer;
+  /** Credential field the key is read from. Default `apiKey` (the `X-API-Key` header). */
+  credentialField?: 'apiKey' | 'gatewayKey';
+  /** Also accept a key sent as `Authorization: Bearer keyId.secret`. Default false. */
+  acceptBearer?: boolean;
+  /** Scopes every key must hold, e.g. `['mcp:call']`. */
+  requiredScopes?: readonly string[];
+  /** Applies to every key; a key's own policy overrides it member by member. */
+  defaultPolicy?: ApiKeyPolicy;
+  /** Prefix of generated key ids. Default `etdi_`. */
+  keyPrefix?: string;
+}
+
+/** Options of {@link ApiKeyProvider.issueKey}. */
+export interface IssueApiKeyOptions {
+  userId: string;
+  projectId?: string;
+  name?: string;
+  scopes?: readonly string[];
+  roles?: readonly string[];
+  /** Epoch milliseconds. */
+  expiresAt?: number;
+  policy?: ApiKeyPolicy;
+}
+
+const MAX_KEY_LENGTH = 512;
+
+/**
+ * API keys issued as `keyId.secret`. The store holds only a hash; a presented key is looked up
+ * by its key id, hashed, and compared in constant time, so neither the time taken nor the
+ * answer reveals how much of a wrong key was right. Each key carries scopes, an expiry, an
+ * active flag and a policy: rate limits per minute/hour/day, IP allow and deny lists (CIDR,
+ * IPv4 and IPv6), allowed and blocked endpoints, and allowed hours in a time zone.
+ *
+ * Checks run in this order and the first that fails decides: key form, key id and secret,
+ * active, expiry, project, IP, endpoint, hours, scopes, then the rate limit (last, so refused
+ * requests do not use up the budget).
+ *
+ * @example
+ * const keys = new ApiKeyProvider({ store: new MemoryApiKeyStore() });
+ * const issued = await keys.issueKey({ userId: 'ci', scopes: ['tools:call'],
+ *   policy: { rateLimits: { perMinute: 60 }, allowedIps: ['10.0.0.0/8'] } });
+ * console.log(issued.reveal()); // show once
+ */
+export class ApiKeyProvider extends BaseAuthProvider {
+  readonly version = '1.0.0';
+  protected readonly method: AuthMethod = 'api_key';
+  readonly #store: ApiKeyStore;
+  readonly #rateLimiter: RateLimiter;
+  readonly #pepper: string | Buffer | undefined;
+  readonly #field: 'apiKey' | 'gatewayKey';
+  readonly #acceptBearer: boolean;
+  readonly #requiredScopes: readonly string[];
+  readonly #defaultPolicy: ApiKeyPolicy | undefined;
+  readonly #keyPrefix: string | undefined;
+  // Compiled policies by their JSON text: records from Redis are new objects on every request.
+  readonly #policies = new Map<string, CompiledPolicy>();
+
+  constructor(options: ApiKeyProviderOptions) {
+    super('api_key', options);
+    this.#store = options.store;
+    this.#rateLimiter = options.rateLimiter ?? new MemoryRateLimiter();
+    this.#pepper = options.pepper;
+    this.#field = options.credentialField ?? 'apiKey';
+    this.#acceptBearer = options.acceptBearer ?? false;
+    this.#requiredScopes = options.requiredScopes ?? [];
+    this.#defaultPolicy = options.defaultPolicy;
+    this.#keyPrefix = options.keyPrefix;
+    // Fail at start-up, not at the first request, on a malformed default policy.
+    this.#policyFor(undefined);
+  }
+
+  supportedMethods(): readonly AuthMethod[] {
+    return ['api_key'];
+  }
+
+  /** Checks a `apiKey` configuration document (the JSON/YAML form). */
+  validateConfig(config: unknown): ConfigValidation {
+    return validateWithSchema(PROVIDER_VALIDATORS.apiKey, config);
+  }
+
+  requiredConfigKeys(): readonly string[] {
+    return requiredKeysOf('apiKey');
+  }
+
+  /** Creates a key, stores its hash, and returns the key (to show once) with its record. */
+  async issueKey(options: IssueApiKeyOptions): Promise<IssuedApiKey> {
+    if (typeof options.userId !== 'string' || options.userId.length === 0) {
+      throw new AuthError('invalid-argument', 'issueKey: "userId" must be a non-empty string');
+    }
+    try {
+      compilePolicy(options.policy);
+    } catch (error) {
+      if (error instanceof AuthError) {
+        throw new AuthError('invalid-argument', `issueKey: ${error.message}`, {
+          cause: error,
+          ...(error.pointer === undefined ? {} : { pointer: error.pointer }),
+        });
+      }
+      throw error;
+    }
+    const key = generateApiKey(this.#keyPrefix === undefined ? {} : { prefix: this.#keyPrefix });
+    const { keyId } = parseApiKey(key)!;
+    const record: ApiKeyRecord = {
+      keyId,
+      hash: hashApiKey(key, this.#pepper),
+      userId: options.userId,
+      ...(options.projectId === undefined ? {} : { projectId: options.projectId }),
+      ...(options.name === undefined ? {} : { name: options.name }),
+      scopes: [...(options.scopes ?? [])],
+      ...(options.roles === undefined ? {} : { roles: [...options.roles] }),
+      active: true,
+      createdAt: this.now(),
+      ...(options.expiresAt === undefined ? {} : { expiresAt: options.expiresAt }),
+      ...(options.policy === undefined ? {} : { policy: options.policy }),
+    };
+    await this.#store.put(record);
+    this.logger.info('API key issued', { provider: this.name, keyId, userId: record.userId });
+    return new IssuedApiKey(key, record);
+  }
+
+  /** Deactivates a key (kept for audit); whether it existed. */
+  async revokeKey(keyId: string): Promise<boolean> {
+    const record = await this.#store.get(keyId);
+    if (!record) return false;
+    await this.#store.put({ ...record, active: false });
+    this.logger.info('API key revoked', { provider: this.name, keyId });
+    return true;
+  }
+
+  #policyFor(record: ApiKeyRecord | undefined): CompiledPolicy {
+    const policy = mergePolicies(this.#defaultPolicy, record?.policy);
+    const cacheKey = policy === undefined ? '' : JSON.stringify(policy);
+    let compiled = this.#policies.get(cacheKey);
+    if (!compiled) {
+      compiled = compilePolicy(policy);
+      if (this.#policies.size >= 10_000) this.#policies.clear();
+      this.#policies.set(cacheKey, compiled);
+    }
+    return compiled;
+  }
+
+  #presentedKey(credentials: AuthCredentials): string | undefined {
+    const key = credentials[this.#field];
+    if (key !== undefined) return key;
+    const bearer = credentials.accessToken;
+    // A JWT has two dots; an API key exactly one.
+    if (this.#acceptBearer && bearer !== undefined && bearer.split('.').length === 2) return bearer;
+    return undefined;
+  }
+
+  protected async authenticateCredentials(credentials: AuthCredentials): Promise<AuthResult> {
+    const key = this.#presentedKey(credentials);
+    if (key === undefined) return this.noCredentials('No API key presented');
+    if (key.length > MAX_KEY_LENGTH) {
+      return this.failure(
+        'invalid_credentials',
+        'credential-too-large',
+        `API key is longer than ${MAX_KEY_LENGTH} characters`,
+      );
+    }
+    const parsed = parseApiKey(key);
+    if (!parsed) {
+      return this.failure(
+        'invalid_credentials',
+        'malformed-credentials',
+        'API key is not of the form keyId.secret',
+      );
+    }
+    let record: ApiKeyRecord | undefined;
+    try {
+      record = await this.#store.get(parsed.keyId);
+    } catch (cause) {
+      this.logger.error('API key store unavailable', {
+        provider: this.name,
+        error: cause instanceof Error ? cause.message : String(cause),
+      });
+      return this.failure('error', 'store-unavailable', 'The API key store is unavailable');
+    }
+    // Hash and compare even for an unknown key id: both cases take the same time.
+    const valid = verifyApiKey(key, record?.hash, this.#pepper);
+    if (!record || !valid) {
+      this.logger.debug('API key rejected', {
+        provider: this.name,
+        keyId: parsed.keyId,
+        known: record !== undefined,
+      });
+      return this.failure('invalid_credentials', 'invalid-api-key', 'API key is not valid');
+    }
+    const meta = {
+      keyId: record.keyId,
+      ...(record.name === undefined ? {} : { name: record.name }),
+    };
+    if (!record.active) {
+      return this.failure('invalid_credentials', 'key-inactive', 'API key has been deactivated', {
+        metadata: meta,
+      });
+    }
+    const now = this.now();
+    if (record.expiresAt !== undefined && record.expiresAt <= now) {
+      return this.failure(
+        'expired',
+        'key-expired',
+        `API key expired at ${new Date(record.expiresAt).toISOString()}`,
+        { metadata: meta },
+      );
+    }
+    if (
+      credentials.projectId !== undefined &&
+      record.projectId !== undefined &&
+      credentials.projectId !== record.projectId
+    ) {
+      return this.failure(
+        'insufficient_permissions',
+        'project-mismatch',
+        `API key is bound to another project than "${credentials.projectId}"`,
+        { metadata: meta },
+      );
+    }
+    const policy = this.#policyFor(record);
+    const denied = this.#checkPolicy(policy, credentials, now);
+    if (denied) return denied.with({ metadata: meta });
+    const missing = this.#requiredScopes.filter((s) => !record.scopes.includes(s));
+    if (missing.length > 0) {
+      return this.failure(
+        'insufficient_permissions',
+        'insufficient-scope',
+        `API key lacks required scope(s): ${missing.join(', ')}`,
+        { metadata: meta },
+      );
+    }
+    if (policy.rateLimits.length > 0) {
+      let decision;
+      try {
+        decision = await this.#rateLimiter.consume(record.keyId, policy.rateLimits, now);
+      } catch (cause) {
+        this.logger.error('rate limiter unavailable', {
+          provider: this.name,
+          error: cause instanceof Error ? cause.message : String(cause),
+        });
+        return this.failure('error', 'store-unavailable', 'The rate limiter is unavailable');
+      }
+      if (!decision.allowed) {
+        return this.failure(
+          'rate_limited',
+          'rate-limit-exceeded',
+          `API key exceeded ${decision.limit} requests per ${decision.window}`,
+          {
+            retryAfterMs: decision.retryAfterMs,
+            metadata: { ...meta, window: decision.window, limit: decision.limit },
+          },
+        );
+      }
+    }
+    return this.success({
+      userId: record.userId,
+      ...(record.projectId === undefined ? {} : { projectId: record.projectId }),
+      permissions: record.scopes,
+      roles: record.roles ?? [],
+      metadata: meta,
+      ...(record.expiresAt === undefined ? {} : { expiresAt: record.expiresAt }),
+    });
+  }
+
+  #checkPolicy(
+    policy: CompiledPolicy,
+    credentials: AuthCredentials,
+    now: number,
+  ): AuthResult | undefined {
+    const { remoteAddress, method, path } = credentials.context;
+    if (policy.deniedIps?.matches(remoteAddress)) {
+      return this.failure(
+        'insufficient_permissions',
+        'ip-not-allowed',
+        `API key may not be used from ${remoteAddress}`,
+      );
+    }
+    if (policy.allowedIps && !policy.allowedIps.matches(remoteAddress)) {
+      return this.failure(
+        'insufficient_permissions',
+        'ip-not-allowed',
+        remoteAddress === undefined
+          ? 'API key is restricted to listed addresses and the peer address is unknown'
+          : `API key may not be used from ${remoteAddress}`,
+      );
+    }
+    if (policy.blockedEndpoints?.matches(method, path)) {
+      return this.failure(
+        'insufficient_permissions',
+        'endpoint-not-allowed',
+        `API key may not be used for ${method ?? ''} ${path ?? ''}`.replace(/ +/g, ' ').trim(),
+      );
+    }
+    if (policy.allowedEndpoints && !policy.allowedEndpoints.matches(method, path)) {
+      return this.failure(
+        'insufficient_permissions',
+        'endpoint-not-allowed',
+        `API key may not be used for ${method ?? ''} ${path ?? '(unknown path)'}`
+          .replace(/ +/g, ' ')
+          .trim(),
+      );
+    }
+    if (policy.allowedHours && !isWithinAllowedHours(policy.allowedHours, now)) {
+      const h = policy.allowedHours;
+      return this.failure(
+        'insufficient_permissions',
+        'outside-allowed-hours',
+        `API key may only be used ${h.start}–${h.end} (${h.timeZone})${h.days ? ` on ${h.days.join(', ')}` : ''}`,
+      );
+    }
+    return undefined;
+  }
+
+  protected override sessionData(result: AuthResult): AuthSession['data'] {
+    const keyId = result.metadata.keyId;
+    return typeof keyId === 'string' ? { keyId } : undefined;
+  }
+
+  protected override async sessionStillValid(session: AuthSession): Promise<boolean> {
+    const keyId = session.data?.keyId;
+    if (typeof keyId !== 'string') return false;
+    const record = await this.#store.get(keyId);
+    return (
+      record !== undefined &&
+      record.active &&
+      (record.expiresAt === undefined || record.expiresAt > this.now())
+    );
+  }
+}

@@ -1,0 +1,251 @@
+import type { ValidateFunction } from 'ajv';
+import type { AuthCredentials } from './credentials.js';
+import type { AuthFailureCode } from './failure-codes.js';
+import { noopLogger, redactingLogger, type AuthLogger } from './logger.js';
+import type { AuthProvider, ConfigValidation } from './provider.js';
+import { AuthResult, type AuthResultInit } from './result.js';
+import type { AuthSession, SessionStore } from './sessions/session-store.js';
+import type { AuthMethod, AuthStatus } from './status.js';
+import { schemaIssues } from './util/ajv.js';
+import { randomId } from './util/hash.js';
+
+/** Options every provider accepts. */
+export interface BaseProviderOptions {
+  /** Name in the registry and in `AuthResult.source`. Each provider has a default. */
+  name?: string;
+  /** Where decisions are logged (redacted). Default: nothing is logged. */
+  logger?: AuthLogger;
+  /** Clock, epoch milliseconds. Default `Date.now`; tests inject one instead of sleeping. */
+  now?: () => number;
+  /**
+   * Opens a session on each success when set, so `validateSession` and `refreshAuthentication`
+   * have something to work on. Leave unset on a hot path that authenticates every request.
+   */
+  sessions?: SessionStore;
+  /** Upper bound of a session's life; never beyond the credential's own expiry. Default 1 h. */
+  sessionTtlMs?: number;
+}
+
+/** Members of a success, without the ones the provider fills in. */
+export type SuccessInit = Omit<AuthResultInit, 'status' | 'source' | 'message'> & {
+  message?: string;
+  method?: AuthMethod;
+};
+
+/** Members of a failure besides status, code and message. */
+export type FailureInit = Omit<AuthResultInit, 'status' | 'source' | 'message' | 'error'> & {
+  method?: AuthMethod;
+};
+
+/**
+ * What the built-in providers share, and the base for custom ones: the never-throw guarantee,
+ * decision logging, sessions, and result constructors that fill in `source`.
+ *
+ * @example
+ * class HeaderSecretProvider extends BaseAuthProvider {
+ *   readonly version = '1.0.0';
+ *   protected readonly method = 'custom';
+ *   supportedMethods() { return ['custom'] as const; }
+ *   protected async authenticateCredentials(c: AuthCredentials) {
+ *     return c.header('x-secret') === 'ok' ? this.success({ userId: 'svc' })
+ *       : this.failure('invalid_credentials', 'invalid-api-key', 'wrong secret');
+ *   }
+ * }
+ */
+export abstract class BaseAuthProvider implements AuthProvider {
+  readonly name: string;
+  abstract readonly version: string;
+  /** The method recorded in results unless a result names another. */
+  protected abstract readonly method: AuthMethod;
+  protected readonly logger: AuthLogger;
+  protected readonly now: () => number;
+  protected readonly sessions: SessionStore | undefined;
+  protected readonly sessionTtlMs: number;
+  /**
+   * Whether `refreshAuthentication` needs a live session. OAuth turns this off: its refresh
+   * token outlives the access token, and so the session that expired with it.
+   */
+  protected readonly refreshRequiresSession: boolean = true;
+
+  protected constructor(defaultName: string, options: BaseProviderOptions = {}) {
+    this.name = options.name ?? defaultName;
+    this.logger = redactingLogger(options.logger ?? noopLogger);
+    this.now = options.now ?? Date.now;
+    this.sessions = options.sessions;
+    this.sessionTtlMs = options.sessionTtlMs ?? 3_600_000;
+  }
+
+  abstract supportedMethods(): readonly AuthMethod[];
+
+  /** The provider's own check. May throw: {@link authenticate} turns a throw into `error`. */
+  protected abstract authenticateCredentials(credentials: AuthCredentials): Promise<AuthResult>;
+
+  /** Provider-specific re-check of a live session (key still active, token not revoked). */
+  protected async sessionStillValid(_session: AuthSession): Promise<boolean> {
+    return true;
+  }
+
+  /** Non-secret facts to keep in a session for {@link sessionStillValid}. */
+  protected sessionData(_result: AuthResult): AuthSession['data'] {
+    return undefined;
+  }
+
+  async authenticate(credentials: AuthCredentials): Promise<AuthResult> {
+    let result: AuthResult;
+    try {
+      result = await this.authenticateCredentials(credentials);
+      if (result.isSuccess && this.sessions && !result.anonymous) {
+        result = await this.#openSession(result);
+      }
+    } catch (cause) {
+      this.logger.error('auth provider failed unexpectedly', {
+        provider: this.name,
+        error: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause),
+      });
+      result = this.failure('error', 'internal-error', `Provider "${this.name}" failed internally`);
+    }
+    this.#logDecision(result, credentials);
+    return result;
+  }
+
+  async validateSession(sessionId: string): Promise<boolean> {
+    if (!this.sessions || typeof sessionId !== 'string' || sessionId.length === 0) return false;
+    try {
+      const session = await this.sessions.get(sessionId);
+      if (!session || session.provider !== this.name || session.expiresAt <= this.now()) {
+        return false;
+      }
+      return await this.sessionStillValid(session);
+    } catch (cause) {
+      this.logger.warn('session validation failed', {
+        provider: this.name,
+        error: cause instanceof Error ? cause.message : String(cause),
+      });
+      return false;
+    }
+  }
+
+  /**
+   * Re-authenticates with fresh credentials and replaces the session. The identity may not
+   * change across a refresh: a refresh that names another user is refused.
+   */
+  async refreshAuthentication(
+    sessionId: string,
+    credentials: AuthCredentials,
+  ): Promise<AuthResult> {
+    try {
+      const found = this.sessions ? await this.sessions.get(sessionId) : undefined;
+      const previous = found?.provider === this.name ? found : undefined;
+      if (this.sessions && this.refreshRequiresSession && !previous) {
+        return this.failure('invalid_credentials', 'unknown-session', 'Unknown or expired session');
+      }
+      const result = await this.refreshCredentials(credentials);
+      if (!result.isSuccess) return result;
+      if (previous && previous.userId !== result.userId) {
+        return this.failure(
+          'invalid_credentials',
+          'identity-mismatch',
+          'The refreshed credentials belong to another user than the session',
+        );
+      }
+      if (previous) await this.sessions?.delete(previous.id);
+      return result;
+    } catch (cause) {
+      this.logger.error('refresh failed unexpectedly', {
+        provider: this.name,
+        error: cause instanceof Error ? cause.message : String(cause),
+      });
+      return this.failure('error', 'internal-error', `Provider "${this.name}" failed internally`);
+    }
+  }
+
+  /** How a refresh authenticates; by default the credentials are simply checked again. */
+  protected refreshCredentials(credentials: AuthCredentials): Promise<AuthResult> {
+    return this.authenticate(credentials);
+  }
+
+  async #openSession(result: AuthResult): Promise<AuthResult> {
+    const now = this.now();
+    const expiresAt = Math.min(now + this.sessionTtlMs, result.expiresAt ?? Infinity);
+    const session: AuthSession = {
+      id: randomId(),
+      provider: this.name,
+      method: result.source.method,
+      ...(result.userId === undefined ? {} : { userId: result.userId }),
+      ...(result.projectId === undefined ? {} : { projectId: result.projectId }),
+      permissions: result.permissions,
+      roles: result.roles,
+      createdAt: now,
+      expiresAt,
+      ...(this.sessionData(result) === undefined ? {} : { data: this.sessionData(result) }),
+    };
+    try {
+      await this.sessions?.create(session);
+    } catch (cause) {
+      this.logger.error('session store unavailable', {
+        provider: this.name,
+        error: cause instanceof Error ? cause.message : String(cause),
+      });
+      return this.failure('error', 'store-unavailable', 'The session store is unavailable');
+    }
+    return result.with({ sessionId: session.id });
+  }
+
+  #logDecision(result: AuthResult, credentials: AuthCredentials): void {
+    const fields = {
+      provider: this.name,
+      method: result.source.method,
+      status: result.status,
+      error: result.error,
+      userId: result.userId,
+      remoteAddress: credentials.context.remoteAddress,
+      path: credentials.context.path,
+    };
+    if (result.isSuccess || result.error === 'no-credentials') {
+      this.logger.debug(`auth ${result.status}: ${result.message}`, fields);
+    } else if (result.status === 'error') {
+      this.logger.warn(`auth error: ${result.message}`, fields);
+    } else {
+      this.logger.info(`auth ${result.status}: ${result.message}`, fields);
+    }
+  }
+
+  /** A success from this provider. */
+  protected success(init: SuccessInit): AuthResult {
+    const { method, message, ...rest } = init;
+    return new AuthResult({
+      ...rest,
+      status: 'success',
+      message: message ?? 'Authenticated',
+      source: { provider: this.name, method: method ?? this.method },
+    });
+  }
+
+  /** A failure from this provider, with its status, code and message. */
+  protected failure(
+    status: Exclude<AuthStatus, 'success'>,
+    error: AuthFailureCode,
+    message: string,
+    init: FailureInit = {},
+  ): AuthResult {
+    const { method, ...rest } = init;
+    return new AuthResult({
+      ...rest,
+      status,
+      error,
+      message,
+      source: { provider: this.name, method: method ?? this.method },
+    });
+  }
+
+  /** "Nothing for me here": the request carries no credential of this provider's kind. */
+  protected noCredentials(message: string): AuthResult {
+    return this.failure('failure', 'no-credentials', message);
+  }
+}
+
+/** {@link AuthProvider.validateConfig} from a compiled schema. */
+export function validateWithSchema(validate: ValidateFunction, config: unknown): ConfigValidation {
+  const valid = validate(config);
+  return { valid, issues: valid ? [] : schemaIssues(validate.errors) };
+}

@@ -1,0 +1,44 @@
+import type { Redis } from 'ioredis';
+import type { JtiRevocationStore } from './jti-revocation-store.js';
+
+/** Options of {@link RedisJtiRevocationStore}. */
+export interface RedisJtiRevocationStoreOptions {
+  /** A connected ioredis client; the caller owns it and closes it. */
+  redis: Redis;
+  /** Key prefix. Default `etdi:auth:`. */
+  prefix?: string;
+  /** Clock, epoch milliseconds. Default `Date.now`. */
+  now?: () => number;
+}
+
+/**
+ * Revoked `jti`s in Redis, seen by every gateway node at once. Each entry is a key that Redis
+ * expires together with the token it revokes.
+ */
+export class RedisJtiRevocationStore implements JtiRevocationStore {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #now: () => number;
+
+  constructor(options: RedisJtiRevocationStoreOptions) {
+    this.#redis = options.redis;
+    this.#prefix = options.prefix ?? 'etdi:auth:';
+    this.#now = options.now ?? Date.now;
+  }
+
+  #key(jti: string): string {
+    return `${this.#prefix}jti:${jti}`;
+  }
+
+  async revoke(jti: string, expiresAt: number): Promise<void> {
+    const ttl = Math.ceil(expiresAt - this.#now());
+    if (ttl <= 0) return;
+    await this.#redis.set(this.#key(jti), String(expiresAt), 'PX', ttl);
+  }
+
+  async isRevoked(jti: string): Promise<boolean> {
+    const until = await this.#redis.get(this.#key(jti));
+    // The stored expiry is checked too: the clock may be injected, Redis's is not.
+    return until != null && Number(until) > this.#now();
+  }
+}

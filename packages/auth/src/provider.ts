@@ -1,0 +1,36 @@
+import type { AuthCredentials } from './credentials.js';
+import type { ConfigIssue } from './errors.js';
+import type { AuthResult } from './result.js';
+import type { AuthMethod } from './status.js';
+
+/** Outcome of {@link AuthProvider.validateConfig}. */
+export interface ConfigValidation {
+  readonly valid: boolean;
+  /** Every problem, each located by a JSON pointer into the configuration given. */
+  readonly issues: readonly ConfigIssue[];
+}
+
+/**
+ * The contract every authentication provider fulfils, and that a {@link ProviderChain} fulfils
+ * too, so chains nest. A TypeScript rendering of the AuthProvider interface MCP gateways use.
+ *
+ * `authenticate` never throws and never rejects: every outcome, including a provider bug or an
+ * unreachable dependency, is an {@link AuthResult} with a precise status and code.
+ */
+export interface AuthProvider {
+  /** Unique within a registry, e.g. `jwt` or `partner-keys`. */
+  readonly name: string;
+  readonly version: string;
+  supportedMethods(): readonly AuthMethod[];
+  authenticate(credentials: AuthCredentials): Promise<AuthResult>;
+  /** Whether a session this provider opened is still valid. Never throws. */
+  validateSession(sessionId: string): Promise<boolean>;
+  /** Re-authenticates an existing session (e.g. with a refresh token). Never throws. */
+  refreshAuthentication(sessionId: string, credentials: AuthCredentials): Promise<AuthResult>;
+  /** Checks a configuration document (the JSON/YAML form) for this provider type. */
+  validateConfig?(config: unknown): ConfigValidation;
+  /** Keys a configuration document must have. */
+  requiredConfigKeys?(): readonly string[];
+  /** Releases timers and connections the provider opened itself. */
+  close?(): Promise<void>;
+}

@@ -1,0 +1,22 @@
+/**
+ * The path policies match against: query and fragment dropped, repeated slashes collapsed, dot
+ * segments resolved (also percent-encoded ones), so `/a/./b`, `//a/b` and `/x/../a/b` all read
+ * `/a/b`. An encoded slash (`%2F`) stays encoded, as the router sees it.
+ */
+export function normalizePath(target: string): string {
+  let end = target.length;
+  const q = target.indexOf('?');
+  if (q !== -1) end = q;
+  const h = target.indexOf('#');
+  if (h !== -1 && h < end) end = h;
+  let path = target.slice(0, end);
+  // absolute-form request target (RFC 9112 §3.2.2): keep only its path.
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i.exec(path);
+  if (scheme) path = path.slice(scheme[0].length);
+  path = `/${path}`.replace(/[/\\]+/g, '/');
+  try {
+    return new URL(`http://localhost${path}`).pathname;
+  } catch {
+    return path;
+  }
+}
