@@ -400,6 +400,7 @@ export class OAuthService {
     if (previous?.refreshToken !== undefined) secrets.push(previous.refreshToken);
     let response: EndpointResponse | undefined;
     let refreshedWith: TokenCacheEntry | undefined;
+    let usedRefreshToken: string | undefined;
     try {
       const requestedAt = this.#options.now();
       if (previous?.refreshToken !== undefined) {
@@ -408,6 +409,7 @@ export class OAuthService {
         try {
           response = await this.#tokenRequest(target, form, correlationId, secrets);
           refreshedWith = previous;
+          usedRefreshToken = previous.refreshToken;
         } catch (error) {
           if (!(error instanceof OAuthError) || error.code !== 'invalid-grant') throw error;
           logger.warn(
@@ -417,17 +419,16 @@ export class OAuthService {
           await this.#dropRefreshToken(target, previous);
         }
       }
-      response ??= await this.#tokenRequest(
-        target,
-        this.#freshGrantForm(target, previous?.refreshToken),
-        correlationId,
-        secrets,
-      );
+      if (response === undefined) {
+        const form = this.#freshGrantForm(target, previous?.refreshToken);
+        usedRefreshToken = form.get('refresh_token') ?? undefined;
+        response = await this.#tokenRequest(target, form, correlationId, secrets);
+      }
       const entry = this.#toEntry(
         target,
         parseTokenResponse(response.body, 'token endpoint', correlationId),
         requestedAt,
-        refreshedWith,
+        { refreshToken: usedRefreshToken, scope: refreshedWith?.scope },
         correlationId,
       );
       await this.#store(target, entry, correlationId);
@@ -502,12 +503,13 @@ export class OAuthService {
     target: Target,
     response: TokenResponse,
     requestedAt: number,
-    refreshed: TokenCacheEntry | undefined,
+    /** The refresh token the request redeemed, and the scope of the token it replaces. */
+    redeemed: { readonly refreshToken?: string | undefined; readonly scope?: string | undefined },
     correlationId: string,
   ): TokenCacheEntry {
     const { prepared, server } = target;
     // RFC 6749 §5.1 / §6: an absent scope means "as requested" (or, on refresh, as before).
-    const scope = response.scope ?? refreshed?.scope ?? prepared.scope;
+    const scope = response.scope ?? redeemed.scope ?? prepared.scope;
     const missing = missingScopes(prepared.scope, scope);
     if (missing.length > 0 && prepared.validateScopes !== 'off') {
       const message = `granted scope "${scope}" does not cover the requested "${prepared.scope}" (missing: ${missing.join(' ')})`;
@@ -530,7 +532,8 @@ export class OAuthService {
     // Never let the buffer eat more than half the lifetime: a 60 s token with the default 300 s
     // buffer would otherwise be "due" at once and every request would fetch a new one.
     const refreshAt = expiresAt - Math.min(prepared.tokenExpiryBufferMs, lifetime / 2);
-    const refreshToken = response.refreshToken ?? refreshed?.refreshToken;
+    // RFC 6749 §6: a refresh answer without a new refresh token leaves the old one valid.
+    const refreshToken = response.refreshToken ?? redeemed.refreshToken;
     return {
       accessToken: response.accessToken,
       tokenType: 'Bearer',
@@ -743,7 +746,7 @@ export class OAuthService {
         target,
         parseTokenResponse(response.body, 'token endpoint', correlationId),
         requestedAt,
-        undefined,
+        {},
         correlationId,
       );
       await this.#store(target, entry, correlationId);

@@ -266,6 +266,19 @@ export class TestOAuthServer {
     this.#clients.set(client.clientId, client);
   }
 
+  /** Mints a refresh token out of band, as an operator provisions one for the refresh_token grant. */
+  provisionRefreshToken(clientId: string, scope = ''): string {
+    const refreshToken = `rt-${randomBytes(18).toString('base64url')}`;
+    this.#tokens.set(refreshToken, {
+      kind: 'refresh_token',
+      clientId,
+      scope,
+      expiresAt: undefined,
+      revoked: false,
+    });
+    return refreshToken;
+  }
+
   /** What the server knows about a token; `undefined` if it never issued it. */
   introspect(token: string): IssuedToken | undefined {
     return this.#tokens.get(token);

@@ -1,0 +1,255 @@
+import { request } from 'undici';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  OAuthError,
+  computePkceChallenge,
+  createOAuthService,
+  createPkcePair,
+  type OAuthConfig,
+} from '@etdi/oauth';
+import { CapturingLogger, ManualClock } from './support/harness.js';
+import { DEFAULT_CLIENT, PUBLIC_CLIENT, TestOAuthServer } from './support/oauth-server.js';
+
+let server: TestOAuthServer;
+
+beforeAll(async () => {
+  server = await TestOAuthServer.start();
+});
+afterAll(() => server.close());
+beforeEach(() => server.reset());
+
+function authorizationCode(overrides: Partial<OAuthConfig> = {}): OAuthConfig {
+  return {
+    grantType: 'authorization_code',
+    tokenUrl: server.url('http', '/token'),
+    authorizationUrl: server.url('http', '/authorize'),
+    redirectUri: 'http://127.0.0.1:9/callback',
+    clientId: DEFAULT_CLIENT.clientId,
+    clientSecret: DEFAULT_CLIENT.clientSecret,
+    scope: 'tools:read',
+    resource: 'https://mcp.example.com/',
+    allowLoopbackHttp: true,
+    ...overrides,
+  };
+}
+
+/** Plays the user's browser: follows the authorize URL and returns where it redirects. */
+async function authorizeInBrowser(url: string): Promise<string> {
+  const response = await request(url, { method: 'GET' });
+  await response.body.dump();
+  expect(response.statusCode).toBe(302);
+  return String(response.headers.location);
+}
+
+describe('PKCE', () => {
+  it('matches the RFC 7636 Appendix B example', () => {
+    expect(computePkceChallenge('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).toBe(
+      'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    );
+  });
+
+  it('makes 43-character verifiers with S256 challenges', () => {
+    const pair = createPkcePair();
+    expect(pair.verifier).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(pair.method).toBe('S256');
+    expect(pair.challenge).toBe(computePkceChallenge(pair.verifier));
+    expect(createPkcePair().verifier).not.toBe(pair.verifier);
+  });
+
+  it('refuses verifiers outside RFC 7636 §4.1', () => {
+    expect(() => computePkceChallenge('short')).toThrow(
+      expect.objectContaining({ code: 'invalid-argument' }),
+    );
+  });
+});
+
+describe('authorization code flow', () => {
+  describe('round trip with PKCE S256', () => {
+    it('builds the authorize URL, exchanges the code and caches the token', async () => {
+      const oauth = createOAuthService();
+      const config = authorizationCode();
+      const started = oauth.createAuthorizationUrl('upstream', config, { projectId: 'p1' });
+      const url = new URL(started.url);
+      expect(url.origin + url.pathname).toBe(server.url('http', '/authorize'));
+      expect(Object.fromEntries(url.searchParams)).toMatchObject({
+        response_type: 'code',
+        client_id: DEFAULT_CLIENT.clientId,
+        redirect_uri: 'http://127.0.0.1:9/callback',
+        scope: 'tools:read',
+        state: started.state,
+        code_challenge_method: 'S256',
+        resource: 'https://mcp.example.com/',
+      });
+      expect(url.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(started.state).toMatch(/^[A-Za-z0-9_-]{43}$/);
+
+      const callback = await authorizeInBrowser(started.url);
+      const result = await oauth.completeAuthorization(callback, { expectedState: started.state });
+      expect(result.error).toBeUndefined();
+      expect(server.isActive(result.token!.value)).toBe(true);
+      const exchange = server.tokenRequests[0]!;
+      expect(exchange.grantType).toBe('authorization_code');
+      expect(exchange.params.code_verifier).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(exchange.params.redirect_uri).toBe('http://127.0.0.1:9/callback');
+
+      const cached = await oauth.getAccessToken('upstream', config, { projectId: 'p1' });
+      expect(cached.token!.value).toBe(result.token!.value);
+      expect(server.tokenRequests).toHaveLength(1);
+    });
+
+    it('works for a public client (no secret)', async () => {
+      const oauth = createOAuthService();
+      const { clientSecret: _, ...rest } = authorizationCode({ clientId: PUBLIC_CLIENT.clientId });
+      const started = oauth.createAuthorizationUrl('upstream', rest);
+      const result = await oauth.completeAuthorization(await authorizeInBrowser(started.url));
+      expect(result.token).toBeDefined();
+      expect(server.tokenRequests[0]).toMatchObject({ authMethod: 'none' });
+      expect(server.tokenRequests[0]!.params.client_id).toBe(PUBLIC_CLIENT.clientId);
+    });
+
+    it('refreshes with the refresh token it got, then asks for authorization again', async () => {
+      const clock = new ManualClock();
+      const oauth = createOAuthService({ now: clock.now });
+      const config = authorizationCode();
+      const started = oauth.createAuthorizationUrl('upstream', config);
+      await oauth.completeAuthorization(await authorizeInBrowser(started.url));
+      clock.advance(3_400_000);
+      const refreshed = await oauth.getAccessToken('upstream', config);
+      expect(refreshed.token).toBeDefined();
+      expect(server.tokenRequests[1]!.grantType).toBe('refresh_token');
+
+      server.enqueue({ status: 400, body: { error: 'invalid_grant' } });
+      clock.advance(4_000_000); // access token expired, refresh token now refused
+      const again = await oauth.getAccessToken('upstream', config);
+      expect(again.error).toMatchObject({ code: 'authorization-required' });
+    });
+
+    it('passes the code and verifier the server checks (a wrong verifier fails)', async () => {
+      const oauth = createOAuthService();
+      const started = oauth.createAuthorizationUrl('upstream', authorizationCode());
+      const callback = new URL(await authorizeInBrowser(started.url));
+      // Replay the code against the token endpoint with another verifier, as an attacker would.
+      const stolen = await request(server.url('http', '/token'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          code: callback.searchParams.get('code')!,
+          redirect_uri: 'http://127.0.0.1:9/callback',
+          code_verifier: createPkcePair().verifier,
+          client_id: DEFAULT_CLIENT.clientId,
+          client_secret: DEFAULT_CLIENT.clientSecret,
+        }).toString(),
+      });
+      expect(stolen.statusCode).toBe(400);
+      expect(await stolen.body.json()).toMatchObject({ error: 'invalid_grant' });
+      // The code is now used: the legitimate exchange fails cleanly too.
+      const result = await oauth.completeAuthorization(callback);
+      expect(result.error).toMatchObject({ code: 'invalid-grant', attempts: 1 });
+    });
+  });
+
+  describe('before any authorization', () => {
+    it('reports authorization-required without a token request', async () => {
+      const oauth = createOAuthService();
+      const result = await oauth.getAccessToken('upstream', authorizationCode());
+      expect(result.error).toMatchObject({ code: 'authorization-required' });
+      expect(server.tokenRequests).toHaveLength(0);
+    });
+  });
+
+  describe('when state does not match', () => {
+    it('refuses a callback with an unknown state, without a token request', async () => {
+      const logger = new CapturingLogger();
+      const oauth = createOAuthService({ logger });
+      const started = oauth.createAuthorizationUrl('upstream', authorizationCode());
+      const callback = new URL(await authorizeInBrowser(started.url));
+      callback.searchParams.set('state', 'forged-state-value');
+      const result = await oauth.completeAuthorization(callback);
+      expect(result.error).toBeInstanceOf(OAuthError);
+      expect(result.error).toMatchObject({ code: 'state-mismatch' });
+      expect(server.tokenRequests).toHaveLength(0);
+      expect(logger.lines.some((l) => l.fields.code === 'state-mismatch')).toBe(true);
+    });
+
+    it('refuses a callback whose state differs from the session', async () => {
+      const oauth = createOAuthService();
+      const mine = oauth.createAuthorizationUrl('upstream', authorizationCode());
+      const theirs = oauth.createAuthorizationUrl('upstream', authorizationCode());
+      const callback = await authorizeInBrowser(theirs.url);
+      const result = await oauth.completeAuthorization(callback, { expectedState: mine.state });
+      expect(result.error).toMatchObject({ code: 'state-mismatch' });
+      expect(server.tokenRequests).toHaveLength(0);
+    });
+
+    it('refuses a callback without state', async () => {
+      const oauth = createOAuthService();
+      const result = await oauth.completeAuthorization({ code: 'abc' });
+      expect(result.error).toMatchObject({ code: 'state-mismatch' });
+    });
+
+    it('accepts each state once', async () => {
+      const oauth = createOAuthService();
+      const started = oauth.createAuthorizationUrl('upstream', authorizationCode());
+      const callback = await authorizeInBrowser(started.url);
+      expect((await oauth.completeAuthorization(callback)).token).toBeDefined();
+      expect((await oauth.completeAuthorization(callback)).error).toMatchObject({
+        code: 'state-mismatch',
+      });
+      expect(server.tokenRequests).toHaveLength(1);
+    });
+
+    it('refuses an expired authorization', async () => {
+      const clock = new ManualClock();
+      const oauth = createOAuthService({ now: clock.now, authorizationTtlMs: 60_000 });
+      const started = oauth.createAuthorizationUrl('upstream', authorizationCode());
+      const callback = await authorizeInBrowser(started.url);
+      clock.advance(60_001);
+      expect((await oauth.completeAuthorization(callback)).error).toMatchObject({
+        code: 'state-mismatch',
+      });
+    });
+  });
+
+  describe('when the user denies the authorization', () => {
+    it('reports authorization-denied with the server error', async () => {
+      server.settings.denyAuthorization = true;
+      const oauth = createOAuthService();
+      const started = oauth.createAuthorizationUrl('upstream', authorizationCode());
+      const result = await oauth.completeAuthorization(await authorizeInBrowser(started.url));
+      expect(result.error).toMatchObject({
+        code: 'authorization-denied',
+        oauthError: 'access_denied',
+      });
+      expect(result.error!.message).toContain('the user said no');
+      expect(server.tokenRequests).toHaveLength(0);
+    });
+  });
+
+  describe('with OAuth 2.0 and plain PKCE', () => {
+    it('sends the verifier as the challenge', async () => {
+      const oauth = createOAuthService();
+      const config = authorizationCode({ version: '2.0', codeChallengeMethod: 'plain' });
+      const started = oauth.createAuthorizationUrl('upstream', config);
+      expect(new URL(started.url).searchParams.get('code_challenge_method')).toBe('plain');
+      const result = await oauth.completeAuthorization(await authorizeInBrowser(started.url));
+      expect(result.token).toBeDefined();
+      expect(server.tokenRequests[0]!.params.code_verifier).toBe(
+        new URL(started.url).searchParams.get('code_challenge'),
+      );
+    });
+  });
+
+  describe('with a configuration of another grant', () => {
+    it('refuses to start', () => {
+      const oauth = createOAuthService();
+      expect(() =>
+        oauth.createAuthorizationUrl('upstream', {
+          tokenUrl: 'https://auth.example.com/token',
+          clientId: 'x',
+          clientSecret: 'y',
+        }),
+      ).toThrow(expect.objectContaining({ code: 'invalid-argument' }));
+    });
+  });
+});

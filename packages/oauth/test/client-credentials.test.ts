@@ -1,0 +1,387 @@
+import { Agent } from 'undici';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AccessToken, createOAuthService, type OAuthServiceOptions } from '@etdi/oauth';
+import {
+  CapturingLogger,
+  FAST_RETRY,
+  ManualClock,
+  clientCredentials,
+  recordingSleep,
+} from './support/harness.js';
+import { DEFAULT_CLIENT, TestOAuthServer } from './support/oauth-server.js';
+
+let server: TestOAuthServer;
+let trustTestCa: Agent;
+
+beforeAll(async () => {
+  server = await TestOAuthServer.start();
+  trustTestCa = new Agent({ connect: { ca: server.ca.cert } });
+});
+afterAll(async () => {
+  await trustTestCa.close();
+  await server.close();
+});
+beforeEach(() => server.reset());
+
+function service(options: OAuthServiceOptions = {}) {
+  const logger = new CapturingLogger();
+  const { sleep, waits } = recordingSleep();
+  const clock = new ManualClock();
+  const oauth = createOAuthService({
+    logger,
+    sleep,
+    now: clock.now,
+    retry: FAST_RETRY,
+    dispatcher: trustTestCa,
+    ...options,
+  });
+  return { oauth, logger, waits, clock };
+}
+
+describe('getAccessToken with client credentials', () => {
+  describe('when the server grants the token', () => {
+    it('returns it over HTTPS and caches it', async () => {
+      const { oauth } = service();
+      const config = clientCredentials(server, { tokenUrl: server.url('https', '/token') });
+      const first = await oauth.getAccessToken('upstream', config);
+      expect(first.error).toBeUndefined();
+      expect(first.token).toBeInstanceOf(AccessToken);
+      expect(server.isActive(first.token!.value)).toBe(true);
+      expect(first.token!.scope).toBe('tools:read tools:call');
+      const second = await oauth.getAccessToken('upstream', config);
+      expect(second.token!.value).toBe(first.token!.value);
+      expect(server.tokenRequests).toHaveLength(1);
+      expect(server.tokenRequests[0]).toMatchObject({
+        listener: 'https',
+        grantType: 'client_credentials',
+        clientId: DEFAULT_CLIENT.clientId,
+        authMethod: 'basic',
+      });
+    });
+
+    it('sends the configured parameters and headers', async () => {
+      const { oauth } = service();
+      const config = clientCredentials(server, {
+        audience: 'https://api.example.com',
+        organization: 'org_123',
+        resource: ['https://mcp.example.com/', 'https://mcp2.example.com/'],
+        additionalParams: { tenant: 'acme' },
+        customHeaders: { 'x-request-source': 'etdi-gateway' },
+      });
+      expect((await oauth.getAccessToken('upstream', config)).error).toBeUndefined();
+      const seen = server.tokenRequests[0]!;
+      expect(seen.params).toMatchObject({
+        grant_type: 'client_credentials',
+        scope: 'tools:read tools:call',
+        audience: 'https://api.example.com',
+        organization: 'org_123',
+        resource: ['https://mcp.example.com/', 'https://mcp2.example.com/'],
+        tenant: 'acme',
+      });
+      expect(seen.params).not.toHaveProperty('client_secret');
+      expect(seen.headers['x-request-source']).toBe('etdi-gateway');
+      expect(seen.headers['accept']).toBe('application/json');
+    });
+
+    it('authenticates with client_secret_post when useBasicAuth is false', async () => {
+      const { oauth } = service();
+      const config = clientCredentials(server, { useBasicAuth: false });
+      expect((await oauth.getAccessToken('upstream', config)).error).toBeUndefined();
+      expect(server.tokenRequests[0]).toMatchObject({ authMethod: 'post' });
+      expect(server.tokenRequests[0]!.headers.authorization).toBeUndefined();
+    });
+
+    it('form-encodes Basic credentials (RFC 6749 §2.3.1)', async () => {
+      server.registerClient({ clientId: 'id with:colon', clientSecret: 'se cret+/=%' });
+      const { oauth } = service();
+      const config = clientCredentials(server, {
+        clientId: 'id with:colon',
+        clientSecret: 'se cret+/=%',
+      });
+      expect((await oauth.getAccessToken('upstream', config)).error).toBeUndefined();
+      expect(server.tokenRequests[0]).toMatchObject({ authMethod: 'basic' });
+    });
+
+    it('keys the cache by server, configuration and project', async () => {
+      const { oauth } = service();
+      const config = clientCredentials(server);
+      const a = await oauth.getAccessToken('upstream', config, { projectId: 'a' });
+      const b = await oauth.getAccessToken('upstream', config, { projectId: 'b' });
+      const other = await oauth.getAccessToken('other', config, { projectId: 'a' });
+      const id = await oauth.getAccessToken('upstream', config, { projectId: 'a', configId: 'v2' });
+      const again = await oauth.getAccessToken('upstream', config, { projectId: 'a' });
+      const values = new Set([a, b, other, id].map((r) => r.token!.value));
+      expect(values.size).toBe(4);
+      expect(again.token!.value).toBe(a.token!.value);
+      expect(server.tokenRequests).toHaveLength(4);
+    });
+
+    it('shares the cache between equal configuration objects by fingerprint', async () => {
+      const { oauth } = service();
+      await oauth.getAccessToken('upstream', clientCredentials(server));
+      await oauth.getAccessToken('upstream', clientCredentials(server));
+      expect(server.tokenRequests).toHaveLength(1);
+    });
+
+    it('gets a new token on forceRefresh', async () => {
+      const { oauth } = service();
+      const config = clientCredentials(server);
+      const first = await oauth.getAccessToken('upstream', config);
+      const forced = await oauth.getAccessToken('upstream', config, { forceRefresh: true });
+      expect(forced.token!.value).not.toBe(first.token!.value);
+      expect((await oauth.getAccessToken('upstream', config)).token!.value).toBe(
+        forced.token!.value,
+      );
+      expect(server.tokenRequests).toHaveLength(2);
+      expect(oauth.metrics.snapshot().refreshes).toBe(1);
+    });
+
+    it('assumes the default lifetime when expires_in is missing', async () => {
+      server.settings.expiresIn = undefined;
+      const { oauth, clock } = service({ defaultTokenLifetimeMs: 600_000 });
+      const result = await oauth.getAccessToken('upstream', clientCredentials(server));
+      expect(result.token!.expiresAt).toBe(clock.now() + 600_000);
+    });
+  });
+
+  describe('when the client secret is wrong', () => {
+    it('fails with invalid-client after one request (no retry)', async () => {
+      const { oauth, waits } = service();
+      const result = await oauth.getAccessToken(
+        'upstream',
+        clientCredentials(server, { clientSecret: 'wrong-secret-000111' }),
+      );
+      expect(result.error).toMatchObject({
+        name: 'OAuthError',
+        code: 'invalid-client',
+        status: 401,
+        oauthError: 'invalid_client',
+        attempts: 1,
+      });
+      expect(server.tokenRequests).toHaveLength(1);
+      expect(waits).toEqual([]);
+    });
+  });
+
+  describe('when the server fails with 500 and then succeeds', () => {
+    it('retries and returns the token', async () => {
+      server.enqueue({ status: 500, body: { error: 'server_error' } });
+      const { oauth, waits } = service();
+      const result = await oauth.getAccessToken('upstream', clientCredentials(server));
+      expect(result.token).toBeDefined();
+      expect(server.tokenRequests).toHaveLength(2);
+      expect(waits).toHaveLength(1);
+    });
+  });
+
+  describe('when the server keeps failing with 5xx', () => {
+    it('gives up with server-error after the configured attempts, backing off', async () => {
+      server.enqueue({ status: 500 }, { status: 502 }, { status: 503 }, { status: 500 });
+      const { oauth, waits } = service({
+        retry: { attempts: 3, baseDelayMs: 100, maxDelayMs: 150, jitter: 0 },
+      });
+      const result = await oauth.getAccessToken('upstream', clientCredentials(server));
+      expect(result.error).toMatchObject({ code: 'server-error', status: 503, attempts: 3 });
+      expect(server.tokenRequests).toHaveLength(3);
+      expect(waits).toEqual([100, 150]);
+    });
+
+    it('uses the 2 s / 4 s / 8 s schedule by default, with jitter', async () => {
+      server.enqueue({ status: 500 }, { status: 500 }, { status: 500 }, { status: 500 });
+      const { oauth, waits } = service({ retry: { attempts: 4 } });
+      const result = await oauth.getAccessToken('upstream', clientCredentials(server));
+      expect(result.error).toMatchObject({ code: 'server-error', attempts: 4 });
+      expect(waits).toHaveLength(3);
+      [2000, 4000, 8000].forEach((base, i) => {
+        expect(waits[i]).toBeGreaterThanOrEqual(base * 0.8);
+        expect(waits[i]).toBeLessThanOrEqual(base * 1.2);
+      });
+    });
+  });
+
+  describe('when the server is slow', () => {
+    it('times out and reports timeout after the retries', async () => {
+      server.settings.delayMs = 5_000;
+      const { oauth } = service({ timeoutMs: 50, retry: { ...FAST_RETRY, attempts: 2 } });
+      const result = await oauth.getAccessToken('upstream', clientCredentials(server));
+      expect(result.error).toMatchObject({ code: 'timeout', attempts: 2 });
+      expect(server.tokenRequests).toHaveLength(2);
+    });
+  });
+
+  describe('when the server answers 429 with Retry-After', () => {
+    it('waits the seconds it asks for, then succeeds', async () => {
+      server.enqueue({
+        status: 429,
+        headers: { 'retry-after': '7' },
+        body: { error: 'slow_down' },
+      });
+      const { oauth, waits } = service();
+      const result = await oauth.getAccessToken('upstream', clientCredentials(server));
+      expect(result.token).toBeDefined();
+      expect(waits).toEqual([7000]);
+    });
+
+    it('understands an HTTP-date', async () => {
+      const { oauth, waits, clock } = service();
+      server.enqueue({
+        status: 429,
+        headers: { 'retry-after': new Date(clock.now() + 5000).toUTCString() },
+      });
+      expect(
+        (await oauth.getAccessToken('upstream', clientCredentials(server))).token,
+      ).toBeDefined();
+      expect(waits).toEqual([5000]);
+    });
+
+    it('gives up at once when asked to wait longer than maxRetryAfterMs', async () => {
+      server.enqueue({ status: 429, headers: { 'retry-after': '3600' } });
+      const { oauth, waits } = service({ retry: { ...FAST_RETRY, maxRetryAfterMs: 10_000 } });
+      const result = await oauth.getAccessToken('upstream', clientCredentials(server));
+      expect(result.error).toMatchObject({
+        code: 'rate-limited',
+        status: 429,
+        attempts: 1,
+        retryAfterMs: 3_600_000,
+      });
+      expect(waits).toEqual([]);
+      expect(server.tokenRequests).toHaveLength(1);
+    });
+  });
+
+  describe('when the server rejects the request with another 4xx', () => {
+    it('does not retry', async () => {
+      server.enqueue({ status: 400, body: { error: 'invalid_scope', error_description: 'nope' } });
+      const { oauth } = service();
+      const result = await oauth.getAccessToken('upstream', clientCredentials(server));
+      expect(result.error).toMatchObject({
+        code: 'request-rejected',
+        status: 400,
+        oauthError: 'invalid_scope',
+      });
+      expect(result.error!.message).toContain('invalid_scope: nope');
+      expect(server.tokenRequests).toHaveLength(1);
+    });
+
+    it('maps invalid_grant', async () => {
+      server.enqueue({ status: 400, body: { error: 'invalid_grant' } });
+      const { oauth } = service();
+      const result = await oauth.getAccessToken('upstream', clientCredentials(server));
+      expect(result.error).toMatchObject({ code: 'invalid-grant' });
+    });
+  });
+
+  describe('when the answer is not a usable token', () => {
+    it('refuses a body without access_token', async () => {
+      server.enqueue({ status: 200, body: { token_type: 'Bearer' } });
+      const { oauth } = service();
+      const result = await oauth.getAccessToken('upstream', clientCredentials(server));
+      expect(result.error).toMatchObject({ code: 'invalid-response' });
+      expect(result.error!.message).toContain('"access_token" missing');
+    });
+
+    it('refuses a non-Bearer token type', async () => {
+      server.settings.tokenType = 'DPoP';
+      const { oauth } = service();
+      const result = await oauth.getAccessToken('upstream', clientCredentials(server));
+      expect(result.error).toMatchObject({ code: 'invalid-response' });
+    });
+
+    it('refuses HTML', async () => {
+      server.enqueue({
+        status: 200,
+        body: '<html>login</html>',
+        headers: { 'content-type': 'text/html' },
+      });
+      const { oauth } = service();
+      const result = await oauth.getAccessToken('upstream', clientCredentials(server));
+      expect(result.error).toMatchObject({ code: 'invalid-response' });
+    });
+
+    it('refuses a body larger than maxResponseBytes', async () => {
+      server.enqueue({
+        status: 200,
+        body: { access_token: 'x'.repeat(5000), token_type: 'Bearer' },
+      });
+      const { oauth } = service({ maxResponseBytes: 1024 });
+      const result = await oauth.getAccessToken('upstream', clientCredentials(server));
+      expect(result.error).toMatchObject({ code: 'invalid-response' });
+      expect(server.tokenRequests).toHaveLength(1);
+    });
+
+    it('accepts a form-encoded answer with string numbers', async () => {
+      server.enqueue({
+        status: 200,
+        body: 'access_token=form-token-123456&token_type=bearer&expires_in=120&scope=tools%3Aread+tools%3Acall',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      const { oauth, clock } = service();
+      const result = await oauth.getAccessToken('upstream', clientCredentials(server));
+      expect(result.token!.value).toBe('form-token-123456');
+      expect(result.token!.expiresAt).toBe(clock.now() + 120_000);
+    });
+  });
+
+  describe('when the server cannot be reached', () => {
+    it('retries network errors and reports network-error', async () => {
+      const { oauth, waits } = service();
+      const config = clientCredentials(server, { tokenUrl: 'http://127.0.0.1:1/token' });
+      const result = await oauth.getAccessToken('upstream', config);
+      expect(result.error).toMatchObject({ code: 'network-error', attempts: 3 });
+      expect(result.error!.transient).toBe(true);
+      expect(waits).toHaveLength(2);
+    });
+
+    it('does not retry a TLS failure (untrusted server certificate)', async () => {
+      const { oauth, waits } = service({ dispatcher: new Agent() });
+      const config = clientCredentials(server, { tokenUrl: server.url('https', '/token') });
+      const result = await oauth.getAccessToken('upstream', config);
+      expect(result.error).toMatchObject({ code: 'tls-error', attempts: 1 });
+      expect(waits).toEqual([]);
+    });
+  });
+
+  describe('when enforceHttps is on', () => {
+    it('refuses a plain http:// token URL without a request', async () => {
+      const { oauth } = service();
+      const config = clientCredentials(server, { allowLoopbackHttp: false });
+      const result = await oauth.getAccessToken('upstream', config);
+      expect(result.error).toMatchObject({ code: 'insecure-url', field: '/tokenUrl' });
+      expect(server.tokenRequests).toHaveLength(0);
+    });
+  });
+
+  describe('when the configuration is disabled', () => {
+    it('reports disabled', async () => {
+      const { oauth } = service();
+      const result = await oauth.getAccessToken('upstream', { enabled: false });
+      expect(result.error).toMatchObject({ code: 'disabled' });
+    });
+  });
+
+  describe('logging', () => {
+    it('gives each acquisition a correlation id carried by its log lines and its error', async () => {
+      server.enqueue({ status: 500 }, { status: 401, body: { error: 'invalid_client' } });
+      const { oauth, logger } = service();
+      const result = await oauth.getAccessToken('upstream', clientCredentials(server));
+      const id = result.error!.correlationId!;
+      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+      const lines = logger.withCorrelationId(id);
+      expect(lines.map((l) => l.message)).toEqual([
+        'acquiring token',
+        'token endpoint request',
+        'token endpoint failed; retrying',
+        'token endpoint request',
+        expect.stringContaining('token acquisition failed'),
+      ]);
+      expect(lines.every((l) => l.fields.server === 'upstream')).toBe(true);
+      const ok = await oauth.getAccessToken('upstream', clientCredentials(server), {
+        projectId: 'p',
+      });
+      expect(ok.token).toBeDefined();
+      const acquired = logger.lines.find((l) => l.message === 'token acquired')!;
+      expect(acquired.fields.correlationId).not.toBe(id);
+      expect(acquired.fields.projectId).toBe('p');
+    });
+  });
+});

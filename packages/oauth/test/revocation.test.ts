@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createOAuthService } from '@etdi/oauth';
+import { FAST_RETRY, clientCredentials, recordingSleep } from './support/harness.js';
+import { TestOAuthServer } from './support/oauth-server.js';
+
+let server: TestOAuthServer;
+
+beforeAll(async () => {
+  server = await TestOAuthServer.start();
+});
+afterAll(() => server.close());
+beforeEach(() => server.reset());
+
+const service = () => createOAuthService({ sleep: recordingSleep().sleep, retry: FAST_RETRY });
+
+describe('revoke', () => {
+  describe('when the token has a refresh token', () => {
+    it('revokes both (refresh token first), clears the cache and counts them', async () => {
+      server.settings.issueRefreshTokens = true;
+      const oauth = service();
+      const config = clientCredentials(server);
+      const { token } = await oauth.getAccessToken('upstream', config);
+      const result = await oauth.revoke('upstream', config);
+      expect(result).toEqual({ revoked: ['refresh_token', 'access_token'] });
+      expect(server.revocationRequests.map((r) => r.hint)).toEqual([
+        'refresh_token',
+        'access_token',
+      ]);
+      expect(server.revocationRequests[1]!.token).toBe(token!.value);
+      expect(server.isActive(token!.value)).toBe(false);
+      expect(server.introspect(server.revocationRequests[0]!.token)?.revoked).toBe(true);
+      expect(oauth.metrics.snapshot().revocations).toBe(2);
+
+      const next = await oauth.getAccessToken('upstream', config);
+      expect(next.token!.value).not.toBe(token!.value);
+      expect(server.tokenRequests.map((r) => r.grantType)).toEqual([
+        'client_credentials',
+        'client_credentials',
+      ]);
+    });
+  });
+
+  describe('when the revocation endpoint fails', () => {
+    it('reports revocation-failed but still clears the cache', async () => {
+      const oauth = service();
+      const config = clientCredentials(server);
+      const { token } = await oauth.getAccessToken('upstream', config);
+      server.enqueueRevocation({ status: 500 }, { status: 500 }, { status: 500 });
+      const result = await oauth.revoke('upstream', config);
+      expect(result.error).toMatchObject({ code: 'revocation-failed', status: 500, attempts: 3 });
+      expect(result.error!.cause).toMatchObject({ code: 'server-error' });
+      const next = await oauth.getAccessToken('upstream', config);
+      expect(next.token!.value).not.toBe(token!.value);
+    });
+
+    it('does not retry a 4xx', async () => {
+      const oauth = service();
+      const config = clientCredentials(server);
+      await oauth.getAccessToken('upstream', config);
+      server.enqueueRevocation({ status: 400, body: { error: 'unsupported_token_type' } });
+      const result = await oauth.revoke('upstream', config);
+      expect(result.error).toMatchObject({
+        code: 'revocation-failed',
+        oauthError: 'unsupported_token_type',
+        attempts: 1,
+      });
+    });
+  });
+
+  describe('without a revocation URL', () => {
+    it('only clears the cache', async () => {
+      const oauth = service();
+      const config = clientCredentials(server, { revocationUrl: undefined });
+      const { token } = await oauth.getAccessToken('upstream', config);
+      expect(await oauth.revoke('upstream', config)).toEqual({ revoked: [] });
+      expect(server.revocationRequests).toHaveLength(0);
+      expect(server.isActive(token!.value)).toBe(true);
+      expect((await oauth.getAccessToken('upstream', config)).token!.value).not.toBe(token!.value);
+    });
+  });
+
+  describe('with nothing cached', () => {
+    it('revokes nothing', async () => {
+      const oauth = service();
+      expect(await oauth.revoke('upstream', clientCredentials(server))).toEqual({ revoked: [] });
+      expect(server.revocationRequests).toHaveLength(0);
+    });
+  });
+});
+
+describe('invalidate', () => {
+  it('drops the cached token without revoking it', async () => {
+    const oauth = service();
+    const config = clientCredentials(server);
+    const { token } = await oauth.getAccessToken('upstream', config);
+    await oauth.invalidate('upstream', config);
+    expect(server.revocationRequests).toHaveLength(0);
+    expect((await oauth.getAccessToken('upstream', config)).token!.value).not.toBe(token!.value);
+  });
+});

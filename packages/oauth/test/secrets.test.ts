@@ -1,0 +1,166 @@
+import { inspect } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AccessToken,
+  createOAuthService,
+  type OAuthConfig,
+  type TokenCache,
+  type TokenResult,
+} from '@etdi/oauth';
+import {
+  CapturingLogger,
+  FAST_RETRY,
+  ManualClock,
+  clientCredentials,
+  recordingSleep,
+} from './support/harness.js';
+import { DEFAULT_CLIENT, TestOAuthServer } from './support/oauth-server.js';
+
+let server: TestOAuthServer;
+
+beforeAll(async () => {
+  server = await TestOAuthServer.start();
+});
+afterAll(() => server.close());
+
+describe('secrets', () => {
+  describe('AccessToken', () => {
+    const token = new AccessToken('at-very-secret-token-9876', 1, 'a');
+
+    it('masks itself in toString, JSON and util.inspect', () => {
+      expect(String(token)).toBe('Bearer ****9876');
+      expect(JSON.stringify({ token })).not.toContain('very-secret');
+      expect(inspect(token)).not.toContain('very-secret');
+      expect(inspect({ result: { token } }, { depth: 5 })).not.toContain('very-secret');
+      expect(Object.keys(token)).not.toContain('value');
+    });
+
+    it('still hands the raw value to whoever asks for it', () => {
+      expect(token.value).toBe('at-very-secret-token-9876');
+      expect(token.authorization).toBe('Bearer at-very-secret-token-9876');
+    });
+  });
+
+  describe('across every flow', () => {
+    it('never appear in a log line, an error message or a serialized result', async () => {
+      server.reset();
+      server.settings.issueRefreshTokens = true;
+      const logger = new CapturingLogger();
+      const clock = new ManualClock();
+      const oauth = createOAuthService({
+        logger,
+        now: clock.now,
+        sleep: recordingSleep().sleep,
+        retry: FAST_RETRY,
+      });
+      const config = clientCredentials(server);
+      const results: TokenResult[] = [];
+      const errors: unknown[] = [];
+
+      // success, cache hit, failure with retries, a server that echoes the secret back
+      results.push(await oauth.getAccessToken('s', config));
+      results.push(await oauth.getAccessToken('s', config));
+      server.enqueue({ status: 500 }, { status: 500 }, { status: 500 });
+      results.push(await oauth.getAccessToken('t', config));
+      server.enqueue({
+        status: 400,
+        body: {
+          error: 'invalid_request',
+          error_description: `bad client_secret=${DEFAULT_CLIENT.clientSecret}`,
+        },
+      });
+      results.push(await oauth.getAccessToken('u', config));
+      // refresh with the refresh token, then a refused refresh token echoed back
+      clock.advance(3_400_000);
+      results.push(await oauth.getAccessToken('s', config));
+      const refreshTokens = server.tokenRequests
+        .map((r) => r.params.refresh_token)
+        .filter((v): v is string => typeof v === 'string');
+      server.enqueue(
+        {
+          status: 400,
+          body: { error: 'invalid_grant', error_description: `no ${refreshTokens[0]}` },
+        },
+        { status: 401, body: { error: 'invalid_client' } },
+      );
+      clock.advance(3_400_000);
+      results.push(await oauth.getAccessToken('s', config));
+      // wrong secret, basic and post
+      const wrong: OAuthConfig = clientCredentials(server, { clientSecret: 'wrong-secret-4242-x' });
+      results.push(await oauth.getAccessToken('w', wrong));
+      results.push(await oauth.getAccessToken('w2', { ...wrong, useBasicAuth: false }));
+      // authorization code with a denied and a completed flow
+      const code: OAuthConfig = {
+        ...config,
+        grantType: 'authorization_code',
+        authorizationUrl: server.url('http', '/authorize'),
+        redirectUri: 'http://127.0.0.1:9/callback',
+      };
+      const started = oauth.createAuthorizationUrl('ac', code);
+      results.push(
+        await oauth.completeAuthorization({ state: started.state, code: 'code-xyz-not-issued' }),
+      );
+      // revocation that fails, echoing the token it was asked to revoke (the refreshed one)
+      const live = results[4]!.token!.value;
+      server.enqueueRevocation({
+        status: 400,
+        body: { error: 'unsupported_token_type', error_description: `token ${live}` },
+      });
+      const revoked = await oauth.revoke('s', config);
+      errors.push(revoked.error);
+
+      const verifiers = server.tokenRequests
+        .map((r) => r.params.code_verifier)
+        .filter((v): v is string => typeof v === 'string');
+      expect(verifiers).toHaveLength(1);
+      const secrets = [
+        ...verifiers,
+        'code-xyz-not-issued',
+        DEFAULT_CLIENT.clientSecret,
+        'wrong-secret-4242-x',
+        Buffer.from(`${DEFAULT_CLIENT.clientId}:${DEFAULT_CLIENT.clientSecret}`).toString('base64'),
+        ...refreshTokens,
+        ...results.flatMap((r) => (r.token === undefined ? [] : [r.token.value])),
+      ];
+      expect(secrets.length).toBeGreaterThan(6);
+      expect(results.some((r) => r.error !== undefined)).toBe(true);
+      errors.push(...results.map((r) => r.error).filter(Boolean));
+
+      const haystacks = [
+        logger.text(),
+        ...results.map((r) => JSON.stringify(r)),
+        ...results.map((r) => inspect(r, { depth: 10 })),
+        ...errors.map((e) => `${(e as Error).message} ${JSON.stringify(e)}`),
+        inspect(oauth, { depth: 10 }),
+      ];
+      for (const secret of secrets) {
+        for (const text of haystacks) expect(text).not.toContain(secret);
+      }
+      expect(logger.text()).toContain('****'); // the echoed secret was masked, not dropped
+    });
+  });
+
+  describe('when the cache fails', () => {
+    it('keeps working from this process and logs cache-error without secrets', async () => {
+      server.reset();
+      const broken: TokenCache = {
+        get: () => Promise.reject(new Error('connection refused')),
+        set: () => {
+          throw new Error('connection refused');
+        },
+        delete: () => Promise.reject(new Error('connection refused')),
+      };
+      const logger = new CapturingLogger();
+      const oauth = createOAuthService({ cache: broken, logger });
+      const config = clientCredentials(server);
+      const first = await oauth.getAccessToken('broken', config);
+      const second = await oauth.getAccessToken('broken', config);
+      expect(first.token).toBeDefined();
+      expect(second.token!.value).toBe(first.token!.value);
+      expect(server.tokenRequests).toHaveLength(1);
+      const warnings = logger.lines.filter((l) => l.fields.code === 'cache-error');
+      expect(warnings.length).toBeGreaterThanOrEqual(2);
+      expect(logger.text()).not.toContain(first.token!.value);
+    });
+  });
+});
