@@ -34,6 +34,37 @@ function keyAlgorithm(key: KeyObject, declared: unknown, what: string): SigningA
   return alg;
 }
 
+/** Runs a node:crypto key import, turning its errors into `invalid-key` with a message. */
+function readKey<T>(what: string, read: () => T): T {
+  try {
+    return read();
+  } catch (cause) {
+    if (cause instanceof EtdiError) throw cause;
+    throw new EtdiError('invalid-key', `Cannot read the ${what}: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+}
+
+/** The algorithm, public JWK and `kid` of a key, refusing a declared `kid` that is not its own. */
+async function identify(
+  publicKey: KeyObject,
+  input: PublicJwk | string,
+  declaredAlg: unknown,
+  what: string,
+): Promise<{ alg: SigningAlgorithm; kid: string; base: PublicJwk }> {
+  const alg = keyAlgorithm(publicKey, declaredAlg, `The ${what}`);
+  const base = publicKey.export({ format: 'jwk' }) as PublicJwk;
+  const kid = await jwkThumbprint(base);
+  if (typeof input !== 'string' && input.kid !== undefined && input.kid !== kid) {
+    throw new EtdiError(
+      'invalid-key',
+      `The ${what}'s JWK "kid" ${JSON.stringify(input.kid)} is not its RFC 7638 thumbprint ${kid}`,
+    );
+  }
+  return { alg, kid, base };
+}
+
 /**
  * Imports a private key to sign with, from a private JWK (as `etdi keygen` writes it) or a PKCS#8
  * PEM. The algorithm follows from the key; `kid` is its RFC 7638 thumbprint; `iss` is the
@@ -43,41 +74,27 @@ function keyAlgorithm(key: KeyObject, declared: unknown, what: string): SigningA
  * const key = await importSigningKey(JSON.parse(await readFile('keys/private.jwk', 'utf8')));
  */
 export async function importSigningKey(input: PrivateJwk | string): Promise<SigningKey> {
-  let privateKey: KeyObject;
   let declaredAlg: unknown;
   let iss: string | undefined;
-  try {
-    if (typeof input === 'string') {
-      privateKey = createPrivateKey({ key: input, format: 'pem' });
-    } else {
-      if (input === null || typeof input !== 'object' || typeof input.d !== 'string') {
-        throw new EtdiError('invalid-key', 'Not a private JWK: the "d" member is missing');
-      }
-      declaredAlg = input.alg;
-      if (input.iss !== undefined && typeof input.iss !== 'string') {
-        throw new EtdiError('invalid-key', 'JWK "iss" member must be a string');
-      }
-      iss = input.iss;
-      privateKey = createPrivateKey({ key: input as never, format: 'jwk' });
+  const privateKey = readKey('private key', () => {
+    if (typeof input === 'string') return createPrivateKey({ key: input, format: 'pem' });
+    if (input === null || typeof input !== 'object' || typeof input.d !== 'string') {
+      throw new EtdiError('invalid-key', 'Not a private JWK: the "d" member is missing');
     }
-  } catch (cause) {
-    if (cause instanceof EtdiError) throw cause;
-    throw new EtdiError('invalid-key', `Cannot read the private key: ${(cause as Error).message}`, {
-      cause,
-    });
-  }
-  if (privateKey.type !== 'private') {
-    throw new EtdiError('invalid-key', 'Expected a private key');
-  }
-  const alg = keyAlgorithm(privateKey, declaredAlg, 'The private key');
-  const base = createPublicKey(privateKey).export({ format: 'jwk' }) as PublicJwk;
-  const kid = await jwkThumbprint(base);
-  if (typeof input !== 'string' && input.kid !== undefined && input.kid !== kid) {
-    throw new EtdiError(
-      'invalid-key',
-      `Private JWK "kid" ${JSON.stringify(input.kid)} is not its RFC 7638 thumbprint ${kid}`,
-    );
-  }
+    if (input.iss !== undefined && typeof input.iss !== 'string') {
+      throw new EtdiError('invalid-key', 'JWK "iss" member must be a string');
+    }
+    declaredAlg = input.alg;
+    iss = input.iss;
+    return createPrivateKey({ key: input as never, format: 'jwk' });
+  });
+  if (privateKey.type !== 'private') throw new EtdiError('invalid-key', 'Expected a private key');
+  const { alg, kid, base } = await identify(
+    createPublicKey(privateKey),
+    input,
+    declaredAlg,
+    'private key',
+  );
   const publicJwk: PublicJwk = { ...base, kid, alg, use: 'sig', ...(iss ? { iss } : {}) };
   return { alg, kid, iss, privateKey, publicJwk };
 }
@@ -95,47 +112,34 @@ export interface VerificationKey {
  * never carry one), unsupported key types, and a `kid` that is not the key's thumbprint.
  */
 export async function importVerificationKey(input: PublicJwk | string): Promise<VerificationKey> {
-  let key: KeyObject;
   let declaredAlg: unknown;
-  try {
+  const key = readKey('public key', () => {
     if (typeof input === 'string') {
-      if (/PRIVATE KEY/.test(input))
+      if (/PRIVATE KEY/.test(input)) {
         throw new EtdiError('invalid-key', 'Expected a public key, got a private key');
-      key = createPublicKey({ key: input, format: 'pem' });
-    } else {
-      if (input === null || typeof input !== 'object')
-        throw new EtdiError('invalid-key', 'A JWK must be an object');
-      for (const m of PRIVATE_MEMBERS) {
-        if (m in input) {
-          throw new EtdiError(
-            'invalid-key',
-            `JWK carries the private member "${m}": never publish or trust a private key`,
-          );
-        }
       }
-      declaredAlg = input.alg;
-      key = createPublicKey({ key: input as never, format: 'jwk' });
+      return createPublicKey({ key: input, format: 'pem' });
     }
-  } catch (cause) {
-    if (cause instanceof EtdiError) throw cause;
-    throw new EtdiError('invalid-key', `Cannot read the public key: ${(cause as Error).message}`, {
-      cause,
-    });
-  }
+    if (input === null || typeof input !== 'object') {
+      throw new EtdiError('invalid-key', 'A JWK must be an object');
+    }
+    for (const m of PRIVATE_MEMBERS) {
+      if (m in input) {
+        throw new EtdiError(
+          'invalid-key',
+          `JWK carries the private member "${m}": never publish or trust a private key`,
+        );
+      }
+    }
+    declaredAlg = input.alg;
+    return createPublicKey({ key: input as never, format: 'jwk' });
+  });
   if (declaredAlg !== undefined && !isSigningAlgorithm(declaredAlg)) {
     throw new EtdiError(
       'invalid-key',
       `JWK "alg" ${JSON.stringify(declaredAlg)} is not EdDSA, ES256 or PS256`,
     );
   }
-  const alg = keyAlgorithm(key, declaredAlg, 'The public key');
-  const base = key.export({ format: 'jwk' }) as PublicJwk;
-  const kid = await jwkThumbprint(base);
-  if (typeof input !== 'string' && input.kid !== undefined && input.kid !== kid) {
-    throw new EtdiError(
-      'invalid-key',
-      `JWK "kid" ${JSON.stringify(input.kid)} is not its RFC 7638 thumbprint ${kid}`,
-    );
-  }
+  const { alg, kid, base } = await identify(key, input, declaredAlg, 'public key');
   return { alg, kid, key, publicJwk: { ...base, kid, alg, use: 'sig' } };
 }

@@ -8,6 +8,7 @@ import {
   type SigningAlgorithm,
 } from '../keys/algorithms.js';
 import { checkPin } from '../pins/check-pin.js';
+import type { Pin } from '../pins/pin-store.js';
 import type { ReasonCode } from '../reason-codes.js';
 import { describeClaimsProblem, TOOL_JWS_TYPE, type ToolClaims } from '../sign/claims.js';
 import { signatureOf } from '../tool/signed-content.js';
@@ -413,6 +414,15 @@ export class Verifier {
     const store = this.#options.pins;
     if (store) {
       const subject = { ver: claims.ver, dig, perms };
+      const approval = (): Pin => ({
+        iss: claims.iss,
+        sub: claims.sub,
+        ver: claims.ver,
+        dig,
+        perms,
+        kid: key.kid,
+        approvedAt: new Date(now * 1000).toISOString(),
+      });
       let check = checkPin(await store.get(claims.iss, claims.sub), subject);
       const record = this.#options.recordPins ?? true;
       if (check.ok && check.action === 'first-use') {
@@ -425,30 +435,13 @@ export class Verifier {
           );
         }
         if (record) {
-          const pin = {
-            iss: claims.iss,
-            sub: claims.sub,
-            ver: claims.ver,
-            dig,
-            perms,
-            kid: key.kid,
-            approvedAt: new Date(now * 1000).toISOString(),
-          };
-          const inForce = await store.setIfAbsent(pin);
-          // Another node may have pinned first: check against what is actually in force.
-          if (inForce.dig !== pin.dig || inForce.ver !== pin.ver)
-            check = checkPin(inForce, subject);
+          const inForce = await store.setIfAbsent(approval());
+          // Another node may have pinned something else first: what is in force decides.
+          const raced = checkPin(inForce, subject);
+          if (!raced.ok) check = raced;
         }
       } else if (check.ok && check.action === 'upgrade' && record) {
-        await store.set({
-          iss: claims.iss,
-          sub: claims.sub,
-          ver: claims.ver,
-          dig,
-          perms,
-          kid: key.kid,
-          approvedAt: new Date(now * 1000).toISOString(),
-        });
+        await store.set(approval());
       }
       if (!check.ok) return rejection(tool, check.reason, check.detail, ids);
       pinAction = check.action;
