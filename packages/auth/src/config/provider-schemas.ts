@@ -71,7 +71,9 @@ export const PROVIDER_SCHEMAS = {
         required: ['keys'],
         properties: { keys: { type: 'array', items: { type: 'object' } } },
       },
-      publicKey: { anyOf: [str, { type: 'object', required: ['kty'] }] },
+      publicKey: {
+        anyOf: [str, { type: 'object', required: ['kty'], properties: { kty: str } }],
+      },
       publicKeyFile: str,
       secret: str,
       issuer: stringOrStrings,

@@ -41,6 +41,8 @@ export function parseXfcc(header: string): XfccElement[] | undefined {
       const start = i;
       while (i < n && header[i] !== ';' && header[i] !== ',') i++;
       value = header.slice(start, i).trim();
+      // Envoy quotes any value holding separators; a bare one never holds "=", quotes or spaces.
+      if (/[="\s]/.test(value)) return undefined;
     }
     // Envoy repeats URI and DNS for each SAN; keep them all, comma separated.
     const previous = current.get(key);
