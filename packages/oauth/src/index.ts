@@ -10,12 +10,7 @@ export {
   type RevocationResult,
   type RevokedTokenType,
 } from './service.js';
-export {
-  resolveServiceOptions,
-  type OAuthServiceOptions,
-  type RetryOptions,
-  type ResolvedServiceOptions,
-} from './options.js';
+export { type OAuthServiceOptions, type RetryOptions } from './options.js';
 export { AccessToken, type TokenResult } from './access-token.js';
 export {
   OAuthError,

@@ -34,12 +34,12 @@ function escapeLabel(value: string): string {
  * from a ring of the most recent latency samples.
  */
 export class OAuthMetrics {
-  acquisitionsSuccess = 0;
-  acquisitionsFailure = 0;
-  cacheHits = 0;
-  cacheMisses = 0;
-  refreshes = 0;
-  revocations = 0;
+  #acquisitionsSuccess = 0;
+  #acquisitionsFailure = 0;
+  #cacheHits = 0;
+  #cacheMisses = 0;
+  #refreshes = 0;
+  #revocations = 0;
   readonly #failures = new Map<OAuthErrorCode, number>();
   readonly #samples: Float64Array;
   #sampleCount = 0;
@@ -55,11 +55,31 @@ export class OAuthMetrics {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Records one finished acquisition. Internal to the service. */
+  /** Records a token request answered from the cache. Called by the service. */
+  recordCacheHit(): void {
+    this.#cacheHits++;
+  }
+
+  /** Records a token request the cache could not answer. Called by the service. */
+  recordCacheMiss(): void {
+    this.#cacheMisses++;
+  }
+
+  /** Records a cached token replaced by a new one. Called by the service. */
+  recordRefresh(): void {
+    this.#refreshes++;
+  }
+
+  /** Records a token revoked at the authorization server. Called by the service. */
+  recordRevocation(): void {
+    this.#revocations++;
+  }
+
+  /** Records one finished acquisition and its latency. Called by the service. */
   recordAcquisition(ok: boolean, latencyMs: number, code?: OAuthErrorCode): void {
-    if (ok) this.acquisitionsSuccess++;
+    if (ok) this.#acquisitionsSuccess++;
     else {
-      this.acquisitionsFailure++;
+      this.#acquisitionsFailure++;
       if (code !== undefined) this.#failures.set(code, (this.#failures.get(code) ?? 0) + 1);
     }
     this.#samples[this.#sampleCount % this.#samples.length] = latencyMs;
@@ -70,33 +90,34 @@ export class OAuthMetrics {
     if (latencyMs > this.#latencyMax) this.#latencyMax = latencyMs;
   }
 
-  /** Notes that `key` holds a token until `expiresAt` (or none, with `undefined`). Internal. */
+  /** Notes that `key` holds a token until `expiresAt` (none with `undefined`). Called by the service. */
   trackToken(key: string, expiresAt: number | undefined): void {
     if (expiresAt === undefined) this.#active.delete(key);
     else this.#active.set(key, expiresAt);
   }
 
+  /** The current values, with the latency statistics computed now. */
   snapshot(): OAuthMetricsSnapshot {
     const now = this.#now();
     for (const [key, expiresAt] of this.#active) if (expiresAt <= now) this.#active.delete(key);
-    const lookups = this.cacheHits + this.cacheMisses;
+    const lookups = this.#cacheHits + this.#cacheMisses;
     const n = Math.min(this.#sampleCount, this.#samples.length);
     const sorted = Array.from(this.#samples.subarray(0, n)).sort((a, b) => a - b);
     const p95 = n === 0 ? 0 : sorted[Math.min(n - 1, Math.ceil(0.95 * n) - 1)]!;
     return {
       acquisitions: {
-        total: this.acquisitionsSuccess + this.acquisitionsFailure,
-        success: this.acquisitionsSuccess,
-        failure: this.acquisitionsFailure,
+        total: this.#acquisitionsSuccess + this.#acquisitionsFailure,
+        success: this.#acquisitionsSuccess,
+        failure: this.#acquisitionsFailure,
       },
       failuresByCode: Object.fromEntries(this.#failures),
       cache: {
-        hits: this.cacheHits,
-        misses: this.cacheMisses,
-        hitRatio: lookups === 0 ? 0 : this.cacheHits / lookups,
+        hits: this.#cacheHits,
+        misses: this.#cacheMisses,
+        hitRatio: lookups === 0 ? 0 : this.#cacheHits / lookups,
       },
-      refreshes: this.refreshes,
-      revocations: this.revocations,
+      refreshes: this.#refreshes,
+      revocations: this.#revocations,
       latencyMs: {
         count: this.#latencyCount,
         avg: this.#latencyCount === 0 ? 0 : this.#latencySum / this.#latencyCount,

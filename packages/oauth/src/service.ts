@@ -86,9 +86,17 @@ interface PendingAuthorization {
 
 type Reason = 'cold' | 'expired' | 'proactive' | 'forced' | 'authorization';
 
+function escapeKeyPart(part: string): string {
+  // Only the separator and the escape character need escaping for the key to be unambiguous;
+  // checking first keeps the common case (plain names) free of allocations.
+  return part.includes(':') || part.includes('%')
+    ? part.replaceAll('%', '%25').replaceAll(':', '%3A')
+    : part;
+}
+
 function cacheKey(server: string, configId: string, projectId: string | undefined): string {
-  // Encoded so that no choice of names can make two different triples collide.
-  return `${encodeURIComponent(server)}:${encodeURIComponent(configId)}:${encodeURIComponent(projectId ?? '')}`;
+  // Escaped so that no choice of names can make two different triples collide.
+  return `${escapeKeyPart(server)}:${escapeKeyPart(configId)}:${projectId === undefined ? '' : escapeKeyPart(projectId)}`;
 }
 
 function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
@@ -144,6 +152,7 @@ export class OAuthService {
   readonly metrics: OAuthMetrics;
   readonly #options: ResolvedServiceOptions;
   readonly #prepared = new WeakMap<object, PreparedConfig>();
+  readonly #keys = new WeakMap<PreparedConfig, Map<string, Map<string, Map<string, string>>>>();
   readonly #agents = new Set<Dispatcher>();
   readonly #inflight = new Map<string, Promise<TokenResult>>();
   /** The last token each key got here, with the sequence number of when it was stored. */
@@ -183,8 +192,46 @@ export class OAuthService {
   #target(server: string, config: OAuthConfig, options: TokenRequestOptions): Target {
     const prepared = this.#prepare(config);
     const configId = options.configId ?? prepared.fingerprint;
-    const key = cacheKey(server, configId, options.projectId);
+    const key = this.#cacheKey(prepared, server, configId, options.projectId);
     return { server, configId, projectId: options.projectId, key, prepared };
+  }
+
+  /**
+   * The cache key, memoized per (configuration, configId, server, project) in nested maps keyed
+   * by the caller's own strings: their hashes are already computed, and the store then gets the
+   * same key instance every time. A freshly concatenated key would be flattened and hashed on
+   * every call, which was most of the cost of a cache hit.
+   */
+  #cacheKey(
+    prepared: PreparedConfig,
+    server: string,
+    configId: string,
+    projectId: string | undefined,
+  ): string {
+    let byConfigId = this.#keys.get(prepared);
+    if (byConfigId === undefined) {
+      byConfigId = new Map();
+      this.#keys.set(prepared, byConfigId);
+    }
+    let byServer = byConfigId.get(configId);
+    if (byServer === undefined) {
+      byServer = new Map();
+      byConfigId.set(configId, byServer);
+    }
+    let byProject = byServer.get(server);
+    if (byProject === undefined) {
+      byProject = new Map();
+      byServer.set(server, byProject);
+    }
+    const project = projectId ?? '';
+    let key = byProject.get(project);
+    if (key === undefined) {
+      // Bound the memo (not the cache) for hosts with unbounded project ids.
+      if (byProject.size >= 10_000) byProject.clear();
+      key = cacheKey(server, configId, projectId);
+      byProject.set(project, key);
+    }
+    return key;
   }
 
   /**
@@ -259,10 +306,10 @@ export class OAuthService {
   ): Promise<TokenResult> {
     const now = this.#options.now();
     if (!forced && entry !== undefined && now < entry.refreshAt) {
-      this.metrics.cacheHits++;
+      this.metrics.recordCacheHit();
       return Promise.resolve(this.#result(entry));
     }
-    this.metrics.cacheMisses++;
+    this.metrics.recordCacheMiss();
     const reason: Reason = forced
       ? 'forced'
       : entry === undefined
@@ -432,7 +479,7 @@ export class OAuthService {
         correlationId,
       );
       await this.#store(target, entry, correlationId);
-      if (previous !== undefined) this.metrics.refreshes++;
+      if (previous !== undefined) this.metrics.recordRefresh();
       this.metrics.recordAcquisition(true, performance.now() - started);
       logger.info(
         {
@@ -823,7 +870,7 @@ export class OAuthService {
           this.#options,
         );
         revoked.push(hint);
-        this.metrics.revocations++;
+        this.metrics.recordRevocation();
       } catch (thrown) {
         const cause = asOAuthError(thrown, correlationId);
         this.#options.logger.error(

@@ -74,8 +74,8 @@ describe('OAuthMetrics', () => {
   describe('toPrometheus', () => {
     it('writes the text exposition format', () => {
       const metrics = new OAuthMetrics();
-      metrics.cacheHits = 3;
-      metrics.cacheMisses = 1;
+      for (let i = 0; i < 3; i++) metrics.recordCacheHit();
+      metrics.recordCacheMiss();
       metrics.recordAcquisition(true, 200);
       metrics.recordAcquisition(false, 400, 'timeout');
       metrics.trackToken('k', Date.now() + 60_000);

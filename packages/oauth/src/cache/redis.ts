@@ -53,6 +53,11 @@ export class RedisTokenCache implements TokenCache {
   readonly #owned: boolean;
   readonly #prefix: string;
   readonly #cipher: TokenCipher;
+  /** The last entry opened per Redis key, with the sealed value it came from. */
+  readonly #opened = new Map<
+    string,
+    { readonly sealed: string; readonly entry: TokenCacheEntry }
+  >();
 
   constructor(options: RedisTokenCacheOptions) {
     if (options.redis === undefined && options.url === undefined) {
@@ -83,7 +88,14 @@ export class RedisTokenCache implements TokenCache {
   async get(key: string): Promise<TokenCacheEntry | undefined> {
     const redisKey = this.#prefix + key;
     const sealed = await this.#redis.get(redisKey);
-    if (sealed === null) return undefined;
+    if (sealed === null) {
+      this.#opened.delete(redisKey);
+      return undefined;
+    }
+    // Every read still goes to Redis, so another replica's write or delete is seen at once; only
+    // the decryption of a value already opened is skipped (it cost more than the GET itself).
+    const known = this.#opened.get(redisKey);
+    if (known !== undefined && known.sealed === sealed) return known.entry;
     const plaintext = this.#cipher.open(sealed, redisKey);
     if (plaintext === undefined) {
       throw new OAuthError(
@@ -96,11 +108,14 @@ export class RedisTokenCache implements TokenCache {
     if (!entryValidator(entry)) {
       throw new OAuthError('cache-error', 'cached token entry has an unexpected shape');
     }
+    if (this.#opened.size >= 10_000) this.#opened.clear();
+    this.#opened.set(redisKey, { sealed, entry: entry as TokenCacheEntry });
     return entry as TokenCacheEntry;
   }
 
   async set(key: string, entry: TokenCacheEntry, ttlMs: number): Promise<void> {
     const redisKey = this.#prefix + key;
+    this.#opened.delete(redisKey);
     const ttl = Math.ceil(ttlMs);
     if (ttl <= 0) {
       await this.#redis.del(redisKey);
@@ -110,6 +125,7 @@ export class RedisTokenCache implements TokenCache {
   }
 
   async delete(key: string): Promise<void> {
+    this.#opened.delete(this.#prefix + key);
     await this.#redis.del(this.#prefix + key);
   }
 
