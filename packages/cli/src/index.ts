@@ -1,1 +1,16 @@
-export {};
+// @etdi/cli: the `etdi` command line. bin.ts is the executable; this is the library behind it,
+// for tests and for tools that embed the commands.
+
+export { runCli } from './run-cli.js';
+export { processIo, type CliIo, type CliOutput } from './io.js';
+export { CliError, ExitCode, type CliErrorCode } from './errors.js';
+export { keygen, PRIVATE_KEY_FILE, JWKS_FILE, type KeygenOptions } from './commands/keygen.js';
+export { sign, type SignOptions } from './commands/sign.js';
+export {
+  verify,
+  type VerifyCommandOptions,
+  type VerifyJsonOutput,
+  type VerifyJsonResult,
+} from './commands/verify.js';
+export { canonicalizeFile, type CanonicalizeOptions } from './commands/canonicalize.js';
+export { OUTPUT_FORMATS, type OutputFormat } from './format.js';

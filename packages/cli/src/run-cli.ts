@@ -1,0 +1,218 @@
+import { EtdiError, parseDuration, SIGNING_ALGORITHMS, type SigningAlgorithm } from '@etdi/core';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { canonicalizeFile } from './commands/canonicalize.js';
+import { keygen } from './commands/keygen.js';
+import { sign } from './commands/sign.js';
+import { verify } from './commands/verify.js';
+import { CliError, ExitCode } from './errors.js';
+import { OUTPUT_FORMATS, resolveFormat, type OutputFormat } from './format.js';
+import { processIo, type CliIo } from './io.js';
+import { cliVersion } from './version.js';
+
+function duration(flag: string) {
+  return (value: string): number => {
+    try {
+      return parseDuration(value, flag);
+    } catch (error) {
+      if (error instanceof EtdiError) throw new InvalidArgumentError(error.message);
+      throw error;
+    }
+  };
+}
+
+function commaList(value: string, previous: string[] = []): string[] {
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ];
+}
+
+function formatOptions(): Option[] {
+  return [
+    // No commander default: --json must be able to tell "--format text" from no --format.
+    new Option('--format <format>', 'output format (default: text)').choices(OUTPUT_FORMATS),
+    new Option('--json', 'short for --format json'),
+  ];
+}
+
+interface FormatFlags {
+  format?: OutputFormat;
+  json?: boolean;
+}
+
+/**
+ * Builds the `etdi` program. Each call builds a fresh one: commander keeps parse state on the
+ * command, and tests run many command lines in one process.
+ */
+export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void): Command {
+  const program = new Command('etdi');
+  // Set before the subcommands are added: they inherit output, exit and help-on-error settings.
+  program
+    .description('Sign and verify MCP tool definitions (ETDI wire format v1).')
+    .version(cliVersion(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .configureOutput({
+      writeOut: (s) => void io.stdout.write(s),
+      writeErr: (s) => void io.stderr.write(s),
+      getOutHelpWidth: () => 100,
+      getErrHelpWidth: () => 100,
+    })
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+
+  const keygenCommand = program
+    .command('keygen')
+    .description('generate a signing key pair bound to a provider: private.jwk and jwks.json')
+    .addOption(
+      new Option('--alg <alg>', 'signing algorithm').choices(SIGNING_ALGORITHMS).default('EdDSA'),
+    )
+    .requiredOption('--iss <provider>', 'provider id the key signs for, e.g. com.acme')
+    .requiredOption('--out <dir>', 'directory to write private.jwk and jwks.json into')
+    .option('--force', 'replace existing key files');
+  for (const o of formatOptions()) keygenCommand.addOption(o);
+  keygenCommand.action(
+    async (
+      opts: { alg: SigningAlgorithm; iss: string; out: string; force?: boolean } & FormatFlags,
+    ) => {
+      setExitCode(
+        await keygen(
+          {
+            alg: opts.alg,
+            iss: opts.iss,
+            out: opts.out,
+            force: opts.force ?? false,
+            format: resolveFormat(opts),
+          },
+          io,
+        ),
+      );
+    },
+  );
+
+  const signCommand = program
+    .command('sign')
+    .description('sign tool definitions: a tool, an array of tools or a tools/list result per file')
+    .argument('<path...>', 'JSON files, or directories of *.json files')
+    .requiredOption('--key <file>', 'private key: private.jwk from etdi keygen, or a PKCS#8 PEM')
+    .option('--iss <provider>', "provider to sign for (default: the key's iss)")
+    .requiredOption('--ver <semver>', 'semantic version of the definitions, e.g. 1.0.0')
+    .option('--perms <scopes>', 'comma-separated OAuth scopes a caller needs', commaList)
+    .option(
+      '--expires <duration>',
+      'signature lifetime, e.g. 90d, 12h or seconds',
+      duration('--expires'),
+    )
+    .addOption(
+      new Option('--out <dir>', 'write signed files here, same file names').conflicts('inPlace'),
+    )
+    .option('--in-place', 'replace each input file with its signed version');
+  for (const o of formatOptions()) signCommand.addOption(o);
+  signCommand.action(
+    async (
+      paths: string[],
+      opts: {
+        key: string;
+        iss?: string;
+        ver: string;
+        perms?: string[];
+        expires?: number;
+        out?: string;
+        inPlace?: boolean;
+      } & FormatFlags,
+    ) => {
+      setExitCode(
+        await sign(
+          {
+            paths,
+            key: opts.key,
+            ver: opts.ver,
+            ...(opts.iss === undefined ? {} : { iss: opts.iss }),
+            ...(opts.perms === undefined ? {} : { perms: opts.perms }),
+            ...(opts.expires === undefined ? {} : { expires: opts.expires }),
+            ...(opts.out === undefined ? {} : { out: opts.out }),
+            inPlace: opts.inPlace ?? false,
+            format: resolveFormat(opts),
+          },
+          io,
+        ),
+      );
+    },
+  );
+
+  const verifyCommand = program
+    .command('verify')
+    .description('verify signed tool definitions against trust JWKS files')
+    .argument('[path...]', 'JSON files, or directories of *.json files')
+    .requiredOption('--jwks <file...>', 'trust JWKS files (from etdi keygen or a registry)')
+    .option(
+      '--max-age <duration>',
+      'reject signatures older than this, e.g. 30d',
+      duration('--max-age'),
+    );
+  for (const o of formatOptions()) verifyCommand.addOption(o);
+  verifyCommand.action(
+    async (paths: string[], opts: { jwks: string[]; maxAge?: number } & FormatFlags) => {
+      setExitCode(
+        await verify(
+          {
+            paths,
+            jwks: opts.jwks,
+            ...(opts.maxAge === undefined ? {} : { maxAge: opts.maxAge }),
+            format: resolveFormat(opts),
+          },
+          io,
+        ),
+      );
+    },
+  );
+
+  program
+    .command('canonicalize')
+    .description('print the RFC 8785 (JCS) canonical form of a JSON file, with no trailing newline')
+    .argument('<file>', 'a JSON file')
+    .action(async (file: string) => {
+      setExitCode(await canonicalizeFile({ file }, io));
+    });
+
+  return program;
+}
+
+function report(error: unknown, io: CliIo): ExitCode {
+  if (error instanceof CliError) {
+    io.stderr.write(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
+  } else if (error instanceof EtdiError) {
+    io.stderr.write(`error: ${error.code}: ${error.message}\n`);
+  } else {
+    // A bug, not a user mistake: the stack is what a bug report needs.
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    io.stderr.write(`internal error (please report it): ${detail}\n`);
+  }
+  return ExitCode.usage;
+}
+
+/**
+ * Runs one `etdi` command line and resolves to its exit code; never calls `process.exit`, so
+ * pending output is flushed and tests can run many command lines in one process.
+ *
+ * @param argv the arguments after the program name, e.g. `['verify', 'signed', '--jwks', 'k.json']`
+ * @example
+ * process.exitCode = await runCli(process.argv.slice(2));
+ */
+export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  let exitCode: ExitCode = ExitCode.ok;
+  const program = createProgram(io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    // --help and --version end parsing with a CommanderError of exit code 0; every other one
+    // (unknown option, missing argument, bad choice) is a usage error, already printed.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    return report(error, io);
+  }
+}
