@@ -116,8 +116,11 @@ function callbackParams(callback: AuthorizationCallback): URLSearchParams {
   if (callback instanceof URLSearchParams) return callback;
   if (callback instanceof URL) return callback.searchParams;
   if (typeof callback === 'string') {
+    // An absolute URL, a request path with its query (Fastify's `request.url`), or a bare query.
     if (/^[a-z][a-z0-9+.-]*:/i.test(callback)) return new URL(callback).searchParams;
-    return new URLSearchParams(callback.startsWith('?') ? callback.slice(1) : callback);
+    const query = callback.includes('?') ? callback.slice(callback.indexOf('?') + 1) : callback;
+    const hash = query.indexOf('#');
+    return new URLSearchParams(hash < 0 ? query : query.slice(0, hash));
   }
   const params = new URLSearchParams();
   for (const [name, value] of Object.entries(callback))
@@ -717,8 +720,6 @@ export class OAuthService {
       };
     }
     const state = params.get('state');
-    const pending = state === null ? undefined : this.#pending.get(state);
-    if (state !== null) this.#pending.delete(state); // a state is good for one callback only
     const mismatch = (why: string): TokenResult => {
       this.#options.logger.warn(
         { code: 'state-mismatch' },
@@ -728,8 +729,11 @@ export class OAuthService {
     };
     if (state === null) return mismatch('no "state" parameter');
     if (options.expectedState !== undefined && !sameString(state, options.expectedState)) {
+      // Not consumed: the flow belongs to another session, which may still complete it.
       return mismatch('"state" does not match the one this session started');
     }
+    const pending = this.#pending.get(state);
+    this.#pending.delete(state); // a state is good for one callback only
     if (pending === undefined) return mismatch('unknown or already used "state"');
     if (this.#options.now() >= pending.expiresAt) return mismatch('the authorization expired');
 

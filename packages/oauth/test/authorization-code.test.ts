@@ -97,6 +97,21 @@ describe('authorization code flow', () => {
       expect(server.tokenRequests).toHaveLength(1);
     });
 
+    it('accepts the callback as a request path (Fastify request.url) or a query object', async () => {
+      const oauth = createOAuthService();
+      const first = oauth.createAuthorizationUrl('upstream', authorizationCode(), {
+        projectId: 'a',
+      });
+      const url = new URL(await authorizeInBrowser(first.url));
+      const asPath = `${url.pathname}${url.search}`;
+      expect((await oauth.completeAuthorization(asPath)).token).toBeDefined();
+      const second = oauth.createAuthorizationUrl('upstream', authorizationCode(), {
+        projectId: 'b',
+      });
+      const query = Object.fromEntries(new URL(await authorizeInBrowser(second.url)).searchParams);
+      expect((await oauth.completeAuthorization(query)).token).toBeDefined();
+    });
+
     it('works for a public client (no secret)', async () => {
       const oauth = createOAuthService();
       const { clientSecret: _, ...rest } = authorizationCode({ clientId: PUBLIC_CLIENT.clientId });
@@ -180,6 +195,16 @@ describe('authorization code flow', () => {
       const result = await oauth.completeAuthorization(callback, { expectedState: mine.state });
       expect(result.error).toMatchObject({ code: 'state-mismatch' });
       expect(server.tokenRequests).toHaveLength(0);
+    });
+
+    it('leaves the other session free to complete its own flow', async () => {
+      const oauth = createOAuthService();
+      const mine = oauth.createAuthorizationUrl('upstream', authorizationCode());
+      const theirs = oauth.createAuthorizationUrl('upstream', authorizationCode());
+      const callback = await authorizeInBrowser(theirs.url);
+      await oauth.completeAuthorization(callback, { expectedState: mine.state });
+      const result = await oauth.completeAuthorization(callback, { expectedState: theirs.state });
+      expect(result.token).toBeDefined();
     });
 
     it('refuses a callback without state', async () => {
