@@ -1,16 +1,9 @@
-import { CliError } from './errors.js';
-
 /** Output formats: `text` for people, `json` for scripts (a documented, stable shape). */
 export const OUTPUT_FORMATS = ['text', 'json'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
-/** Resolves `--format` and its shorthand `--json`, which must not contradict each other. */
+/** Resolves `--format` and its shorthand `--json` (commander refuses the two together). */
 export function resolveFormat(options: { format?: OutputFormat; json?: boolean }): OutputFormat {
-  if (options.json && options.format === 'text') {
-    throw new CliError('usage', '--json contradicts --format text', {
-      hint: 'Pass one of them: --json is short for --format json',
-    });
-  }
   return options.json ? 'json' : (options.format ?? 'text');
 }
 

@@ -32,9 +32,9 @@ function commaList(value: string, previous: string[] = []): string[] {
 
 function formatOptions(): Option[] {
   return [
-    // No commander default: --json must be able to tell "--format text" from no --format.
-    new Option('--format <format>', 'output format (default: text)').choices(OUTPUT_FORMATS),
-    new Option('--json', 'short for --format json'),
+    new Option('--format <format>', 'output format').choices(OUTPUT_FORMATS).default('text'),
+    // Conflicts ignore defaults, so only an explicit --format alongside --json is refused.
+    new Option('--json', 'short for --format json').conflicts('format'),
   ];
 }
 
