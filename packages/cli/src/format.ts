@@ -1,5 +1,6 @@
 /** Output formats: `text` for people, `json` for scripts (a documented, stable shape). */
 export const OUTPUT_FORMATS = ['text', 'json'] as const;
+/** `text` or `json`. */
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** Resolves `--format` and its shorthand `--json` (commander refuses the two together). */

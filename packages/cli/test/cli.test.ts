@@ -1,5 +1,6 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/errors.js';
 import { PROGRESS_MIN_FILES } from '../src/progress.js';
@@ -13,7 +14,7 @@ afterAll(() => remove());
 describe('the etdi program', () => {
   it('prints the version of package.json with --version', async () => {
     const { version } = await readJson<{ version: string }>(
-      new URL('../package.json', import.meta.url).pathname,
+      fileURLToPath(new URL('../package.json', import.meta.url)),
     );
     const r = await etdi(['--version'], { cwd: dir });
     expect(r).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });

@@ -1,4 +1,4 @@
-import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { importSigningKey, TrustStore, type TrustJwks } from '@etdi/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,7 +71,6 @@ describe('etdi keygen', () => {
 
     it('refuses when only jwks.json exists, writing no private key', async () => {
       await etdiInProcess(['keygen', '--iss', 'com.example', '--out', 'half'], { cwd: dir });
-      const { rm } = await import('node:fs/promises');
       await rm(join(dir, 'half', 'private.jwk'));
       const r = await etdi(['keygen', '--iss', 'com.example', '--out', 'half'], { cwd: dir });
       expect(r.code).toBe(2);
@@ -139,7 +138,6 @@ describe('etdi keygen', () => {
       cwd: dir,
     });
     expect(r.code).toBe(0);
-    await writeFile(join(dir, 'a', 'b', 'c', 'other.txt'), 'untouched');
     expect((await stat(join(dir, 'a/b/c/jwks.json'))).isFile()).toBe(true);
   });
 });

@@ -3,6 +3,7 @@ import { CliError, ExitCode } from '../errors.js';
 import { readJsonFile } from '../files.js';
 import type { CliIo } from '../io.js';
 
+/** Options of {@link canonicalizeFile}. */
 export interface CanonicalizeOptions {
   /** A JSON file. */
   file: string;

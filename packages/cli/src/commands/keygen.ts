@@ -12,10 +12,12 @@ import { pathExists, writeFileAtomic } from '../files.js';
 import { formatJson, type OutputFormat } from '../format.js';
 import type { CliIo } from '../io.js';
 
-/** The file names `etdi keygen` writes into its `--out` directory. */
+/** The private key file `etdi keygen` writes into its `--out` directory. */
 export const PRIVATE_KEY_FILE = 'private.jwk';
+/** The trust JWKS file `etdi keygen` writes next to the private key. */
 export const JWKS_FILE = 'jwks.json';
 
+/** Options of {@link keygen}, one per flag of `etdi keygen`. */
 export interface KeygenOptions {
   /** Signing algorithm. */
   alg: SigningAlgorithm;

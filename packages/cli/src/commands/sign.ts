@@ -24,6 +24,7 @@ import type { CliIo } from '../io.js';
 import { createProgress } from '../progress.js';
 import { toolName, toolPointer, toToolDocument, withTools } from '../tool-document.js';
 
+/** Options of {@link sign}, one per flag of `etdi sign`. */
 export interface SignOptions {
   /** Files or directories (every `*.json` directly in them) of tool definitions. */
   paths: readonly string[];

@@ -14,6 +14,7 @@ import type { CliIo } from '../io.js';
 import { createProgress } from '../progress.js';
 import { toolPointer, toToolDocument } from '../tool-document.js';
 
+/** Options of {@link verify}, one per flag of `etdi verify`. */
 export interface VerifyCommandOptions {
   /** Files or directories (every `*.json` directly in them) of signed tool definitions. */
   paths: readonly string[];
