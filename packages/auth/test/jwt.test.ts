@@ -29,7 +29,12 @@ const rsaJwk: JWK = { ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'R
 
 async function sign(
   claims: JWTPayload = {},
-  options: { alg?: string; key?: CryptoKey | Uint8Array; kid?: string | null; typ?: string } = {},
+  options: {
+    alg?: string;
+    key?: Parameters<SignJWT['sign']>[0];
+    kid?: string | null;
+    typ?: string;
+  } = {},
 ): Promise<string> {
   const alg = options.alg ?? 'RS256';
   const header: Record<string, unknown> = { alg };

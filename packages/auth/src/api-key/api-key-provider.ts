@@ -95,7 +95,7 @@ export class ApiKeyProvider extends BaseAuthProvider {
     this.#defaultPolicy = options.defaultPolicy;
     this.#keyPrefix = options.keyPrefix;
     // Fail at start-up, not at the first request, on a malformed default policy.
-    this.#policyFor(undefined);
+    compilePolicy(this.#defaultPolicy, '/defaultPolicy');
   }
 
   supportedMethods(): readonly AuthMethod[] {

@@ -182,7 +182,7 @@ export async function buildAuthenticator(
       const base = `/providers/${pointerToken(name)}`;
       try {
         registry.register(
-          await buildProvider(name, provider, base, {
+          await buildProvider(name, provider, {
             logger,
             now,
             redis,
@@ -242,7 +242,6 @@ interface BuildContext {
 async function buildProvider(
   name: string,
   config: ProviderConfig,
-  base: string,
   ctx: BuildContext,
 ): Promise<AuthProvider> {
   const { type, sessions, sessionTtlMs, ...rest } = config as ProviderConfig & {
@@ -336,7 +335,7 @@ async function buildProvider(
         ...fetchOption,
         ...(publicKeyFile === undefined
           ? {}
-          : { publicKey: ctx.readFile(publicKeyFile, `${base}/publicKeyFile`) }),
+          : { publicKey: ctx.readFile(publicKeyFile, '/publicKeyFile') }),
         ...(revocations === 'redis'
           ? {
               revocations: new RedisJtiRevocationStore({
@@ -373,10 +372,10 @@ async function buildProvider(
         ...common,
         ...options,
         caCertificates:
-          caFile === undefined ? options.caCertificates! : ctx.readFile(caFile, `${base}/caFile`),
+          caFile === undefined ? options.caCertificates! : ctx.readFile(caFile, '/caFile'),
         ...(intermediatesFile === undefined
           ? {}
-          : { intermediates: ctx.readFile(intermediatesFile, `${base}/intermediatesFile`) }),
+          : { intermediates: ctx.readFile(intermediatesFile, '/intermediatesFile') }),
       });
     }
     case 'proxy':

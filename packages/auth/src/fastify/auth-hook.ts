@@ -97,16 +97,14 @@ export function authHook<Request extends AuthRequest>(
     const status = result.isSuccess ? 401 : httpStatusFor(result.status);
     reply.code(status);
     if (status === 401 || status === 403) {
-      reply.header(
-        'www-authenticate',
-        wwwAuthenticate(result, {
-          ...(options.realm === undefined ? {} : { realm: options.realm }),
-          ...(options.resourceMetadataUrl === undefined
-            ? {}
-            : { resourceMetadataUrl: options.resourceMetadataUrl }),
-          basic,
-        }),
-      );
+      const challenges = wwwAuthenticate(result, {
+        ...(options.realm === undefined ? {} : { realm: options.realm }),
+        ...(options.resourceMetadataUrl === undefined
+          ? {}
+          : { resourceMetadataUrl: options.resourceMetadataUrl }),
+        basic,
+      });
+      reply.header('www-authenticate', challenges.length === 1 ? challenges[0]! : challenges);
     }
     if (result.retryAfterMs !== undefined) {
       reply.header('retry-after', String(Math.max(1, Math.ceil(result.retryAfterMs / 1000))));

@@ -1,4 +1,10 @@
-import { createPublicKey, createSecretKey, KeyObject, type JsonWebKey } from 'node:crypto';
+import {
+  createPublicKey,
+  createSecretKey,
+  KeyObject,
+  type JsonWebKey,
+  type webcrypto,
+} from 'node:crypto';
 import {
   decodeProtectedHeader,
   errors,
@@ -59,8 +65,8 @@ export interface JwtProviderOptions extends BaseProviderOptions {
   jwksUrl?: string | URL;
   /** A fixed JWKS. */
   jwks?: JSONWebKeySet;
-  /** One public key: PEM (SPKI or certificate), a JWK, or a `KeyObject`. */
-  publicKey?: string | JWK | KeyObject;
+  /** One public key: PEM (SPKI or certificate), a JWK, a `KeyObject` or a WebCrypto `CryptoKey`. */
+  publicKey?: string | JWK | KeyObject | webcrypto.CryptoKey;
   /** HMAC secret for `HS*`; at least as many bytes as the hash (32 for HS256). */
   secret?: string | Uint8Array;
   /** Accepted `iss` value(s). */
@@ -121,8 +127,9 @@ function keyFits(key: KeyObject, alg: string): boolean {
   return false;
 }
 
-function toPublicKey(key: string | JWK | KeyObject): KeyObject {
+function toPublicKey(key: string | JWK | KeyObject | webcrypto.CryptoKey): KeyObject {
   if (typeof key === 'string') return createPublicKey(key);
+  if ('usages' in key && 'algorithm' in key) key = KeyObject.from(key as webcrypto.CryptoKey);
   if (key instanceof KeyObject) {
     if (key.type === 'secret') throw new TypeError('a secret key is not a public key');
     return key.type === 'private' ? createPublicKey(key) : key;
