@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { findDuplicateMember } from '@etdi/core';
 import { CliError } from './errors.js';
-import { findDuplicateMember } from './json-duplicates.js';
 
 /** A file named on the command line, or found in a directory named there. */
 export interface InputFile {

@@ -76,6 +76,7 @@ export {
   TOOL_JWS_TYPE,
   normalizePerms,
   isScopeToken,
+  isSemanticVersion,
   assertProviderId,
   type ToolClaims,
 } from './sign/claims.js';
@@ -120,3 +121,4 @@ export { checkPin, type PinCheck, type PinSubject } from './pins/check-pin.js';
 // Utilities
 export { maskSecret } from './util/mask-secret.js';
 export { parseDuration, epochSeconds, type TimeInput } from './util/duration.js';
+export { findDuplicateMember } from './util/json-duplicates.js';

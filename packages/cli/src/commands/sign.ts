@@ -4,6 +4,7 @@ import {
   assertProviderId,
   EtdiError,
   importSigningKey,
+  isSemanticVersion,
   normalizePerms,
   signTool,
   type PrivateJwk,
@@ -44,10 +45,6 @@ export interface SignOptions {
   inPlace?: boolean;
   format?: OutputFormat;
 }
-
-/** SemVer 2.0.0, the grammar of semver.org; `signTool` applies the same rule to every tool. */
-const SEMVER =
-  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
 
 interface SignedFile {
   readonly input: InputFile;
@@ -166,7 +163,7 @@ export async function sign(options: SignOptions, io: CliIo): Promise<ExitCode> {
       hint: '--out DIR writes signed copies under the same file names; --in-place replaces the inputs',
     });
   }
-  if (!SEMVER.test(options.ver)) {
+  if (!isSemanticVersion(options.ver)) {
     throw new CliError(
       'invalid-version',
       `--ver ${JSON.stringify(options.ver)} is not a semantic version`,

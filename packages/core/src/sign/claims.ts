@@ -29,6 +29,11 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 const PROVIDER_ID = /^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,255}$/;
 const DIGEST = /^[A-Za-z0-9_-]{43}$/;
 
+/** Whether `value` is a semantic version (SemVer 2.0.0, e.g. `1.2.0`, `2.0.0-rc.1`), exactly. */
+export function isSemanticVersion(value: unknown): value is string {
+  return typeof value === 'string' && semver.valid(value) === value;
+}
+
 export function isScopeToken(value: unknown): value is string {
   return typeof value === 'string' && SCOPE_TOKEN.test(value);
 }
@@ -69,7 +74,7 @@ export function describeClaimsProblem(c: Record<string, unknown>): string | unde
   if (typeof c.iss !== 'string' || !PROVIDER_ID.test(c.iss))
     return 'claim "iss" missing or invalid';
   if (typeof c.sub !== 'string' || c.sub.length === 0) return 'claim "sub" missing or invalid';
-  if (typeof c.ver !== 'string' || semver.valid(c.ver) !== c.ver) {
+  if (!isSemanticVersion(c.ver)) {
     return 'claim "ver" missing or not a semantic version (e.g. 1.2.0)';
   }
   if (typeof c.dig !== 'string' || !DIGEST.test(c.dig))

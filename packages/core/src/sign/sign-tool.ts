@@ -1,5 +1,4 @@
 import { CompactSign } from 'jose';
-import semver from 'semver';
 import { sha256Base64url } from '../canonical/canonicalize.js';
 import { EtdiError } from '../errors.js';
 import { importSigningKey } from '../keys/import-key.js';
@@ -8,7 +7,13 @@ import { withSignature } from '../tool/signed-content.js';
 import type { SignedTool, Tool } from '../tool/types.js';
 import { validateTool, type ToolLimits } from '../tool/validate-tool.js';
 import { epochSeconds, parseDuration, type TimeInput } from '../util/duration.js';
-import { assertProviderId, normalizePerms, TOOL_JWS_TYPE, type ToolClaims } from './claims.js';
+import {
+  assertProviderId,
+  isSemanticVersion,
+  normalizePerms,
+  TOOL_JWS_TYPE,
+  type ToolClaims,
+} from './claims.js';
 
 export interface SignToolOptions {
   /** The signing key: imported, or a private JWK / PKCS#8 PEM to import. */
@@ -63,7 +68,7 @@ export async function signTool<T extends Tool>(
       `Key ${key.kid} is bound to provider ${JSON.stringify(key.iss)}; it cannot sign for ${JSON.stringify(iss)}`,
     );
   }
-  if (typeof options.ver !== 'string' || semver.valid(options.ver) !== options.ver) {
+  if (!isSemanticVersion(options.ver)) {
     throw new EtdiError(
       'invalid-version',
       `Version ${JSON.stringify(options.ver)} is not a semantic version (e.g. 1.2.0)`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findDuplicateMember } from '../src/json-duplicates.js';
+import { findDuplicateMember } from '@etdi/core';
 
 describe('findDuplicateMember', () => {
   it.each([

@@ -1,4 +1,4 @@
-import { pointerToken } from '@etdi/core';
+import { pointerToken } from '../errors.js';
 
 type Frame =
   | { readonly kind: 'object'; readonly seen: Set<string>; key: string | undefined }
