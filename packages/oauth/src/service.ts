@@ -188,6 +188,12 @@ export class OAuthService {
     if (prepared !== undefined) return prepared;
     prepared = prepareConfig(config, this.#options.now());
     if (prepared.dispatcher !== undefined) this.#agents.add(prepared.dispatcher);
+    if (prepared.enabled && !prepared.enforceHttps) {
+      this.#options.logger.warn(
+        { configId: prepared.fingerprint, tokenUrl: new URL(prepared.tokenUrl).origin },
+        'enforceHttps is off: client credentials and tokens may cross the network in clear',
+      );
+    }
     this.#prepared.set(config, prepared);
     return prepared;
   }

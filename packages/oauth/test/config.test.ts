@@ -229,6 +229,26 @@ describe('assertOAuthConfig', () => {
       expect(
         configError({ ...valid, revocationUrl: 'http://auth.example.com/revoke' }),
       ).toMatchObject({ code: 'insecure-url', field: '/revocationUrl' });
+      expect(
+        configError({ ...valid, authorizationUrl: 'http://auth.example.com/authorize' }),
+      ).toMatchObject({ code: 'insecure-url', field: '/authorizationUrl' });
+    });
+
+    it('warns once when a service prepares a configuration with enforceHttps off', () => {
+      const lines: string[] = [];
+      const log = (_fields: object, message: string) => lines.push(message);
+      const oauth = createOAuthService({
+        logger: { debug: log, info: log, warn: log, error: log },
+      });
+      const config: OAuthConfig = {
+        ...valid,
+        version: '2.0',
+        enforceHttps: false,
+        tokenUrl: 'http://auth.internal/token',
+      };
+      oauth.prepare(config);
+      oauth.prepare(config);
+      expect(lines.filter((l) => l.startsWith('enforceHttps is off'))).toHaveLength(1);
     });
 
     it('allows http:// with OAuth 2.0 and enforceHttps off', () => {

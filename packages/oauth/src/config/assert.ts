@@ -217,6 +217,7 @@ function checkRules(config: OAuthConfig): void {
   if (config.clientId === undefined) throw configError('/clientId', '"clientId" is required');
   checkEndpoint(config, 'tokenUrl');
   checkEndpoint(config, 'revocationUrl');
+  checkEndpoint(config, 'authorizationUrl');
 
   const resources =
     config.resource === undefined
@@ -262,7 +263,6 @@ function checkRules(config: OAuthConfig): void {
           '"redirectUri" is required for grantType "authorization_code"',
         );
       }
-      checkEndpoint(config, 'authorizationUrl');
       checkUri('/redirectUri', config.redirectUri, 'RFC 6749 §3.1.2');
       if (version === '2.1' && config.usePkce === false) {
         throw configError(

@@ -31,6 +31,7 @@ export interface PreparedConfig {
   readonly codeChallengeMethod: CodeChallengeMethod;
   readonly tokenExpiryBufferMs: number;
   readonly useBasicAuth: boolean;
+  readonly enforceHttps: boolean;
   readonly tokenInHeaderOnly: boolean;
   readonly tokenEnvVar: string;
   readonly revocationUrl: string | undefined;
@@ -235,6 +236,7 @@ export function prepareConfig(config: unknown, now: number): PreparedConfig {
     codeChallengeMethod: c.codeChallengeMethod ?? CONFIG_DEFAULTS.codeChallengeMethod,
     tokenExpiryBufferMs: (c.tokenExpiryBuffer ?? CONFIG_DEFAULTS.tokenExpiryBuffer) * 1000,
     useBasicAuth,
+    enforceHttps: c.enforceHttps ?? CONFIG_DEFAULTS.enforceHttps,
     tokenInHeaderOnly: c.tokenInHeaderOnly ?? CONFIG_DEFAULTS.tokenInHeaderOnly,
     tokenEnvVar: c.tokenEnvVar ?? CONFIG_DEFAULTS.tokenEnvVar,
     revocationUrl: c.revocationUrl,
