@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import type { AuthSession, SessionStore } from '@etdi/auth';
+import type { TestClock } from './clock.js';
+
+/** What every SessionStore does; run against memory and Redis alike. */
+export function sessionStoreContract(
+  make: (clock: TestClock) => SessionStore,
+  clockFactory: () => TestClock,
+): void {
+  const session = (clock: TestClock, id: string, ttl = 60_000): AuthSession => ({
+    id,
+    provider: 'jwt',
+    method: 'jwt',
+    userId: 'alice',
+    permissions: ['a'],
+    roles: [],
+    createdAt: clock(),
+    expiresAt: clock() + ttl,
+    data: { jti: 'j1' },
+  });
+
+  describe('session store contract', () => {
+    it('returns what was stored until it expires', async () => {
+      const clock = clockFactory();
+      const store = make(clock);
+      const s = session(clock, `s-${Math.random()}`);
+      await store.create(s);
+      expect(await store.get(s.id)).toEqual(s);
+      clock.advance(59_999);
+      expect(await store.get(s.id)).toEqual(s);
+      clock.advance(1);
+      expect(await store.get(s.id)).toBeUndefined();
+    });
+
+    it('forgets deleted and unknown sessions', async () => {
+      const clock = clockFactory();
+      const store = make(clock);
+      const s = session(clock, `s-${Math.random()}`);
+      await store.create(s);
+      await store.delete(s.id);
+      expect(await store.get(s.id)).toBeUndefined();
+      expect(await store.get('never-created')).toBeUndefined();
+    });
+
+    it('ignores a session that is already expired', async () => {
+      const clock = clockFactory();
+      const store = make(clock);
+      const s = session(clock, `s-${Math.random()}`, 0);
+      await store.create(s);
+      expect(await store.get(s.id)).toBeUndefined();
+    });
+  });
+}
