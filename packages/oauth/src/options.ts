@@ -48,6 +48,12 @@ export interface OAuthServiceOptions {
    * the server does not say (`refresh_expires_in`). Default 30 days.
    */
   readonly refreshTokenRetentionMs?: number;
+  /**
+   * After a proactive refresh failed (the old token still being valid and served), how long to
+   * keep serving it before trying again, so a failing authorization server is not asked on every
+   * request. Default 30 000.
+   */
+  readonly refreshRetryIntervalMs?: number;
   /** How long an authorization started with `createAuthorizationUrl` may take. Default 600 000. */
   readonly authorizationTtlMs?: number;
   /** Pending authorizations kept at most (oldest dropped). Default 1000. */
@@ -70,6 +76,7 @@ export interface ResolvedServiceOptions {
   readonly dispatcher: Dispatcher | undefined;
   readonly defaultTokenLifetimeMs: number;
   readonly refreshTokenRetentionMs: number;
+  readonly refreshRetryIntervalMs: number;
   readonly authorizationTtlMs: number;
   readonly maxPendingAuthorizations: number;
   readonly maxResponseBytes: number;
@@ -96,6 +103,7 @@ export function resolveServiceOptions(options: OAuthServiceOptions = {}): Resolv
     dispatcher: options.dispatcher,
     defaultTokenLifetimeMs: options.defaultTokenLifetimeMs ?? 3_600_000,
     refreshTokenRetentionMs: options.refreshTokenRetentionMs ?? 30 * 86_400_000,
+    refreshRetryIntervalMs: options.refreshRetryIntervalMs ?? 30_000,
     authorizationTtlMs: options.authorizationTtlMs ?? 600_000,
     maxPendingAuthorizations: options.maxPendingAuthorizations ?? 1000,
     maxResponseBytes: options.maxResponseBytes ?? 65_536,

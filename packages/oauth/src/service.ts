@@ -162,6 +162,8 @@ export class OAuthService {
   readonly #recent = new Map<string, { readonly seq: number; readonly entry: TokenCacheEntry }>();
   readonly #results = new WeakMap<TokenCacheEntry, TokenResult>();
   readonly #pending = new Map<string, PendingAuthorization>();
+  /** Keys whose proactive refresh failed, and until when the current token is served as is. */
+  readonly #refreshPaused = new Map<string, number>();
   #seq = 0;
 
   constructor(options: OAuthServiceOptions = {}) {
@@ -314,7 +316,12 @@ export class OAuthService {
     forced: boolean,
   ): Promise<TokenResult> {
     const now = this.#options.now();
-    if (!forced && entry !== undefined && now < entry.refreshAt) {
+    if (
+      !forced &&
+      entry !== undefined &&
+      (now < entry.refreshAt ||
+        (now < entry.expiresAt && now < (this.#refreshPaused.get(target.key) ?? 0)))
+    ) {
       this.metrics.recordCacheHit();
       return Promise.resolve(this.#result(entry));
     }
@@ -531,8 +538,13 @@ export class OAuthService {
         previous !== undefined &&
         this.#options.now() < previous.expiresAt
       ) {
+        const retryAt = Math.min(
+          this.#options.now() + this.#options.refreshRetryIntervalMs,
+          previous.expiresAt,
+        );
+        this.#refreshPaused.set(target.key, retryAt);
         logger.warn(
-          failure,
+          { ...failure, retryInMs: retryAt - this.#options.now() },
           `token refresh failed; serving the current token until it expires: ${withId.message}`,
         );
         return this.#result(previous);
@@ -616,6 +628,7 @@ export class OAuthService {
             entry.refreshExpiresAt ?? now + this.#options.refreshTokenRetentionMs,
           );
     this.#recent.set(target.key, { seq: ++this.#seq, entry });
+    this.#refreshPaused.delete(target.key);
     if (this.#recent.size > 10_000) {
       for (const [key, value] of this.#recent)
         if (value.entry.expiresAt <= now) this.#recent.delete(key);
@@ -927,6 +940,7 @@ export class OAuthService {
       this.#cacheFailed(target, 'read', error);
     }
     this.#recent.delete(target.key);
+    this.#refreshPaused.delete(target.key);
     this.metrics.trackToken(target.key, undefined);
     try {
       await this.#options.cache.delete(target.key);

@@ -85,7 +85,19 @@ describe('token expiry and proactive refresh', () => {
       expect(logger.lines.some((l) => l.message.startsWith('token refresh failed; serving'))).toBe(
         true,
       );
-      clock.advance(200_001); // expired now
+      // Within the retry interval the server is left alone; after it, the service tries again.
+      clock.advance(29_000);
+      expect((await oauth.getAccessToken('upstream', config)).token!.value).toBe(
+        first.token!.value,
+      );
+      expect(server.tokenRequests).toHaveLength(4);
+      clock.advance(1_001);
+      server.enqueue({ status: 503 }, { status: 503 }, { status: 503 });
+      expect((await oauth.getAccessToken('upstream', config)).token!.value).toBe(
+        first.token!.value,
+      );
+      expect(server.tokenRequests).toHaveLength(7);
+      clock.advance(170_000); // expired now
       server.enqueue({ status: 503 }, { status: 503 }, { status: 503 });
       const after = await oauth.getAccessToken('upstream', config);
       expect(after.error).toMatchObject({ code: 'server-error' });
