@@ -9,7 +9,7 @@ type Frame =
  *
  * `JSON.parse` silently keeps the last of two members with the same name, while other parsers
  * keep the first. Signing or canonicalizing such a file would bless one reading of an ambiguous
- * document (RFC 8785 requires I-JSON input, which forbids duplicates), so the CLI refuses it.
+ * document (RFC 8785 requires I-JSON input, which forbids duplicates): refuse such input.
  * `text` must already have parsed: this only tracks structure. It is iterative, so a deeply
  * nested file cannot exhaust the stack.
  *
