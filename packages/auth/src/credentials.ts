@@ -103,7 +103,8 @@ export class AuthCredentials {
   readonly #idToken: string | undefined;
   readonly #password: string | undefined;
   readonly #headers: Readonly<Record<string, string>>;
-  readonly #sensitiveHeaders: ReadonlySet<string>;
+  readonly #extraSensitive: readonly string[];
+  #sensitiveHeaders: ReadonlySet<string> | undefined;
 
   readonly projectId: string | undefined;
   readonly userId: string | undefined;
@@ -120,7 +121,7 @@ export class AuthCredentials {
     this.#idToken = init.idToken;
     this.#password = init.password;
     this.#headers = Object.freeze({ ...init.headers });
-    this.#sensitiveHeaders = new Set((init.sensitiveHeaders ?? []).map((h) => h.toLowerCase()));
+    this.#extraSensitive = init.sensitiveHeaders ?? [];
     this.projectId = init.projectId;
     this.userId = init.userId;
     this.username = init.username;
@@ -159,7 +160,7 @@ export class AuthCredentials {
 
   /** A copy with some members replaced; secrets are carried over unless replaced. */
   with(changes: AuthCredentialsInit): AuthCredentials {
-    return new AuthCredentials({ ...this.#init(), ...changes });
+    return new AuthCredentials(Object.assign(this.#init(), changes));
   }
 
   #init(): AuthCredentialsInit {
@@ -177,7 +178,7 @@ export class AuthCredentials {
       headers: this.#headers,
       context: this.context,
       issues: this.issues,
-      sensitiveHeaders: [...this.#sensitiveHeaders],
+      sensitiveHeaders: this.#extraSensitive,
     };
   }
 
@@ -194,6 +195,8 @@ export class AuthCredentials {
     if (this.clientCertificate) {
       out.clientCertificate = { source: this.clientCertificate.source };
     }
+    // Built on first display only: most credentials are never shown.
+    this.#sensitiveHeaders ??= new Set(this.#extraSensitive.map((h) => h.toLowerCase()));
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(this.#headers)) {
       headers[name] = isSensitiveHeader(name, this.#sensitiveHeaders)

@@ -15,6 +15,11 @@ export interface AuthLogger {
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
+  /**
+   * Whether lines of `level` are written at all (pino has the same method). When present,
+   * providers skip building lines nobody reads: one line per request is not free.
+   */
+  isLevelEnabled?(level: LogLevel): boolean;
 }
 
 /** A logger that drops everything. */
@@ -23,6 +28,7 @@ export const noopLogger: AuthLogger = Object.freeze({
   info() {},
   warn() {},
   error() {},
+  isLevelEnabled: () => false,
 });
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -59,6 +65,7 @@ export function createConsoleLogger(options: ConsoleLoggerOptions = {}): AuthLog
     info: (m, f) => write('info', m, f),
     warn: (m, f) => write('warn', m, f),
     error: (m, f) => write('error', m, f),
+    isLevelEnabled: (level) => LEVELS[level] >= threshold,
   };
 }
 
@@ -91,10 +98,13 @@ export function redactLogFields(fields: LogFields | undefined): Record<string, u
 
 /** Wraps a logger so every line's fields are redacted before it sees them. */
 export function redactingLogger(logger: AuthLogger): AuthLogger {
+  if (logger === noopLogger) return noopLogger;
+  const enabled = logger.isLevelEnabled?.bind(logger) ?? (() => true);
   return {
-    debug: (m, f) => logger.debug(m, f && redactLogFields(f)),
-    info: (m, f) => logger.info(m, f && redactLogFields(f)),
-    warn: (m, f) => logger.warn(m, f && redactLogFields(f)),
-    error: (m, f) => logger.error(m, f && redactLogFields(f)),
+    debug: (m, f) => enabled('debug') && logger.debug(m, f && redactLogFields(f)),
+    info: (m, f) => enabled('info') && logger.info(m, f && redactLogFields(f)),
+    warn: (m, f) => enabled('warn') && logger.warn(m, f && redactLogFields(f)),
+    error: (m, f) => enabled('error') && logger.error(m, f && redactLogFields(f)),
+    isLevelEnabled: enabled,
   };
 }

@@ -3,6 +3,22 @@ import type { AuthFailureCode } from './failure-codes.js';
 import type { AuthMethod, AuthStatus } from './status.js';
 import type { TokenSet } from './token-set.js';
 
+// Results are built on every request: share the empty values and copy a list only when the
+// caller's is not frozen already, so a result costs a handful of allocations.
+const EMPTY_LIST: readonly never[] = Object.freeze([]);
+const EMPTY_RECORD: Readonly<Record<string, unknown>> = Object.freeze({});
+
+function frozenList<T>(list: readonly T[] | undefined): readonly T[] {
+  if (list === undefined || list.length === 0) return EMPTY_LIST;
+  return Object.isFrozen(list) ? list : Object.freeze(list.slice());
+}
+
+function frozenRecord(
+  record: Readonly<Record<string, unknown>>,
+): Readonly<Record<string, unknown>> {
+  return Object.isFrozen(record) ? record : Object.freeze({ ...record });
+}
+
 /** Which provider decided, and by which method. */
 export interface AuthSource {
   readonly provider: string;
@@ -56,7 +72,7 @@ export class AuthResult {
   readonly metadata: Readonly<Record<string, unknown>>;
   readonly error: AuthFailureCode | undefined;
   readonly source: AuthSource;
-  readonly sources: readonly AuthSource[];
+  #sources: readonly AuthSource[] | undefined;
   readonly anonymous: boolean;
   readonly expiresAt: number | undefined;
   readonly retryAfterMs: number | undefined;
@@ -69,16 +85,21 @@ export class AuthResult {
     this.userId = init.userId;
     this.projectId = init.projectId;
     this.sessionId = init.sessionId;
-    this.permissions = Object.freeze([...(init.permissions ?? [])]);
-    this.roles = Object.freeze([...(init.roles ?? [])]);
-    this.metadata = Object.freeze({ ...init.metadata });
+    this.permissions = frozenList(init.permissions);
+    this.roles = frozenList(init.roles);
+    this.metadata = init.metadata === undefined ? EMPTY_RECORD : frozenRecord(init.metadata);
     this.error = init.status === 'success' ? undefined : (init.error ?? 'internal-error');
     this.source = init.source;
-    this.sources = Object.freeze([...(init.sources ?? [init.source])]);
+    this.#sources = init.sources === undefined ? undefined : frozenList(init.sources);
     this.anonymous = init.anonymous ?? false;
     this.expiresAt = init.expiresAt;
     this.retryAfterMs = init.retryAfterMs;
     this.tokens = init.tokens;
+  }
+
+  /** Every provider that took part; `[source]` unless a chain in `allOf` mode combined several. */
+  get sources(): readonly AuthSource[] {
+    return (this.#sources ??= Object.freeze([this.source]));
   }
 
   /** The caller is authenticated. */
@@ -93,7 +114,7 @@ export class AuthResult {
 
   /** A copy with some members replaced. */
   with(changes: Partial<AuthResultInit>): AuthResult {
-    return new AuthResult({ ...this.#init(), ...changes });
+    return new AuthResult(Object.assign(this.#init(), changes));
   }
 
   #init(): AuthResultInit {

@@ -2,6 +2,7 @@ import {
   BaseAuthProvider,
   validateWithSchema,
   type BaseProviderOptions,
+  type SuccessInit,
 } from '../base-provider.js';
 import { PROVIDER_VALIDATORS, requiredKeysOf } from '../config/provider-schemas.js';
 import type { AuthCredentials } from '../credentials.js';
@@ -81,8 +82,10 @@ export class ApiKeyProvider extends BaseAuthProvider {
   readonly #requiredScopes: readonly string[];
   readonly #defaultPolicy: ApiKeyPolicy | undefined;
   readonly #keyPrefix: string | undefined;
+  readonly #defaultPolicyCompiled: CompiledPolicy;
   // Compiled policies by their JSON text: records from Redis are new objects on every request.
   readonly #policies = new Map<string, CompiledPolicy>();
+  readonly #policiesByObject = new WeakMap<ApiKeyPolicy, CompiledPolicy>();
 
   constructor(options: ApiKeyProviderOptions) {
     super('api_key', options);
@@ -95,7 +98,7 @@ export class ApiKeyProvider extends BaseAuthProvider {
     this.#defaultPolicy = options.defaultPolicy;
     this.#keyPrefix = options.keyPrefix;
     // Fail at start-up, not at the first request, on a malformed default policy.
-    compilePolicy(this.#defaultPolicy, '/defaultPolicy');
+    this.#defaultPolicyCompiled = compilePolicy(this.#defaultPolicy, '/defaultPolicy');
   }
 
   supportedMethods(): readonly AuthMethod[] {
@@ -156,15 +159,20 @@ export class ApiKeyProvider extends BaseAuthProvider {
     return true;
   }
 
-  #policyFor(record: ApiKeyRecord | undefined): CompiledPolicy {
-    const policy = mergePolicies(this.#defaultPolicy, record?.policy);
-    const cacheKey = policy === undefined ? '' : JSON.stringify(policy);
-    let compiled = this.#policies.get(cacheKey);
+  #policyFor(record: ApiKeyRecord): CompiledPolicy {
+    const own = record.policy;
+    if (own === undefined) return this.#defaultPolicyCompiled;
+    // A memory store hands out the same record object every time; Redis a new one per read.
+    let compiled = this.#policiesByObject.get(own);
+    if (compiled) return compiled;
+    const cacheKey = JSON.stringify(own);
+    compiled = this.#policies.get(cacheKey);
     if (!compiled) {
-      compiled = compilePolicy(policy);
+      compiled = compilePolicy(mergePolicies(this.#defaultPolicy, own));
       if (this.#policies.size >= 10_000) this.#policies.clear();
       this.#policies.set(cacheKey, compiled);
     }
+    this.#policiesByObject.set(own, compiled);
     return compiled;
   }
 
@@ -215,10 +223,8 @@ export class ApiKeyProvider extends BaseAuthProvider {
       });
       return this.failure('invalid_credentials', 'invalid-api-key', 'API key is not valid');
     }
-    const meta = {
-      keyId: record.keyId,
-      ...(record.name === undefined ? {} : { name: record.name }),
-    };
+    const meta: Record<string, unknown> = { keyId: record.keyId };
+    if (record.name !== undefined) meta.name = record.name;
     if (!record.active) {
       return this.failure('invalid_credentials', 'key-inactive', 'API key has been deactivated', {
         metadata: meta,
@@ -280,14 +286,16 @@ export class ApiKeyProvider extends BaseAuthProvider {
         );
       }
     }
-    return this.success({
+    // Built member by member: this is the hot path (see base-provider.ts on object spread).
+    const init: SuccessInit = {
       userId: record.userId,
-      ...(record.projectId === undefined ? {} : { projectId: record.projectId }),
       permissions: record.scopes,
       roles: record.roles ?? [],
       metadata: meta,
-      ...(record.expiresAt === undefined ? {} : { expiresAt: record.expiresAt }),
-    });
+    };
+    if (record.projectId !== undefined) init.projectId = record.projectId;
+    if (record.expiresAt !== undefined) init.expiresAt = record.expiresAt;
+    return this.success(init);
   }
 
   #checkPolicy(

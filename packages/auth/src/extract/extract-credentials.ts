@@ -199,12 +199,13 @@ function readPeerCertificate(request: AuthRequest): ClientCertificate | undefine
     chain.push(next.raw);
     next = next.issuerCertificate as typeof next;
   }
-  return {
+  const certificate: { -readonly [K in keyof ClientCertificate]: ClientCertificate[K] } = {
     source: 'tls',
     raw: peer.raw,
     chain,
-    ...(socket.authorized === undefined ? {} : { tlsAuthorized: socket.authorized }),
   };
+  if (socket.authorized !== undefined) certificate.tlsAuthorized = socket.authorized;
+  return certificate;
 }
 
 function pemBlocks(text: string): string[] {
@@ -300,7 +301,9 @@ export function extractCredentials(
   const authorization = single(request, 'authorization', draft, max);
   if (authorization !== undefined) readAuthorization(authorization, draft);
 
-  const fields = { ...DEFAULT_HEADERS, ...options.headers };
+  const fields = options.headers
+    ? Object.assign({}, DEFAULT_HEADERS, options.headers)
+    : DEFAULT_HEADERS;
   const configured: string[] = [];
   for (const [field, headerName] of Object.entries(fields) as [HeaderCredentialField, string][]) {
     const name = headerName.toLowerCase();
@@ -346,11 +349,10 @@ export function extractCredentials(
   }
 
   const remoteAddress = request.socket?.remoteAddress;
-  draft.context = {
-    ...(remoteAddress ? { remoteAddress } : {}),
-    ...(request.method ? { method: request.method.toUpperCase() } : {}),
-    ...(request.url ? { path: normalizePath(request.url) } : {}),
-  };
-  const { methods: _methods, ...init } = draft;
-  return new AuthCredentials(init);
+  const context: { remoteAddress?: string; method?: string; path?: string } = {};
+  if (remoteAddress) context.remoteAddress = remoteAddress;
+  if (request.method) context.method = request.method.toUpperCase();
+  if (request.url) context.path = normalizePath(request.url);
+  draft.context = context;
+  return new AuthCredentials(draft);
 }
