@@ -1,4 +1,5 @@
 import { inspect, type InspectOptions } from 'node:util';
+import { maskSecret } from '@etdi/core';
 import type { AuthFailureCode } from './failure-codes.js';
 import type { AuthMethod, AuthStatus } from './status.js';
 import type { TokenSet } from './token-set.js';
@@ -148,7 +149,8 @@ export class AuthResult {
     if (this.error !== undefined) out.error = this.error;
     if (this.userId !== undefined) out.userId = this.userId;
     if (this.projectId !== undefined) out.projectId = this.projectId;
-    if (this.sessionId !== undefined) out.sessionId = this.sessionId;
+    // A session id is a bearer secret: shown masked, like every other one.
+    if (this.sessionId !== undefined) out.sessionId = maskSecret(this.sessionId, 4);
     if (this.permissions.length > 0) out.permissions = this.permissions;
     if (this.roles.length > 0) out.roles = this.roles;
     if (Object.keys(this.metadata).length > 0) out.metadata = this.metadata;

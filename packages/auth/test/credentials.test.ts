@@ -118,6 +118,24 @@ describe('AuthResult', () => {
     expect(bad.error).toBe('internal-error');
   });
 
+  it('masks the session id, a bearer secret, when shown', () => {
+    const result = new AuthResult({
+      status: 'success',
+      message: 'ok',
+      source: { provider: 'p', method: 'api_key' },
+      sessionId: 'session-secret-value-9876',
+    });
+    expect(result.sessionId).toBe('session-secret-value-9876');
+    for (const rendering of [
+      JSON.stringify(result),
+      inspect(result),
+      inspect(result, { depth: Infinity }),
+    ]) {
+      expect(rendering).not.toContain('session-secret-value-9876');
+    }
+    expect(result.toJSON().sessionId).toBe('****9876');
+  });
+
   it('masks tokens it carries', () => {
     const result = new AuthResult({
       status: 'success',
