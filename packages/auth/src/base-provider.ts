@@ -207,8 +207,9 @@ export abstract class BaseAuthProvider implements AuthProvider {
       status: result.status,
       error: result.error,
       userId: result.userId,
-      remoteAddress: credentials.context.remoteAddress,
-      path: credentials.context.path,
+      // Optional chaining: a JavaScript caller may pass anything, and logging must not throw.
+      remoteAddress: credentials?.context?.remoteAddress,
+      path: credentials?.context?.path,
     });
   }
 

@@ -13,6 +13,8 @@ import {
   TrustedProxyProvider,
   createAuthenticator,
   hashPassword,
+  createProviderChain,
+  type AuthCredentials,
   type AuthRequest,
 } from '@etdi/auth';
 import { createTestCa } from '../../../testing/certs.js';
@@ -109,4 +111,22 @@ describe('authenticate never throws', () => {
       if (result.isSuccess) expect(result.source.provider).toBe('proxy');
     }
   }, 60_000);
+
+  it('answers JavaScript callers that pass anything at all as credentials', async () => {
+    const providers = [
+      new ApiKeyProvider({ store: new MemoryApiKeyStore() }),
+      new JwtProvider({ secret: 'x'.repeat(32), algorithms: ['HS256'] }),
+      new BasicAuthProvider({ users: [] }),
+      new TrustedProxyProvider({ trustProxyAuth: true, trustedProxies: ['10.0.0.0/8'] }),
+      new MtlsProvider({ caCertificates: createTestCa().cert }),
+    ];
+    const chain = createProviderChain({ providers });
+    for (const junk of [undefined, null, {}, 42, 'str', { apiKey: 5 }, { accessToken: {} }]) {
+      for (const provider of [...providers, chain]) {
+        const result = await provider.authenticate(junk as unknown as AuthCredentials);
+        expect(result).toBeInstanceOf(AuthResult);
+        expect(result.isSuccess).toBe(false);
+      }
+    }
+  });
 });

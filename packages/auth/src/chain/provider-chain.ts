@@ -89,7 +89,8 @@ export class ProviderChain implements AuthProvider {
   }
 
   async authenticate(credentials: AuthCredentials): Promise<AuthResult> {
-    const problem = credentials.issues[0];
+    // Optional chaining: a JavaScript caller may pass anything, and this must not throw.
+    const problem = credentials?.issues?.[0];
     if (problem) {
       return this.#fail('invalid_credentials', problem.code, problem.message, problem.method);
     }

@@ -34,6 +34,7 @@ export interface UserinfoResponse {
   [claim: string]: unknown;
 }
 
+/** Answers from the introspection endpoint are a trust boundary: validated before use. */
 export const validateIntrospection = compileSchema<IntrospectionResponse>({
   type: 'object',
   required: ['active'],
@@ -53,6 +54,7 @@ export const validateIntrospection = compileSchema<IntrospectionResponse>({
   },
 });
 
+/** Validates a token endpoint answer (refresh). */
 export const validateTokenResponse = compileSchema<TokenResponse>({
   type: 'object',
   required: ['access_token', 'token_type'],
@@ -66,6 +68,7 @@ export const validateTokenResponse = compileSchema<TokenResponse>({
   },
 });
 
+/** Validates a UserInfo answer: at least a non-empty `sub`. */
 export const validateUserinfo = compileSchema<UserinfoResponse>({
   type: 'object',
   required: ['sub'],
