@@ -74,10 +74,10 @@ async function compare(name: string, ours: Op, bare: Op, concurrency = 1): Promi
 
 function print(rows: Row[]): void {
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US').padStart(10);
-  console.log(`${'benchmark'.padEnd(58)} ${'ours/s'.padStart(10)} ${'bare/s'.padStart(10)}  ratio`);
+  console.log(`${'benchmark'.padEnd(66)} ${'ours/s'.padStart(10)} ${'bare/s'.padStart(10)}  ratio`);
   for (const r of rows) {
     console.log(
-      `${r.name.padEnd(58)} ${fmt(r.ours)} ${fmt(r.bare)}  ${(r.ours / r.bare).toFixed(2)}x`,
+      `${r.name.padEnd(66)} ${fmt(r.ours)} ${fmt(r.bare)}  ${(r.ours / r.bare).toFixed(2)}x`,
     );
   }
 }
