@@ -29,6 +29,19 @@ function expectRejected(r: VerifyResult, reason: string): void {
   expect({ reason: r.reason, detail: r.detail }).toMatchObject({ reason });
 }
 
+/** Well-formed claims for the sample tool, signed by com.acme at NOW, with overrides. */
+function claimsFor(over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    iss: 'com.acme',
+    sub: 'read_text_file',
+    ver: '1.0.0',
+    dig: toolDigest(sampleTool()),
+    perms: [],
+    iat: nowSec,
+    ...over,
+  };
+}
+
 function sigOf(t: SignedTool): string {
   return t._meta[SIGNATURE_META_KEY];
 }
@@ -220,14 +233,7 @@ describe('signTool / verifyTool', () => {
       // The evil provider's key is trusted, but only for com.evil; it claims com.acme.
       const jws = await craftJws(
         { alg: 'EdDSA', kid: evil.key.kid, typ: 'etdi-tool+jwt' },
-        {
-          iss: 'com.acme',
-          sub: 'read_text_file',
-          ver: '9.0.0',
-          dig: toolDigest(sampleTool()),
-          perms: [],
-          iat: nowSec,
-        },
+        claimsFor({ ver: '9.0.0' }),
         evil.key,
       );
       expectRejected(
@@ -310,14 +316,7 @@ describe('signTool / verifyTool', () => {
     it('rejects a signature for another tool name as name-mismatch', async () => {
       const jws = await craftJws(
         { alg: 'EdDSA', kid: acme.key.kid, typ: 'etdi-tool+jwt' },
-        {
-          iss: 'com.acme',
-          sub: 'delete_everything',
-          ver: '1.0.0',
-          dig: toolDigest(sampleTool()),
-          perms: [],
-          iat: nowSec,
-        },
+        claimsFor({ sub: 'delete_everything' }),
         acme.key,
       );
       expectRejected(await verifyTool(withSig(sampleTool(), jws), opts), 'name-mismatch');
@@ -381,18 +380,7 @@ describe('signTool / verifyTool', () => {
     ];
     for (const [what, header] of headerCases) {
       it(`rejects ${what} as malformed`, async () => {
-        const jws = await craftJws(
-          { kid: acme.key.kid, ...header },
-          {
-            iss: 'com.acme',
-            sub: 'read_text_file',
-            ver: '1.0.0',
-            dig: toolDigest(sampleTool()),
-            perms: [],
-            iat: nowSec,
-          },
-          acme.key,
-        );
+        const jws = await craftJws({ kid: acme.key.kid, ...header }, claimsFor(), acme.key);
         expectRejected(await verifyTool(withSig(sampleTool(), jws), opts), 'malformed');
       });
     }
@@ -409,15 +397,7 @@ describe('signTool / verifyTool', () => {
       it(`rejects claims with ${what} as malformed`, async () => {
         const jws = await craftJws(
           { alg: 'EdDSA', kid: acme.key.kid, typ: 'etdi-tool+jwt' },
-          {
-            iss: 'com.acme',
-            sub: 'read_text_file',
-            ver: '1.0.0',
-            dig: toolDigest(sampleTool()),
-            perms: [],
-            iat: nowSec,
-            ...change,
-          },
+          claimsFor({ ...change }),
           acme.key,
         );
         expectRejected(await verifyTool(withSig(sampleTool(), jws), opts), 'malformed');
