@@ -33,8 +33,12 @@ export { createPkcePair, type PkcePair } from './pkce.js';
 export { computePkceChallenge } from './pkce-challenge.js';
 export {
   injectToken,
+  CREDENTIAL_HEADERS,
+  CREDENTIAL_HEADER_PREFIXES,
+  DEFAULT_STDIO_ENV,
   type TokenTarget,
   type UpstreamHeaders,
+  type ProcessEnv,
   type InjectTokenOptions,
 } from './inject.js';
 export { OAuthMetrics, type OAuthMetricsSnapshot } from './metrics.js';
