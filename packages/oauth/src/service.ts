@@ -86,17 +86,10 @@ interface PendingAuthorization {
 
 type Reason = 'cold' | 'expired' | 'proactive' | 'forced' | 'authorization';
 
-function escapeKeyPart(part: string): string {
-  // Only the separator and the escape character need escaping for the key to be unambiguous;
-  // checking first keeps the common case (plain names) free of allocations.
-  return part.includes(':') || part.includes('%')
-    ? part.replaceAll('%', '%25').replaceAll(':', '%3A')
-    : part;
-}
-
 function cacheKey(server: string, configId: string, projectId: string | undefined): string {
-  // Escaped so that no choice of names can make two different triples collide.
-  return `${escapeKeyPart(server)}:${escapeKeyPart(configId)}:${projectId === undefined ? '' : escapeKeyPart(projectId)}`;
+  // A JSON array: no choice of names can make two different triples collide, and "no project"
+  // (null) stays apart from the empty project id ("").
+  return JSON.stringify([server, configId, projectId ?? null]);
 }
 
 function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
@@ -155,7 +148,10 @@ export class OAuthService {
   readonly metrics: OAuthMetrics;
   readonly #options: ResolvedServiceOptions;
   readonly #prepared = new WeakMap<object, PreparedConfig>();
-  readonly #keys = new WeakMap<PreparedConfig, Map<string, Map<string, Map<string, string>>>>();
+  readonly #keys = new WeakMap<
+    PreparedConfig,
+    Map<string, Map<string, Map<string | undefined, string>>>
+  >();
   readonly #agents = new Set<Dispatcher>();
   readonly #inflight = new Map<string, Promise<TokenResult>>();
   /** The last token each key got here, with the sequence number of when it was stored. */
@@ -234,13 +230,13 @@ export class OAuthService {
       byProject = new Map();
       byServer.set(server, byProject);
     }
-    const project = projectId ?? '';
-    let key = byProject.get(project);
+    // `undefined` (no project) is a key of its own, apart from ''.
+    let key = byProject.get(projectId);
     if (key === undefined) {
       // Bound the memo (not the cache) for hosts with unbounded project ids.
       if (byProject.size >= 10_000) byProject.clear();
       key = cacheKey(server, configId, projectId);
-      byProject.set(project, key);
+      byProject.set(projectId, key);
     }
     return key;
   }

@@ -116,6 +116,55 @@ describe('getAccessToken with client credentials', () => {
       expect(server.tokenRequests).toHaveLength(4);
     });
 
+    it('keeps no project apart from the empty project id', async () => {
+      // The reviewer's repro: `projectId: ''` used to share the token of "no project".
+      const { oauth } = service();
+      const config = clientCredentials(server);
+      const none = await oauth.getAccessToken('upstream', config);
+      const empty = await oauth.getAccessToken('upstream', config, { projectId: '' });
+      expect(empty.token!.value).not.toBe(none.token!.value);
+      expect(server.tokenRequests).toHaveLength(2);
+      expect((await oauth.getAccessToken('upstream', config)).token!.value).toBe(none.token!.value);
+      expect((await oauth.getAccessToken('upstream', config, { projectId: '' })).token!.value).toBe(
+        empty.token!.value,
+      );
+      expect(server.tokenRequests).toHaveLength(2);
+    });
+
+    it('does not share one acquisition between no project and the empty project id', async () => {
+      const { oauth } = service();
+      const config = clientCredentials(server);
+      const [none, empty] = await Promise.all([
+        oauth.getAccessToken('upstream', config),
+        oauth.getAccessToken('upstream', config, { projectId: '' }),
+      ]);
+      expect(empty.token!.value).not.toBe(none.token!.value);
+      expect(server.tokenRequests).toHaveLength(2);
+    });
+
+    it('keeps triples apart whatever characters their names hold', async () => {
+      const { oauth } = service();
+      const config = clientCredentials(server);
+      const triples: [string, string, string | undefined][] = [
+        ['a:b', 'c', undefined],
+        ['a', 'b:c', undefined],
+        ['a', 'b', 'c'],
+        ['a', 'b', ':c'],
+        ['a', 'b:', 'c'],
+        ['a","b', 'c', undefined],
+        ['a', 'b","c', undefined],
+        ['a%3Ab', 'c', undefined],
+        ['a', 'b', 'null'],
+        ['a', 'b', undefined],
+      ];
+      const values = new Set<string>();
+      for (const [server_, configId, projectId] of triples) {
+        const result = await oauth.getAccessToken(server_, config, { configId, projectId });
+        values.add(result.token!.value);
+      }
+      expect(values.size).toBe(triples.length);
+    });
+
     it('shares the cache between equal configuration objects by fingerprint', async () => {
       const { oauth } = service();
       await oauth.getAccessToken('upstream', clientCredentials(server));

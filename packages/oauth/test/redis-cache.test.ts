@@ -107,7 +107,7 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
     const oauth = oauthWith(cache(), { now: clock.now });
     server.settings.expiresIn = 120;
     await oauth.getAccessToken('ttl-upstream', clientCredentials(server));
-    const [key] = await redis.keys(`${prefix}ttl-upstream*`);
+    const [key] = await redis.keys(`${prefix}*ttl-upstream*`);
     const ttl = await redis.pttl(key!);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(120_000);
