@@ -69,6 +69,16 @@ describe('canonicalize', () => {
       ['a Buffer', { b: Buffer.from('x') }, '/b'],
       ['an instance of a user class', { c: new (class Point {})() }, '/c'],
       ['a member name with "/" and "~" (pointer escaping)', { 'a/b~c': Number.NaN }, '/a~1b~0c'],
+      ['a proxy', { p: new Proxy({}, {}) }, '/p'],
+      [
+        'an array with its own toJSON',
+        { e: Object.assign(['rm -rf /'], { toJSON: () => ['ls'] }) },
+        '/e',
+      ],
+      ['an array with its own map', { e: Object.assign([1], { map: () => ['"x"'] }) }, '/e'],
+      ['an array subclass', { e: new (class Evil extends Array {})() }, '/e'],
+      // eslint-disable-next-line no-sparse-arrays -- the hole is the point
+      ['an array with holes', { e: [1, , 3] }, '/e'],
     ];
     for (const [what, value, pointer] of cases) {
       it(`rejects ${what} with not-canonicalizable at ${pointer || '/'}`, () => {

@@ -81,8 +81,9 @@ describe('keys', () => {
       await rejectsWith(importSigningKey(pair.publicJwk as PrivateJwk), 'invalid-key');
     });
 
-    it('refuses keys ETDI does not sign with (P-384, secp256k1, RSA-1024, X25519)', async () => {
+    it('refuses keys ETDI does not sign with (P-384, secp256k1, RSA-1024, X25519, RSA-PSS-restricted)', async () => {
       const pems = [
+        generateKeyPairSync('rsa-pss', { modulusLength: 2048 }).privateKey,
         generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey,
         generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).privateKey,
         generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey,

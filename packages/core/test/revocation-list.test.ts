@@ -44,7 +44,52 @@ describe('revocation list', () => {
     expect(list.find({ ...s, sub: 'b', ver: '2.0.1' })).toBeUndefined();
   });
 
+  it('never lets a narrower entry hide a broader one that shares its kid or digest', async () => {
+    const dig = 'D'.repeat(43);
+    const jws = await signRevocationList(
+      [
+        { kid: 'K1', revokedAt: at, reason: 'key leaked' },
+        { kid: 'K1', iss: 'com.other', revokedAt: at },
+        { dig, revokedAt: at, reason: 'bad content' },
+        { dig, iss: 'com.other', revokedAt: at },
+      ],
+      { key: registry.key, seq: 1, now: NOW },
+    );
+    const list = await verify(jws);
+    const s = { iss: 'com.acme', sub: 'x', ver: '1.0.0', dig: 'z'.repeat(43), kid: 'K1' };
+    expect(list.find(s)).toMatchObject({ reason: 'key leaked' });
+    expect(list.find({ ...s, kid: 'K0', dig })).toMatchObject({ reason: 'bad content' });
+  });
+
   describe('when the list cannot be trusted', () => {
+    it('refuses a list issued in the future, or living longer than maxLifetime', async () => {
+      const future = await signRevocationList([], {
+        key: registry.key,
+        seq: 1,
+        now: NOW + 3_600_000,
+      });
+      await expect(verify(future)).rejects.toThrowError(/in the future/);
+      const long = await signRevocationList([], {
+        key: registry.key,
+        seq: 1,
+        expiresIn: '2d',
+        now: NOW,
+      });
+      await expect(verify(long)).rejects.toThrowError(/longer than/);
+      await expect(verify(long, { maxLifetime: '3d' })).resolves.toMatchObject({ seq: 1 });
+    });
+
+    it("refuses a list issued outside its key's validity window, whatever the key's status", async () => {
+      const jws = await signRevocationList([], { key: registry.key, seq: 1, now: NOW });
+      const later = await trustFor([registry], { notBefore: new Date(NOW + 1000) });
+      const ended = await trustFor([registry], { notAfter: new Date(NOW - 1000) });
+      for (const t of [later, ended]) {
+        await expect(
+          verifyRevocationList(jws, { trust: t, issuer: 'registry.example', now: NOW }),
+        ).rejects.toMatchObject({ code: 'invalid-revocation-list' });
+      }
+    });
+
     it('refuses a list signed by a provider key instead of the registry key', async () => {
       const jws = await signRevocationList([], {
         key: acme.key,

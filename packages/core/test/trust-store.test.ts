@@ -90,6 +90,46 @@ describe('TrustStore', () => {
     expect(store.get(a.kid)?.iss).toBe('com.a');
   });
 
+  it('takes a document whole or not at all', async () => {
+    const a = await generateKeyPair('EdDSA');
+    const b = await generateKeyPair('EdDSA');
+    const store = await TrustStore.fromJwks(
+      await buildTrustJwks([{ jwk: a.publicJwk, iss: 'com.a' }]),
+    );
+    // b is fine, then a is re-bound to another provider: nothing of the document is taken.
+    const doc = await buildTrustJwks([
+      { jwk: b.publicJwk, iss: 'com.b' },
+      { jwk: a.publicJwk, iss: 'com.evil' },
+    ]);
+    await expect(store.addJwks(doc)).rejects.toMatchObject({ code: 'invalid-jwks' });
+    expect(store.get(b.kid)).toBeUndefined();
+    expect(store.size).toBe(1);
+  });
+
+  it('only ever narrows what it knows of a key: no un-retiring, no longer window', async () => {
+    const a = await generateKeyPair('EdDSA');
+    const end = new Date('2026-01-01T00:00:00Z');
+    const store = await TrustStore.fromJwks(
+      await buildTrustJwks([{ jwk: a.publicJwk, iss: 'com.a', status: 'retired', notAfter: end }]),
+    );
+    await store.addJwks(
+      await buildTrustJwks([
+        { jwk: a.publicJwk, iss: 'com.a', notAfter: new Date('2030-01-01T00:00:00Z') },
+      ]),
+    );
+    expect(store.get(a.kid)).toMatchObject({ status: 'retired', notAfter: end.getTime() / 1000 });
+    await store.addJwks(
+      await buildTrustJwks([
+        { jwk: a.publicJwk, iss: 'com.a', notBefore: new Date('2025-06-01T00:00:00Z') },
+      ]),
+    );
+    expect(store.get(a.kid)?.notBefore).toBe(Date.parse('2025-06-01T00:00:00Z') / 1000);
+    expect(store.toJwks().keys[0]).toMatchObject({
+      status: 'retired',
+      notAfter: end.toISOString(),
+    });
+  });
+
   it('lets a later document retire a key but never bring a revoked key back', async () => {
     const a = await generateKeyPair('EdDSA');
     const store = await TrustStore.fromJwks(

@@ -2,7 +2,7 @@ import { createHash, createPublicKey, verify as cryptoVerify } from 'node:crypto
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { canonicalize, TrustStore, verifyTool } from '@etdi/core';
+import { canonicalize, signedContent, TrustStore, verifyTool } from '@etdi/core';
 import { buildVectors, type VectorFile } from './support/build-vectors.js';
 
 const file = fileURLToPath(new URL('../../../docs/vectors/v1.json', import.meta.url));
@@ -18,7 +18,7 @@ describe('wire format v1 vectors (docs/vectors/v1.json)', () => {
   describe('signing vectors, checked from first principles', () => {
     for (const v of checkedIn.signing) {
       it(`${v.name}: canonical form, digest, signing input and Ed25519 signature agree`, () => {
-        expect(canonicalize(v.tool)).toBe(v.canonical);
+        expect(canonicalize(signedContent(v.tool))).toBe(v.canonical);
         const sha = createHash('sha256').update(Buffer.from(v.canonical, 'utf8'));
         expect(sha.copy().digest('base64url')).toBe(v.digest);
         expect(sha.digest('hex')).toBe(v.digestHex);

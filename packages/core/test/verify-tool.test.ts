@@ -599,6 +599,48 @@ describe('signTool / verifyTool', () => {
       expect(await pins.list()).toEqual([]);
     });
 
+    it('lets exactly one of two racing upgrades win, so the lower one cannot be replayed', async () => {
+      const pins = new MemoryPinStore();
+      await verifyTool(await sign(sampleTool()), { ...opts, pins });
+      const v2 = await sign(sampleTool({ description: 'v2' }), { ver: '2.0.0' });
+      const v15 = await sign(sampleTool({ description: 'v1.5' }), { ver: '1.5.0' });
+      const [r2, r15] = await Promise.all([
+        verifyTool(v2, { ...opts, pins }),
+        verifyTool(v15, { ...opts, pins }),
+      ]);
+      expect(r2).toMatchObject({ ok: true, pin: 'upgrade' });
+      expectRejected(r15, 'rollback');
+      expect((await pins.get('com.acme', 'read_text_file'))?.ver).toBe('2.0.0');
+      expectRejected(await verifyTool(v15, { ...opts, pins }), 'rollback');
+    });
+
+    it('accepts only one of two different definitions racing to the same new version', async () => {
+      const pins = new MemoryPinStore();
+      await verifyTool(await sign(sampleTool()), { ...opts, pins });
+      const x = await sign(sampleTool({ description: 'X' }), { ver: '3.0.0' });
+      const y = await sign(sampleTool({ description: 'Y' }), { ver: '3.0.0' });
+      const [rx, ry] = await Promise.all([
+        verifyTool(x, { ...opts, pins }),
+        verifyTool(y, { ...opts, pins }),
+      ]);
+      expect(rx.ok).toBe(true);
+      expectRejected(ry, 'rug-pull');
+    });
+
+    it('fails closed on a corrupt stored pin, and compares stored perms as a set', async () => {
+      const pins = new MemoryPinStore();
+      const signed = await sign(sampleTool(), { perms: ['b', 'a'] });
+      const dig = toolDigest(sampleTool());
+      const base = { iss: 'com.acme', sub: 'read_text_file', dig, approvedAt: 'x' };
+      await pins.set({ ...base, ver: 'not-semver', perms: ['a', 'b'] });
+      expectRejected(await verifyTool(signed, { ...opts, pins }), 'reapproval-required');
+      await pins.set({ ...base, ver: '1.0.0', perms: ['b', 'a', 'a'] });
+      expect(await verifyTool(signed, { ...opts, pins })).toMatchObject({
+        ok: true,
+        pin: 'unchanged',
+      });
+    });
+
     it('requires approval for unknown tools with approveFirstUse: false', async () => {
       const pins = new MemoryPinStore();
       expectRejected(
@@ -670,6 +712,104 @@ describe('signTool / verifyTool', () => {
     const store = await TrustStore.fromJwks(JSON.parse(JSON.stringify(jwks)));
     expect(await verifyTool(await sign(sampleTool()), { trust: store, now: NOW })).toMatchObject({
       ok: true,
+    });
+  });
+
+  describe('ES256 and PS256 specifics', () => {
+    it('rejects a DER-encoded ES256 signature (JWS uses raw r || s) as bad-signature', async () => {
+      const { sign: cryptoSign } = await import('node:crypto');
+      const p = await provider('com.acme', 'ES256', 2);
+      const signed = await signTool(sampleTool(), { key: p.key, ver: '1.0.0', now: NOW });
+      const [h, pl] = sigOf(signed).split('.') as [string, string];
+      const der = cryptoSign('sha256', Buffer.from(`${h}.${pl}`), p.key.privateKey).toString(
+        'base64url',
+      );
+      const trustP = await trustFor([p]);
+      expect(await verifyTool(signed, { trust: trustP, now: NOW })).toMatchObject({ ok: true });
+      expectRejected(
+        await verifyTool(withSig(sampleTool(), `${h}.${pl}.${der}`), { trust: trustP, now: NOW }),
+        'bad-signature',
+      );
+    });
+
+    it('rejects a PS256 signature with another salt length as bad-signature', async () => {
+      const { constants, sign: cryptoSign } = await import('node:crypto');
+      const p = await provider('com.acme', 'PS256', 2);
+      const signed = await signTool(sampleTool(), { key: p.key, ver: '1.0.0', now: NOW });
+      const [h, pl] = sigOf(signed).split('.') as [string, string];
+      const other = cryptoSign('sha256', Buffer.from(`${h}.${pl}`), {
+        key: p.key.privateKey,
+        padding: constants.RSA_PKCS1_PSS_PADDING,
+        saltLength: 0,
+      }).toString('base64url');
+      expectRejected(
+        await verifyTool(withSig(sampleTool(), `${h}.${pl}.${other}`), {
+          trust: await trustFor([p]),
+          now: NOW,
+        }),
+        'bad-signature',
+      );
+    });
+  });
+
+  describe('bad options and odd inputs', () => {
+    it('refuses a "now" that is not a time instead of skipping every time check', async () => {
+      const signed = await sign(sampleTool());
+      for (const now of ['2026-06-01T00:00:00Z', Number.NaN, new Date('nope'), () => Number.NaN]) {
+        await expect(verifyTool(signed, { trust, now: now as never })).rejects.toMatchObject({
+          code: 'invalid-argument',
+        });
+      }
+      await expect(sign(sampleTool(), { now: Number.NaN })).rejects.toMatchObject({
+        code: 'invalid-argument',
+      });
+    });
+
+    it('refuses a lifetime that cannot be a NumericDate', async () => {
+      await expect(
+        sign(sampleTool(), { expiresIn: '99999999999999999999d' }),
+      ).rejects.toMatchObject({ code: 'invalid-argument' });
+      await expect(sign(sampleTool(), { notBefore: new Date('nope') })).rejects.toMatchObject({
+        code: 'invalid-argument',
+      });
+    });
+
+    it('signs and verifies a tool whose _meta was empty (an empty _meta is never covered)', async () => {
+      const signed = await sign(sampleTool({ _meta: {} }));
+      expect(toolDigest(sampleTool({ _meta: {} }))).toBe(
+        toolDigest({ ...sampleTool(), _meta: undefined }),
+      );
+      expect(await verifyTool(signed, opts)).toMatchObject({ ok: true });
+    });
+
+    it('gives hostile input its exact reason', async () => {
+      const cases: [unknown, string][] = [
+        [undefined, 'malformed'],
+        [null, 'malformed'],
+        ['x', 'malformed'],
+        [[], 'malformed'],
+        [new Date(), 'malformed'],
+        [{}, 'schema-invalid'],
+        [{ name: 1, inputSchema: { type: 'object' } }, 'schema-invalid'],
+        [{ name: 'a', inputSchema: { type: 'object' }, _meta: null }, 'schema-invalid'],
+        [
+          { name: 'a', inputSchema: { type: 'object' }, _meta: { [SIGNATURE_META_KEY]: 5 } },
+          'malformed',
+        ],
+        [
+          { name: 'a', inputSchema: { type: 'object' }, _meta: { [SIGNATURE_META_KEY]: 'x' } },
+          'malformed',
+        ],
+        [{ name: 'a', inputSchema: { type: 'object' } }, 'unsigned'],
+      ];
+      for (const [input, reason] of cases) expectRejected(await verifyTool(input, opts), reason);
+    });
+
+    it('refuses a list that is not a list', async () => {
+      const { verifyTools } = await import('@etdi/core');
+      await expect(verifyTools(null as never, opts)).rejects.toMatchObject({
+        code: 'invalid-argument',
+      });
     });
   });
 });

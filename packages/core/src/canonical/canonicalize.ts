@@ -1,4 +1,5 @@
 import * as crypto from 'node:crypto';
+import { types } from 'node:util';
 import jcs from 'canonicalize';
 import { EtdiError, pointerToken } from '../errors.js';
 
@@ -40,6 +41,7 @@ export function assertCanonicalizable(value: unknown, options?: CanonicalizeOpti
 }
 
 const DEPTH = Symbol('depth');
+const { isProxy } = types;
 
 /** Whether the object at `path` is one of its own ancestors. */
 function isCycle(root: unknown, path: readonly (string | number)[]): boolean {
@@ -84,7 +86,15 @@ function check(
   }
   if (value === null) return undefined;
   if (depth > maxDepth) return DEPTH;
+  // A proxy can answer the guard and the serializer differently.
+  if (isProxy(value)) return 'A proxy object';
   if (Array.isArray(value)) {
+    // An array subclass, or an array with members of its own (such as `toJSON` or `map`, which
+    // the serializer would call), is not a JSON array.
+    if (Object.getPrototypeOf(value) !== Array.prototype) return 'An array subclass';
+    if (Object.keys(value).length !== value.length) {
+      return 'An array with members other than its elements (or with holes)';
+    }
     for (let i = 0; i < value.length; i++) {
       path.push(i);
       const problem = check(value[i], depth + 1, maxDepth, path);

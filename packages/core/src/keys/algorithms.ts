@@ -13,7 +13,7 @@ export const MIN_RSA_BITS = 2048;
 
 /**
  * The algorithm a public key is for, from its type: Ed25519 → EdDSA, P-256 → ES256,
- * RSA ≥ 2048 bits → PS256. `undefined` for any other key.
+ * RSA (rsaEncryption) ≥ 2048 bits → PS256. `undefined` for any other key.
  */
 export function algorithmOfKey(key: KeyObject): SigningAlgorithm | undefined {
   const details = key.asymmetricKeyDetails;
@@ -23,7 +23,8 @@ export function algorithmOfKey(key: KeyObject): SigningAlgorithm | undefined {
     case 'ec':
       return details?.namedCurve === 'prime256v1' ? 'ES256' : undefined;
     case 'rsa':
-    case 'rsa-pss':
+      // Keys restricted to RSA-PSS (OID id-RSASSA-PSS) are refused: they cannot be expressed
+      // as a JWK, so they could not be published in a trust JWKS.
       return (details?.modulusLength ?? 0) >= MIN_RSA_BITS ? 'PS256' : undefined;
     default:
       return undefined;

@@ -22,7 +22,10 @@ function keyAlgorithm(key: KeyObject, declared: unknown, what: string): SigningA
       `${what} is a ${key.asymmetricKeyType ?? 'symmetric'} key` +
         (d?.namedCurve ? ` on ${d.namedCurve}` : '') +
         (d?.modulusLength ? ` of ${d.modulusLength} bits` : '') +
-        '; ETDI signs with Ed25519 (EdDSA), P-256 (ES256) or RSA of 2048 bits or more (PS256)',
+        '; ETDI signs with Ed25519 (EdDSA), P-256 (ES256) or RSA of 2048 bits or more (PS256)' +
+        (key.asymmetricKeyType === 'rsa-pss'
+          ? ' (an RSA-PSS-restricted key cannot be published as a JWK: export the key as plain RSA, e.g. `openssl genpkey -algorithm RSA`)'
+          : ''),
     );
   }
   if (declared !== undefined && declared !== alg) {

@@ -1,4 +1,5 @@
 import semver from 'semver';
+import { isSemanticVersion } from '../sign/claims.js';
 import type { Pin } from './pin-store.js';
 
 /** What a verified definition is, relative to the pin of its tool. */
@@ -14,7 +15,7 @@ export type PinCheck =
 export interface PinSubject {
   ver: string;
   dig: string;
-  /** Sorted, de-duplicated. */
+  /** Sorted, de-duplicated. (Pins are compared as sets, whatever order a store kept.) */
   perms: readonly string[];
 }
 
@@ -25,6 +26,15 @@ export interface PinSubject {
  */
 export function checkPin(pin: Pin | undefined, s: PinSubject): PinCheck {
   if (!pin) return { ok: true, action: 'first-use' };
+  if (!isSemanticVersion(pin.ver) || !Array.isArray(pin.perms) || typeof pin.dig !== 'string') {
+    // A pin written by a buggy or foreign store: fail closed, never guess.
+    return {
+      ok: false,
+      reason: 'reapproval-required',
+      detail: `the stored pin of ${pin.iss}/${pin.sub} is corrupt (ver ${JSON.stringify(pin.ver)}); approve the tool again`,
+    };
+  }
+  const approvedPerms = [...new Set(pin.perms)].sort();
   const order = semver.compare(s.ver, pin.ver);
   if (order === 0) {
     if (s.dig !== pin.dig) {
@@ -34,7 +44,7 @@ export function checkPin(pin: Pin | undefined, s: PinSubject): PinCheck {
         detail: `version ${s.ver} was approved with digest ${pin.dig}; this definition has ${s.dig}`,
       };
     }
-    if (s.perms.length !== pin.perms.length || s.perms.some((p, i) => p !== pin.perms[i])) {
+    if (s.perms.length !== approvedPerms.length || s.perms.some((p, i) => p !== approvedPerms[i])) {
       return {
         ok: false,
         reason: 'rug-pull',
@@ -50,7 +60,7 @@ export function checkPin(pin: Pin | undefined, s: PinSubject): PinCheck {
       detail: `version ${s.ver} is older than the approved version ${pin.ver}`,
     };
   }
-  const approved = new Set(pin.perms);
+  const approved = new Set(approvedPerms);
   const added = s.perms.filter((p) => !approved.has(p));
   if (added.length > 0) {
     return {

@@ -24,6 +24,16 @@ export class MemoryPinStore implements PinStore {
     return copy(pin);
   }
 
+  async replaceIf(expected: Pick<Pin, 'ver' | 'dig'>, next: Pin): Promise<Pin | undefined> {
+    const key = keyOf(next.iss, next.sub);
+    const current = this.#pins.get(key);
+    if (!current || current.ver !== expected.ver || current.dig !== expected.dig) {
+      return current && copy(current);
+    }
+    this.#pins.set(key, copy(next));
+    return copy(next);
+  }
+
   async delete(iss: string, sub: string): Promise<boolean> {
     return this.#pins.delete(keyOf(iss, sub));
   }

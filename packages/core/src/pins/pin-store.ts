@@ -26,6 +26,12 @@ export interface PinStore {
    * the given one, or the one another node stored first.
    */
   setIfAbsent(pin: Pin): Promise<Pin>;
+  /**
+   * Replaces the pin of `(next.iss, next.sub)` only if the pin in force still has the expected
+   * `ver` and `dig`, atomically (compare-and-set). Returns the pin in force afterwards: `next`
+   * when it was stored, otherwise whatever another node stored meanwhile (or `undefined`).
+   */
+  replaceIf(expected: Pick<Pin, 'ver' | 'dig'>, next: Pin): Promise<Pin | undefined>;
   /** Removes the pin; `true` if there was one. */
   delete(iss: string, sub: string): Promise<boolean>;
   /** Every pin, in no particular order. */

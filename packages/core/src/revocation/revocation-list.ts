@@ -1,7 +1,7 @@
 import { compactVerify, CompactSign, decodeProtectedHeader } from 'jose';
 import { EtdiError } from '../errors.js';
 import type { SigningKey } from '../keys/types.js';
-import type { TrustStore } from '../trust/trust-store.js';
+import { keyWindowProblem, type TrustStore } from '../trust/trust-store.js';
 import { epochSeconds, parseDuration, type TimeInput } from '../util/duration.js';
 
 /** The `typ` header of a signed revocation list. */
@@ -85,8 +85,10 @@ export class RevocationList {
   readonly issuedAt: number;
   readonly expiresAt: number;
   readonly entries: readonly RevocationEntry[];
-  readonly #byKid = new Map<string, RevocationEntry>();
-  readonly #byDig = new Map<string, RevocationEntry>();
+  // Entries are bucketed by their most selective member; every entry of a bucket is checked,
+  // so a narrower entry never hides a broader one that shares its kid or digest.
+  readonly #byKid = new Map<string, RevocationEntry[]>();
+  readonly #byDig = new Map<string, RevocationEntry[]>();
   readonly #byIss = new Map<string, RevocationEntry[]>();
 
   constructor(claims: RevocationListClaims) {
@@ -96,14 +98,15 @@ export class RevocationList {
     this.expiresAt = claims.exp;
     this.entries = claims.entries.map((e, i) => checkEntry(e, i));
     for (const e of this.entries) {
-      // Index by the most selective member; the other members are checked on match.
-      if (e.kid !== undefined) this.#byKid.set(e.kid, e);
-      else if (e.dig !== undefined) this.#byDig.set(e.dig, e);
-      else if (e.iss !== undefined) {
-        const list = this.#byIss.get(e.iss) ?? [];
-        list.push(e);
-        this.#byIss.set(e.iss, list);
-      }
+      const [index, key] =
+        e.kid !== undefined
+          ? [this.#byKid, e.kid]
+          : e.dig !== undefined
+            ? [this.#byDig, e.dig]
+            : [this.#byIss, e.iss!];
+      const bucket = index.get(key);
+      if (bucket) bucket.push(e);
+      else index.set(key, [e]);
     }
   }
 
@@ -120,11 +123,11 @@ export class RevocationList {
       (e.iss === undefined || e.iss === s.iss) &&
       (e.sub === undefined || e.sub === s.sub) &&
       (e.ver === undefined || e.ver === s.ver);
-    const byKid = this.#byKid.get(s.kid);
-    if (byKid && matches(byKid)) return byKid;
-    const byDig = this.#byDig.get(s.dig);
-    if (byDig && matches(byDig)) return byDig;
-    return this.#byIss.get(s.iss)?.find(matches);
+    return (
+      this.#byKid.get(s.kid)?.find(matches) ??
+      this.#byDig.get(s.dig)?.find(matches) ??
+      this.#byIss.get(s.iss)?.find(matches)
+    );
   }
 }
 
@@ -174,7 +177,10 @@ export interface VerifyRevocationListOptions {
   /** The registry id the list must come from. */
   issuer: string;
   now?: TimeInput;
-  clockTolerance?: number;
+  /** Allowed clock skew, seconds or a duration. Default 60 s. */
+  clockTolerance?: number | string;
+  /** Longest accepted lifetime (`exp` − `iat`), seconds or a duration. Default 24h. */
+  maxLifetime?: number | string;
   /** Accept a list past its `exp` (default false: fail closed). */
   allowExpired?: boolean;
   /** The list currently held: a lower `seq` is a rollback and is refused. */
@@ -182,9 +188,9 @@ export interface VerifyRevocationListOptions {
 }
 
 /**
- * Verifies a registry-signed revocation list: signature by a trusted, active key bound to
- * `issuer`, `typ`, claims, `exp` (fails closed unless `allowExpired`) and no rollback below
- * `current.seq`. Throws `EtdiError('invalid-revocation-list')` with the reason.
+ * Verifies a registry-signed revocation list: signature by a trusted key bound to `issuer` and
+ * valid when the list was issued, `typ`, claims, `iat` not in the future, a lifetime within
+ * `maxLifetime`, `exp` (fails closed unless `allowExpired`) and no rollback below `current.seq`. Throws `EtdiError('invalid-revocation-list')` with the reason.
  */
 export async function verifyRevocationList(
   jws: string,
@@ -208,7 +214,6 @@ export async function verifyRevocationList(
       `is signed by key ${key.kid} of ${JSON.stringify(key.iss)}, not of registry ${JSON.stringify(options.issuer)}`,
     );
   }
-  if (key.status === 'revoked') invalid(`is signed by revoked key ${key.kid}`);
   let payload: Uint8Array;
   try {
     ({ payload } = await compactVerify(jws, key.key, { algorithms: [key.alg] }));
@@ -229,11 +234,20 @@ export async function verifyRevocationList(
       invalid(`"${m}" is missing or not a non-negative integer`);
   }
   if (!Array.isArray(claims.entries)) invalid('"entries" is not an array');
-  if (key.status === 'retired' && key.notAfter !== undefined && claims.iat > key.notAfter) {
-    invalid(`was issued after key ${key.kid} was retired`);
-  }
+  const keyProblem = keyWindowProblem(key, claims.iat);
+  if (keyProblem) invalid(`cannot be trusted: ${keyProblem}`);
   const now = epochSeconds(options.now);
-  const tolerance = options.clockTolerance ?? 0;
+  const tolerance = parseDuration(options.clockTolerance ?? 60, 'clockTolerance');
+  if (claims.iat > now + tolerance) {
+    invalid(`is issued in the future (iat ${new Date(claims.iat * 1000).toISOString()})`);
+  }
+  const maxLifetime = parseDuration(options.maxLifetime ?? '24h', 'maxLifetime');
+  if (claims.exp - claims.iat > maxLifetime) {
+    invalid(
+      `lives ${claims.exp - claims.iat} s (iat to exp), longer than the ${maxLifetime} s allowed: ` +
+        'a long-lived list defeats the freeze protection',
+    );
+  }
   const list = new RevocationList(claims);
   if (!options.allowExpired && list.isExpired(now, tolerance)) {
     invalid(

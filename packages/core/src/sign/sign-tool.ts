@@ -93,6 +93,12 @@ export async function signTool<T extends Tool>(
         : iat + parseDuration(options.notBefore, 'notBefore');
   }
   if (options.jti !== undefined) claims.jti = options.jti;
+  for (const m of ['exp', 'nbf'] as const) {
+    const v = claims[m];
+    if (v !== undefined && !Number.isSafeInteger(v)) {
+      throw new EtdiError('invalid-argument', `"${m}" would be ${v}, not a usable NumericDate`);
+    }
+  }
   const jws = await new CompactSign(Buffer.from(JSON.stringify(claims)))
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: TOOL_JWS_TYPE })
     .sign(key.privateKey);

@@ -93,6 +93,35 @@ export function pinStoreContract(name: string, options: PinStoreContractOptions)
       expect((await store.get('com.acme', 'read_file'))?.dig).toBe([...winners][0]);
     });
 
+    it('replaceIf replaces only the expected pin and returns the pin in force', async () => {
+      const v1 = pin({ ver: '1.0.0', dig: 'a'.repeat(43) });
+      await store.set(v1);
+      const v2 = pin({ ver: '2.0.0', dig: 'b'.repeat(43) });
+      expect(await store.replaceIf({ ver: '9.9.9', dig: v1.dig }, v2)).toEqual(v1);
+      expect(await store.replaceIf({ ver: v1.ver, dig: 'z'.repeat(43) }, v2)).toEqual(v1);
+      expect(await store.get('com.acme', 'read_file')).toEqual(v1);
+      expect(await store.replaceIf(v1, v2)).toEqual(v2);
+      expect(await store.get('com.acme', 'read_file')).toEqual(v2);
+      expect(await store.replaceIf(v1, pin({ ver: '3.0.0' }))).toEqual(v2);
+    });
+
+    it('replaceIf returns undefined and stores nothing when there is no pin', async () => {
+      expect(await store.replaceIf({ ver: '1.0.0', dig: 'a'.repeat(43) }, pin())).toBeUndefined();
+      expect(await store.get('com.acme', 'read_file')).toBeUndefined();
+    });
+
+    it('replaceIf is atomic: of many concurrent upgrades from one pin exactly one wins', async () => {
+      const from = pin({ ver: '1.0.0' });
+      await store.set(from);
+      const upgrades = Array.from({ length: 20 }, (_, i) =>
+        pin({ ver: `2.0.${i}`, dig: String(i).padStart(43, '0') }),
+      );
+      const inForce = await Promise.all(upgrades.map((u) => store.replaceIf(from, u)));
+      const versions = new Set(inForce.map((p) => p?.ver));
+      expect(versions.size).toBe(1);
+      expect((await store.get('com.acme', 'read_file'))?.ver).toBe([...versions][0]);
+    });
+
     it('deletes a pin and says whether there was one', async () => {
       await store.set(pin());
       expect(await store.delete('com.acme', 'read_file')).toBe(true);

@@ -2,7 +2,7 @@ import { SIGNATURE_META_KEY, type SignedTool, type Tool } from './types.js';
 
 /**
  * The signed content C of wire format v1: the tool without `_meta["io.etdi/signature"]`, and
- * without `_meta` if that leaves it empty. The input is not modified.
+ * without `_meta` if that leaves it empty (or it was empty). The input is not modified.
  *
  * Copies are made with object spread, never `Object.assign`: spread defines an own `__proto__`
  * member (as `JSON.parse` creates it) as data, where assignment would change the prototype.
@@ -10,7 +10,10 @@ import { SIGNATURE_META_KEY, type SignedTool, type Tool } from './types.js';
 export function signedContent<T extends object>(tool: T): T {
   const meta = (tool as { _meta?: unknown })._meta;
   if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) return tool;
-  if (!Object.hasOwn(meta, SIGNATURE_META_KEY)) return tool;
+  const signed = Object.hasOwn(meta, SIGNATURE_META_KEY);
+  // An empty `_meta` is never covered, so that signing `{ _meta: {} }` and verifying the signed
+  // tool (whose `_meta` then holds only the signature) see the same content.
+  if (!signed && Object.keys(meta).length > 0) return tool;
   const { [SIGNATURE_META_KEY]: _signature, ...restMeta } = meta as Record<string, unknown>;
   const { _meta: _ignored, ...rest } = tool as Record<string, unknown>;
   return (Object.keys(restMeta).length === 0 ? rest : { ...rest, _meta: restMeta }) as T;

@@ -6,7 +6,10 @@ import { signatureOf, signedContent } from './signed-content.js';
 import { TOOL_SCHEMA } from './tool-schema.js';
 import type { Tool } from './types.js';
 
-/** Limits on a tool definition. Anything past them is rejected before any expensive work. */
+/**
+ * Limits on a tool definition. Depth is enforced while walking (before serializing); size is
+ * measured on the canonical form, in linear time.
+ */
 export interface ToolLimits {
   /** Largest canonical (RFC 8785) size of the signed content in bytes. Default 256 KiB. */
   maxBytes?: number;

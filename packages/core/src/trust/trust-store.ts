@@ -42,6 +42,56 @@ function parseDate(value: string | undefined, where: string): number | undefined
   return Math.floor(ms / 1000);
 }
 
+const STATUS_ORDER: Record<KeyStatus, number> = { active: 0, retired: 1, revoked: 2 };
+
+/**
+ * What a second statement about a known key may change. Trust only ever narrows: the status
+ * moves active → retired → revoked and never back, `notAfter` only moves earlier and
+ * `notBefore` only later, so a stale copy of a JWKS can never undo a retirement or revocation
+ * made elsewhere. A key is never re-bound to another provider.
+ */
+function mergeKey(current: TrustedKey, incoming: TrustedKey): TrustedKey {
+  if (current.iss !== incoming.iss) {
+    throw new EtdiError(
+      'invalid-jwks',
+      `Key ${current.kid} is already trusted for provider ${JSON.stringify(current.iss)}` +
+        `${current.source ? ` (from ${current.source})` : ''}; refusing to bind it to ` +
+        `${JSON.stringify(incoming.iss)}${incoming.source ? ` (from ${incoming.source})` : ''}`,
+    );
+  }
+  const status =
+    STATUS_ORDER[incoming.status] > STATUS_ORDER[current.status] ? incoming.status : current.status;
+  const earliest = (a: number | undefined, b: number | undefined) =>
+    a === undefined ? b : b === undefined ? a : Math.min(a, b);
+  const latest = (a: number | undefined, b: number | undefined) =>
+    a === undefined ? b : b === undefined ? a : Math.max(a, b);
+  const notAfter = earliest(current.notAfter, incoming.notAfter);
+  const notBefore = latest(current.notBefore, incoming.notBefore);
+  const iso = (t: number | undefined) =>
+    t === undefined ? undefined : new Date(t * 1000).toISOString();
+  const jwk: TrustJwk = { ...current.jwk, status };
+  if (notAfter !== undefined) jwk.notAfter = iso(notAfter);
+  if (notBefore !== undefined) jwk.notBefore = iso(notBefore);
+  return { ...current, status, notAfter, notBefore, jwk };
+}
+
+/**
+ * Why a key may not have made a signature issued at `iat` (epoch seconds), or `undefined` when
+ * it may: revoked, or `iat` outside its validity window (a retired key still verifies what it
+ * signed up to its `notAfter`).
+ */
+export function keyWindowProblem(key: TrustedKey, iat: number): string | undefined {
+  const iso = (t: number) => new Date(t * 1000).toISOString();
+  if (key.status === 'revoked') return `key ${key.kid} is revoked`;
+  if (key.notAfter !== undefined && iat > key.notAfter) {
+    return `key ${key.kid} ${key.status === 'retired' ? 'was retired' : 'stopped being valid'} at ${iso(key.notAfter)}, before this signature (iat ${iso(iat)})`;
+  }
+  if (key.notBefore !== undefined && iat < key.notBefore) {
+    return `key ${key.kid} is only valid from ${iso(key.notBefore)}, after this signature`;
+  }
+  return undefined;
+}
+
 /**
  * Maps `kid` → public key → provider (`iss`) → status and validity window. Built from trust
  * JWKS documents; a key of provider A never verifies a tool that claims provider B.
@@ -62,7 +112,8 @@ export class TrustStore {
   /**
    * Adds every key of a trust JWKS. Refuses the whole document, naming the key, if any key is
    * malformed, private, of an unsupported type, or has a `kid` that is not its RFC 7638
-   * thumbprint, or if a `kid` already in the store is bound to another provider.
+   * thumbprint, or if a `kid` already in the store is bound to another provider. A key already
+   * known is merged: its trust may narrow (retired, revoked, shorter window), never widen.
    */
   async addJwks(doc: unknown, options: AddJwksOptions = {}): Promise<void> {
     const from = options.source ? ` in ${options.source}` : '';
@@ -107,24 +158,14 @@ export class TrustStore {
         source: options.source,
       });
     }
-    for (const key of loaded) this.add(key);
-  }
-
-  /** Adds one key; a `kid` already bound to another provider is an error. */
-  add(key: TrustedKey): void {
-    const existing = this.#keys.get(key.kid);
-    if (existing && existing.iss !== key.iss) {
-      throw new EtdiError(
-        'invalid-jwks',
-        `Key ${key.kid} is already trusted for provider ${JSON.stringify(existing.iss)}` +
-          `${existing.source ? ` (from ${existing.source})` : ''}; refusing to bind it to ` +
-          `${JSON.stringify(key.iss)}${key.source ? ` (from ${key.source})` : ''}`,
-      );
+    // Validate every key against the store (and the document against itself) before changing
+    // anything: a document is taken whole or not at all.
+    const next = new Map<string, TrustedKey>();
+    for (const key of loaded) {
+      const current = next.get(key.kid) ?? this.#keys.get(key.kid);
+      next.set(key.kid, current ? mergeKey(current, key) : key);
     }
-    // A later document may retire or revoke a key, but never bring a revoked key back: a stale
-    // copy of the registry's JWKS must not undo a revocation made elsewhere.
-    if (existing?.status === 'revoked') return;
-    this.#keys.set(key.kid, key);
+    for (const [kid, key] of next) this.#keys.set(kid, key);
   }
 
   get(kid: string): TrustedKey | undefined {

@@ -20,7 +20,7 @@ const UNITS: Record<string, number> = {
  */
 export function parseDuration(value: number | string, what = 'duration'): number {
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) {
+    if (!Number.isSafeInteger(Math.floor(value)) || value < 0) {
       throw new EtdiError('invalid-argument', `${what} must be a non-negative number of seconds`);
     }
     return Math.floor(value);
@@ -32,15 +32,29 @@ export function parseDuration(value: number | string, what = 'duration'): number
       `${what} ${JSON.stringify(value)} is not a duration; use e.g. 90d, 12h, 30m, 45s or seconds`,
     );
   }
-  return Math.floor(Number(m[1]) * UNITS[(m[2] ?? 's').toLowerCase()]!);
+  const seconds = Math.floor(Number(m[1]) * UNITS[(m[2] ?? 's').toLowerCase()]!);
+  if (!Number.isSafeInteger(seconds)) {
+    throw new EtdiError('invalid-argument', `${what} ${JSON.stringify(value)} is too long`);
+  }
+  return seconds;
 }
 
 /** A point in time as milliseconds since the epoch. */
 export type TimeInput = Date | number;
 
-/** Resolves `now` options: a Date, epoch milliseconds, or the current time. */
+/**
+ * Resolves `now` options (a Date, epoch milliseconds, a function returning either, or nothing
+ * for the current time) to epoch seconds. Anything else, an invalid Date or a non-finite number
+ * is an `invalid-argument` error: a NaN time would silently pass every time check.
+ */
 export function epochSeconds(now?: TimeInput | (() => TimeInput)): number {
-  const t = typeof now === 'function' ? now() : now;
+  const t: unknown = typeof now === 'function' ? now() : now;
   const ms = t === undefined ? Date.now() : t instanceof Date ? t.getTime() : t;
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+    throw new EtdiError(
+      'invalid-argument',
+      `"now" must be a valid Date or epoch milliseconds, got ${t instanceof Date ? 'an invalid Date' : (JSON.stringify(t) ?? typeof t)}`,
+    );
+  }
   return Math.floor(ms / 1000);
 }

@@ -14,7 +14,7 @@ import { describeClaimsProblem, TOOL_JWS_TYPE, type ToolClaims } from '../sign/c
 import { signatureOf } from '../tool/signed-content.js';
 import type { SignedTool } from '../tool/types.js';
 import { canonicalizeTool, checkToolSchema } from '../tool/validate-tool.js';
-import type { TrustedKey } from '../trust/trust-store.js';
+import { keyWindowProblem, type TrustedKey } from '../trust/trust-store.js';
 import { epochSeconds, parseDuration } from '../util/duration.js';
 import { parseCompactJws, type ParsedJws } from './parse-jws.js';
 import type {
@@ -39,7 +39,9 @@ interface Prepared {
   readonly signatureKnownGood: boolean;
 }
 
+/** Entries, and characters over all entries, a verifier cache holds at most. */
 const CACHE_LIMIT = 10_000;
+const CACHE_CHARS = 8 * 1024 * 1024;
 
 const verifyParams = new WeakMap<TrustedKey, ReturnType<typeof nodeVerifyParams>>();
 
@@ -53,18 +55,28 @@ function verifyParamsOf(key: TrustedKey): ReturnType<typeof nodeVerifyParams> {
   return params;
 }
 
-/** Insertion-ordered set with a size bound: the oldest entry goes first. */
+/**
+ * Insertion-ordered set bounded in entries and in characters (JWSs may be up to 16 KiB each):
+ * the oldest entries go first.
+ */
 class BoundedSet {
   readonly #items = new Set<string>();
+  #chars = 0;
   has(v: string) {
     return this.#items.has(v);
   }
   add(v: string) {
-    if (this.#items.size >= CACHE_LIMIT) {
-      const oldest = this.#items.values().next().value;
-      if (oldest !== undefined) this.#items.delete(oldest);
+    if (this.#items.has(v)) return;
+    while (
+      this.#items.size > 0 &&
+      (this.#items.size >= CACHE_LIMIT || this.#chars + v.length > CACHE_CHARS)
+    ) {
+      const oldest = this.#items.values().next().value as string;
+      this.#items.delete(oldest);
+      this.#chars -= oldest.length;
     }
     this.#items.add(v);
+    this.#chars += v.length;
   }
 }
 
@@ -85,7 +97,7 @@ function rejection(
 
 function toolsOf(input: ToolListInput): readonly unknown[] {
   if (Array.isArray(input)) return input;
-  const tools = (input as { tools?: unknown }).tools;
+  const tools = (input as { tools?: unknown } | null | undefined)?.tools;
   if (!Array.isArray(tools)) {
     throw new EtdiError(
       'invalid-argument',
@@ -271,7 +283,7 @@ export class Verifier {
         ids,
       );
     }
-    const keyProblem = this.#keyProblem(key, claims.iat);
+    const keyProblem = keyWindowProblem(key, claims.iat);
     if (keyProblem) return rejection(tool, 'key-revoked', keyProblem, ids);
     return {
       tool: tool as SignedTool,
@@ -283,17 +295,6 @@ export class Verifier {
       key,
       signatureKnownGood: this.#signatureValid?.has(jws) ?? false,
     };
-  }
-
-  #keyProblem(key: TrustedKey, iat: number): string | undefined {
-    if (key.status === 'revoked') return `key ${key.kid} is revoked`;
-    if (key.notAfter !== undefined && iat > key.notAfter) {
-      return `key ${key.kid} ${key.status === 'retired' ? 'was retired' : 'stopped being valid'} at ${new Date(key.notAfter * 1000).toISOString()}, before this signature (iat ${new Date(iat * 1000).toISOString()})`;
-    }
-    if (key.notBefore !== undefined && iat < key.notBefore) {
-      return `key ${key.kid} is only valid from ${new Date(key.notBefore * 1000).toISOString()}, after this signature`;
-    }
-    return undefined;
   }
 
   #verifySignatureSync(p: Prepared): boolean {
@@ -423,25 +424,39 @@ export class Verifier {
         kid: key.kid,
         approvedAt: new Date(now * 1000).toISOString(),
       });
-      let check = checkPin(await store.get(claims.iss, claims.sub), subject);
+      const pinned = await store.get(claims.iss, claims.sub);
+      let check = checkPin(pinned, subject);
       const record = this.#options.recordPins ?? true;
-      if (check.ok && check.action === 'first-use') {
-        if (!(this.#options.approveFirstUse ?? true)) {
-          return rejection(
-            tool,
-            'reapproval-required',
-            `tool ${claims.iss}/${claims.sub} has not been approved yet`,
-            ids,
-          );
-        }
-        if (record) {
-          const inForce = await store.setIfAbsent(approval());
-          // Another node may have pinned something else first: what is in force decides.
+      if (check.ok && check.action === 'first-use' && !(this.#options.approveFirstUse ?? true)) {
+        return rejection(
+          tool,
+          'reapproval-required',
+          `tool ${claims.iss}/${claims.sub} has not been approved yet`,
+          ids,
+        );
+      }
+      if (check.ok && check.action !== 'unchanged' && record) {
+        // Record the approval atomically: setIfAbsent for a first use, compare-and-set for an
+        // upgrade. Another node may get there first; what is in force then decides. Two upgrades
+        // racing from one pin can never both win, or a lower version could overwrite a higher one
+        // and be replayed later.
+        let inForce = check.action === 'first-use' ? await store.setIfAbsent(approval()) : pinned;
+        for (let attempt = 0; ; attempt++) {
           const raced = checkPin(inForce, subject);
           if (!raced.ok) check = raced;
+          else if (raced.action === 'upgrade' && inForce && attempt < 3) {
+            inForce = await store.replaceIf(inForce, approval());
+            continue;
+          } else if (raced.action !== 'unchanged') {
+            check = {
+              ok: false,
+              reason: 'reapproval-required',
+              detail: `the pin of ${claims.iss}/${claims.sub} kept changing while version ${claims.ver} was being approved`,
+            };
+          }
+          // 'unchanged': this approval (or an identical one from another node) is in force.
+          break;
         }
-      } else if (check.ok && check.action === 'upgrade' && record) {
-        await store.set(approval());
       }
       if (!check.ok) return rejection(tool, check.reason, check.detail, ids);
       pinAction = check.action;
