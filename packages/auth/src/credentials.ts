@@ -42,8 +42,18 @@ export interface AuthContext {
   readonly remoteAddress?: string;
   /** HTTP method, upper case. */
   readonly method?: string;
-  /** Normalised request path without the query string. */
+  /**
+   * Request path without the query string, normalised: unreserved escapes decoded, `//`
+   * collapsed, dot segments resolved (`/x/../%61dmin` is `/admin`).
+   */
   readonly path?: string;
+  /**
+   * The path as the request sent it (query dropped, nothing decoded or resolved), when it differs
+   * from `path`. Endpoint rules check every way a server could read it, not only `path`.
+   */
+  readonly rawPath?: string;
+  /** The router matches paths case-insensitively, so endpoint rules do too. */
+  readonly caseInsensitivePaths?: boolean;
   readonly [key: string]: unknown;
 }
 

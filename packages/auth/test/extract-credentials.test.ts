@@ -132,6 +132,13 @@ describe('extractCredentials', () => {
         '/x/%2e%2e/a/b': '/a/b',
         'http://evil.example/a/b?q': '/a/b',
         '/a%2Fb': '/a%2Fb',
+        // Decoded as Fastify's router decodes: unreserved characters and UTF-8 text.
+        '/%61dmin/%7Euser': '/admin/~user',
+        '/caf%C3%A9': '/café',
+        // Reserved characters and `%` stay encoded (upper case); so does what is not UTF-8.
+        '/a%2fb%3bc': '/a%2Fb%3Bc',
+        '/%252e%252e/x': '/%252e%252e/x',
+        '/a%FFb': '/a%FFb',
       };
       for (const [url, path] of Object.entries(paths)) {
         expect(extractCredentials(req({}, { url })).context.path, url).toBe(path);
@@ -231,6 +238,8 @@ describe('extractCredentials', () => {
       remoteAddress: '127.0.0.1',
       method: 'GET',
       path: '/tools/list',
+      // Endpoint rules also check the path as sent.
+      rawPath: '/tools/./list',
     });
     expect(seen?.clientCertificate).toBeUndefined();
   });

@@ -320,14 +320,17 @@ export class ApiKeyProvider extends BaseAuthProvider {
           : `API key may not be used from ${remoteAddress}`,
       );
     }
-    if (policy.blockedEndpoints?.matches(method, path)) {
+    if (policy.blockedEndpoints?.matchesAnyReading(credentials.context)) {
       return this.failure(
         'insufficient_permissions',
         'endpoint-not-allowed',
         `API key may not be used for ${method ?? ''} ${path ?? ''}`.replace(/ +/g, ' ').trim(),
       );
     }
-    if (policy.allowedEndpoints && !policy.allowedEndpoints.matches(method, path)) {
+    if (
+      policy.allowedEndpoints &&
+      !policy.allowedEndpoints.matchesEveryReading(credentials.context)
+    ) {
       return this.failure(
         'insufficient_permissions',
         'endpoint-not-allowed',

@@ -56,6 +56,7 @@ const validateTop = compileSchema<AuthConfig>({
         },
         maxCredentialLength: { type: 'integer', minimum: 64, maximum: 1_048_576 },
         tlsClientCertificate: { type: 'boolean' },
+        caseInsensitivePaths: { type: 'boolean' },
       },
     },
     redis: {

@@ -5,7 +5,7 @@ import {
   type CredentialIssue,
 } from '../credentials.js';
 import type { AuthMethod } from '../status.js';
-import { normalizePath } from '../util/path.js';
+import { normalizePath, stripTarget } from '../util/path.js';
 import { parseXfcc } from './xfcc.js';
 
 /**
@@ -46,6 +46,11 @@ export interface ExtractOptions {
   maxCredentialLength?: number;
   /** Read the TLS peer certificate from the socket. Default true. */
   tlsClientCertificate?: boolean;
+  /**
+   * The router matches paths case-insensitively (Fastify `caseSensitive: false`), so endpoint
+   * rules must too: `/ADMIN` then falls under `/admin/**`. Default false, as Fastify's default.
+   */
+  caseInsensitivePaths?: boolean;
 }
 
 const DEFAULT_HEADERS: Partial<Record<HeaderCredentialField, string>> = { apiKey: 'x-api-key' };
@@ -349,10 +354,21 @@ export function extractCredentials(
   }
 
   const remoteAddress = request.socket?.remoteAddress;
-  const context: { remoteAddress?: string; method?: string; path?: string } = {};
+  const context: {
+    remoteAddress?: string;
+    method?: string;
+    path?: string;
+    rawPath?: string;
+    caseInsensitivePaths?: boolean;
+  } = {};
   if (remoteAddress) context.remoteAddress = remoteAddress;
   if (request.method) context.method = request.method.toUpperCase();
-  if (request.url) context.path = normalizePath(request.url);
+  if (request.url) {
+    context.path = normalizePath(request.url);
+    const raw = stripTarget(request.url);
+    if (raw !== context.path) context.rawPath = raw;
+  }
+  if (options.caseInsensitivePaths === true) context.caseInsensitivePaths = true;
   draft.context = context;
   return new AuthCredentials(draft);
 }

@@ -553,7 +553,7 @@ export class JwtProvider extends BaseAuthProvider {
         );
       }
       const { method, path } = credentials.context;
-      if (!matcher.matches(method, path)) {
+      if (!matcher.matchesEveryReading(credentials.context)) {
         return this.failure(
           'insufficient_permissions',
           'endpoint-not-allowed',

@@ -1,22 +1,30 @@
+import type { AuthContext } from '../credentials.js';
 import { AuthError } from '../errors.js';
-import { normalizePath } from './path.js';
+import { decodePath, pathReadings } from './path.js';
 
 interface CompiledPattern {
   readonly method: string | undefined;
+  readonly source: string;
   readonly path: RegExp;
+  caseInsensitive?: RegExp;
 }
 
 const PATTERN = /^(?:([A-Z]+) +)?(\/\S*)$/;
 
-function compile(glob: string): RegExp {
+function compile(glob: string): string {
+  // A trailing slash never matters: `/mcp` covers `/mcp/` (Fastify's `ignoreTrailingSlash`
+  // routes both to one handler), and `/admin/` covers `/admin`.
+  const body = glob.length > 1 && glob.endsWith('/') ? glob.slice(0, -1) : glob;
   let source = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
+  let open = true;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
     if (c === '*') {
-      if (glob[i + 1] === '*') {
+      if (body[i + 1] === '*') {
         // `/**` at the end also matches the bare prefix: `/admin/**` covers `/admin`.
-        if (glob[i - 1] === '/' && i + 2 === glob.length) {
+        if (body[i - 1] === '/' && i + 2 === body.length) {
           source = `${source.slice(0, -1)}(?:/.*)?`;
+          open = false;
         } else {
           source += '.*';
         }
@@ -28,13 +36,18 @@ function compile(glob: string): RegExp {
       source += c.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
     }
   }
-  return new RegExp(`^${source}$`);
+  return open && body !== '/' ? `^${source}/?$` : `^${source}$`;
 }
 
 /**
  * Endpoint patterns of a policy: `"/mcp"`, `"/tools/*"` (one segment), `"/admin/**"` (any
- * depth, including `/admin`), optionally prefixed by a method: `"POST /mcp"`. Paths are
- * normalised before matching, so `/a/./b` cannot sneak past a rule for `/a/b`.
+ * depth, including `/admin`), optionally prefixed by a method: `"POST /mcp"` (`GET` also covers
+ * `HEAD`, which runs the GET handler). Patterns and paths are compared percent-decoded and with
+ * a trailing slash ignored; case matters unless the router ignores it
+ * (`AuthContext.caseInsensitivePaths`).
+ *
+ * A request path can be read several ways (see {@link pathReadings}); a deny list refuses a
+ * request when any reading matches, an allow list admits it only when every reading matches.
  */
 export class EndpointMatcher {
   readonly #patterns: readonly CompiledPattern[];
@@ -50,7 +63,8 @@ export class EndpointMatcher {
           { pointer: `${where}/${index}` },
         );
       }
-      return { method: match[1], path: compile(match[2]!) };
+      const source = compile(decodePath(match[2]!));
+      return { method: match[1], source, path: new RegExp(source) };
     });
   }
 
@@ -58,13 +72,36 @@ export class EndpointMatcher {
     return this.#patterns.length;
   }
 
-  /** Whether the request (method, path) matches one of the patterns. */
-  matches(method: string | undefined, path: string | undefined): boolean {
-    if (path === undefined) return false;
-    const normalized = normalizePath(path);
-    const verb = method?.toUpperCase();
-    return this.#patterns.some(
-      (p) => (p.method === undefined || p.method === verb) && p.path.test(normalized),
-    );
+  #test(verb: string | undefined, path: string, caseInsensitive: boolean): boolean {
+    return this.#patterns.some((p) => {
+      if (p.method !== undefined && p.method !== verb && !(p.method === 'GET' && verb === 'HEAD'))
+        return false;
+      const regex = caseInsensitive ? (p.caseInsensitive ??= new RegExp(p.source, 'i')) : p.path;
+      return regex.test(path);
+    });
+  }
+
+  #readings(context: AuthContext): readonly string[] | undefined {
+    const path = context.rawPath ?? context.path;
+    return typeof path === 'string' ? pathReadings(path) : undefined;
+  }
+
+  /** For deny lists: whether some reading of the request's path matches a pattern. */
+  matchesAnyReading(context: AuthContext): boolean {
+    const readings = this.#readings(context);
+    // Without a path nothing is known to be denied; allow lists fail closed on it instead.
+    if (!readings) return false;
+    const verb = context.method?.toUpperCase();
+    const ci = context.caseInsensitivePaths === true;
+    return readings.some((path) => this.#test(verb, path, ci));
+  }
+
+  /** For allow lists: whether every reading of the request's path matches some pattern. */
+  matchesEveryReading(context: AuthContext): boolean {
+    const readings = this.#readings(context);
+    if (!readings) return false;
+    const verb = context.method?.toUpperCase();
+    const ci = context.caseInsensitivePaths === true;
+    return readings.every((path) => this.#test(verb, path, ci));
   }
 }
