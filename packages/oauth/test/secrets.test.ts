@@ -18,6 +18,13 @@ import { DEFAULT_CLIENT, TestOAuthServer } from './support/oauth-server.js';
 
 let server: TestOAuthServer;
 
+/** A client secret with characters that URL, form and base64 encodings all change. */
+const AWKWARD_SECRET = 'p@ss word+/=secret-123';
+
+function formEncode(value: string): string {
+  return new URLSearchParams([['', value]]).toString().slice(1);
+}
+
 beforeAll(async () => {
   server = await TestOAuthServer.start();
 });
@@ -108,6 +115,21 @@ describe('secrets', () => {
       });
       const revoked = await oauth.revoke('s', config);
       errors.push(revoked.error);
+      // a secret with characters every encoding changes, and a server that echoes the request
+      // (body and Authorization header) or the secret URL- and form-encoded
+      const awkward = clientCredentials(server, { clientSecret: AWKWARD_SECRET });
+      server.enqueue({
+        status: 400,
+        body: {
+          error: 'invalid_request',
+          error_description: `bad client_secret=${encodeURIComponent(AWKWARD_SECRET)} / ${new URLSearchParams({ s: AWKWARD_SECRET }).toString()}`,
+        },
+      });
+      results.push(await oauth.getAccessToken('echo-encoded', awkward));
+      server.settings.echoRequests = true;
+      results.push(await oauth.getAccessToken('echo-basic', awkward));
+      results.push(await oauth.getAccessToken('echo-post', { ...awkward, useBasicAuth: false }));
+      server.settings.echoRequests = false;
 
       const verifiers = server.tokenRequests
         .map((r) => r.params.code_verifier)
@@ -121,6 +143,12 @@ describe('secrets', () => {
         Buffer.from(`${DEFAULT_CLIENT.clientId}:${DEFAULT_CLIENT.clientSecret}`).toString('base64'),
         ...refreshTokens,
         ...results.flatMap((r) => (r.token === undefined ? [] : [r.token.value])),
+        AWKWARD_SECRET,
+        encodeURIComponent(AWKWARD_SECRET),
+        formEncode(AWKWARD_SECRET),
+        Buffer.from(`${DEFAULT_CLIENT.clientId}:${formEncode(AWKWARD_SECRET)}`).toString('base64'),
+        'p@ss',
+        'p%40ss',
       ];
       expect(secrets.length).toBeGreaterThan(6);
       expect(results.some((r) => r.error !== undefined)).toBe(true);
@@ -137,6 +165,10 @@ describe('secrets', () => {
         for (const text of haystacks) expect(text).not.toContain(secret);
       }
       expect(logger.text()).toContain('****'); // the echoed secret was masked, not dropped
+      // The echoing server was heard (the echo reached the message), just without the secret.
+      const echoed = results.at(-1)!.error!.message;
+      expect(echoed).toContain('client_secret=****');
+      expect(echoed).toContain('grant_type=client_credentials');
     });
   });
 

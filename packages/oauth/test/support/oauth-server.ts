@@ -76,6 +76,11 @@ export interface TestServerSettings {
   delayMs: number;
   /** Redirect `/authorize` back with `error=access_denied`. */
   denyAuthorization: boolean;
+  /**
+   * Refuse every token request with 400 `invalid_request` and an `error_description` that echoes
+   * what the client sent (its `Authorization` header and raw form body), as careless servers do.
+   */
+  echoRequests: boolean;
 }
 
 /** One request to `/token`, as the server saw it. */
@@ -143,6 +148,7 @@ function defaultSettings(): TestServerSettings {
     tokenType: 'Bearer',
     delayMs: 0,
     denyAuthorization: false,
+    echoRequests: false,
   };
 }
 
@@ -205,6 +211,7 @@ export class TestOAuthServer {
   readonly #tokens = new Map<string, IssuedToken>();
   readonly #codes = new Map<string, AuthorizationCode>();
   readonly #timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  readonly #rawBodies = new WeakMap<object, string>();
 
   private constructor(options: TestOAuthServerOptions) {
     this.ca = options.ca ?? createTestCa('ETDI OAuth Test CA');
@@ -332,7 +339,8 @@ export class TestOAuthServer {
     app.addContentTypeParser(
       'application/x-www-form-urlencoded',
       { parseAs: 'string' },
-      (_request, body, done) => {
+      (request, body, done) => {
+        this.#rawBodies.set(request.raw, body as string);
         const params: Params = {};
         for (const [name, value] of new URLSearchParams(body as string)) {
           const existing = params[name];
@@ -448,6 +456,12 @@ export class TestOAuthServer {
     await this.#delay(scripted?.delayMs ?? this.settings.delayMs);
     if (scripted !== undefined) return this.#send(reply, scripted);
     reply.header('cache-control', 'no-store');
+    if (this.settings.echoRequests) {
+      const echoed = `${request.headers.authorization ?? 'no Authorization'}; body ${this.#rawBodies.get(request.raw) ?? ''}`;
+      return void reply
+        .code(400)
+        .send({ error: 'invalid_request', error_description: `cannot process: ${echoed}` });
+    }
     if ('error' in auth) {
       return void reply
         .code(401)
