@@ -5,6 +5,9 @@ import { OAuthService } from './service.js';
  * Creates the gateway's upstream OAuth token service. One per gateway process; share it across
  * upstreams and requests.
  *
+ * @throws {OAuthError} `invalid-argument` for options it cannot use (a `retry.retries` that is
+ * not a non-negative integer).
+ *
  * @example
  * const oauth = createOAuthService({
  *   cache: new RedisTokenCache({ url: process.env.REDIS_URL!, encryptionKey: process.env.ETDI_TOKEN_CACHE_KEY! }),

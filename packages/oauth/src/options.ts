@@ -1,13 +1,21 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import { MemoryTokenCache } from './cache/memory.js';
+import { OAuthError } from './errors.js';
 import type { TokenCache } from './cache/types.js';
 import { silentLogger, type OAuthLogger } from './logger.js';
 
-/** Retry policy for the authorization server (network errors, timeouts, 5xx and 429 only). */
+/**
+ * Retry policy for the authorization server (network errors, timeouts, 5xx and 429 only). With
+ * the defaults an operation makes one request and up to three retries, waiting about 2 s, 4 s
+ * and 8 s before them.
+ */
 export interface RetryOptions {
-  /** Requests per operation, the first included. Default 3. */
-  readonly attempts?: number;
+  /**
+   * Retries after the first request (so at most `retries + 1` requests). A non-negative
+   * integer; 0 turns retrying off. Default 3.
+   */
+  readonly retries?: number;
   /** Wait before the first retry; doubles each time (2 s, 4 s, 8 s, ...). Default 2000. */
   readonly baseDelayMs?: number;
   /** Longest backoff wait. Default 8000. */
@@ -83,7 +91,26 @@ export interface ResolvedServiceOptions {
   readonly latencySamples: number;
 }
 
-/** Applies the defaults of {@link OAuthServiceOptions}: the one place they live. */
+function resolveRetries(retry: RetryOptions): number {
+  if ('attempts' in retry) {
+    // The old name counted the first request too; refusing it beats guessing what was meant.
+    throw new OAuthError(
+      'invalid-argument',
+      'retry "attempts" is not an option: use "retries" (retries after the first request; default 3)',
+    );
+  }
+  const retries = retry.retries ?? 3;
+  if (!Number.isSafeInteger(retries) || retries < 0) {
+    throw new OAuthError('invalid-argument', 'retry "retries" must be a non-negative integer');
+  }
+  return retries;
+}
+
+/**
+ * Applies the defaults of {@link OAuthServiceOptions}: the one place they live.
+ *
+ * @throws {OAuthError} `invalid-argument` for a retry count that is not a non-negative integer.
+ */
 export function resolveServiceOptions(options: OAuthServiceOptions = {}): ResolvedServiceOptions {
   const retry = options.retry ?? {};
   return {
@@ -93,7 +120,7 @@ export function resolveServiceOptions(options: OAuthServiceOptions = {}): Resolv
     sleep: options.sleep ?? ((ms) => delay(ms)),
     random: options.random ?? Math.random,
     retry: {
-      attempts: Math.max(1, Math.floor(retry.attempts ?? 3)),
+      retries: resolveRetries(retry),
       baseDelayMs: retry.baseDelayMs ?? 2000,
       maxDelayMs: retry.maxDelayMs ?? 8000,
       jitter: Math.min(1, Math.max(0, retry.jitter ?? 0.2)),

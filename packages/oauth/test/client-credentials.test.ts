@@ -1,6 +1,11 @@
 import { Agent } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AccessToken, createOAuthService, type OAuthServiceOptions } from '@etdi/oauth';
+import {
+  AccessToken,
+  createOAuthService,
+  type OAuthServiceOptions,
+  type RetryOptions,
+} from '@etdi/oauth';
 import {
   CapturingLogger,
   FAST_RETRY,
@@ -224,10 +229,10 @@ describe('getAccessToken with client credentials', () => {
   });
 
   describe('when the server keeps failing with 5xx', () => {
-    it('gives up with server-error after the configured attempts, backing off', async () => {
+    it('gives up with server-error after the configured retries, backing off', async () => {
       server.enqueue({ status: 500 }, { status: 502 }, { status: 503 }, { status: 500 });
       const { oauth, waits } = service({
-        retry: { attempts: 3, baseDelayMs: 100, maxDelayMs: 150, jitter: 0 },
+        retry: { retries: 2, baseDelayMs: 100, maxDelayMs: 150, jitter: 0 },
       });
       const result = await oauth.getAccessToken('upstream', clientCredentials(server));
       expect(result.error).toMatchObject({ code: 'server-error', status: 503, attempts: 3 });
@@ -235,23 +240,74 @@ describe('getAccessToken with client credentials', () => {
       expect(waits).toEqual([100, 150]);
     });
 
-    it('uses the 2 s / 4 s / 8 s schedule by default, with jitter', async () => {
-      server.enqueue({ status: 500 }, { status: 500 }, { status: 500 }, { status: 500 });
-      const { oauth, waits } = service({ retry: { attempts: 4 } });
-      const result = await oauth.getAccessToken('upstream', clientCredentials(server));
-      expect(result.error).toMatchObject({ code: 'server-error', attempts: 4 });
-      expect(waits).toHaveLength(3);
-      [2000, 4000, 8000].forEach((base, i) => {
-        expect(waits[i]).toBeGreaterThanOrEqual(base * 0.8);
-        expect(waits[i]).toBeLessThanOrEqual(base * 1.2);
+    describe('with the default retry policy', () => {
+      const keepFailing = () => {
+        for (let i = 0; i < 6; i++) server.enqueue({ status: 503 });
+      };
+
+      it('retries three times, waiting 2 s, 4 s and 8 s give or take the jitter', async () => {
+        keepFailing();
+        const { oauth, waits } = service({ retry: undefined });
+        const result = await oauth.getAccessToken('upstream', clientCredentials(server));
+        expect(result.error).toMatchObject({ code: 'server-error', status: 503, attempts: 4 });
+        expect(server.tokenRequests).toHaveLength(4);
+        expect(waits).toHaveLength(3);
+        [2000, 4000, 8000].forEach((base, i) => {
+          expect(waits[i]).toBeGreaterThanOrEqual(base * 0.8);
+          expect(waits[i]).toBeLessThanOrEqual(base * 1.2);
+        });
       });
+
+      it('waits exactly 2 s, 4 s and 8 s at the middle of the jitter', async () => {
+        keepFailing();
+        const { oauth, waits } = service({ retry: undefined, random: () => 0.5 });
+        await oauth.getAccessToken('upstream', clientCredentials(server));
+        expect(waits).toEqual([2000, 4000, 8000]);
+      });
+
+      it('spreads the waits by 20 % at most', async () => {
+        keepFailing();
+        const low = service({ retry: undefined, random: () => 0 });
+        await low.oauth.getAccessToken('upstream', clientCredentials(server));
+        expect(low.waits).toEqual([1600, 3200, 6400]);
+        keepFailing();
+        const high = service({ retry: undefined, random: () => 1 });
+        await high.oauth.getAccessToken('upstream', clientCredentials(server));
+        expect(high.waits).toEqual([2400, 4800, 9600]);
+      });
+    });
+
+    it('makes one request with retries: 0', async () => {
+      server.enqueue({ status: 503 });
+      const { oauth, waits } = service({ retry: { retries: 0 } });
+      const result = await oauth.getAccessToken('upstream', clientCredentials(server));
+      expect(result.error).toMatchObject({ code: 'server-error', attempts: 1 });
+      expect(waits).toEqual([]);
+    });
+  });
+
+  describe('with a retry count that is not a non-negative integer', () => {
+    it.each([-1, 1.5, Number.NaN, Infinity])('refuses retries: %s', (retries) => {
+      expect(() => createOAuthService({ retry: { retries } })).toThrow(
+        expect.objectContaining({ name: 'OAuthError', code: 'invalid-argument' }),
+      );
+    });
+
+    it('refuses the old "attempts" option, naming its replacement', () => {
+      const legacy = { attempts: 4 } as unknown as RetryOptions;
+      expect(() => createOAuthService({ retry: legacy })).toThrow(
+        expect.objectContaining({
+          code: 'invalid-argument',
+          message: expect.stringContaining('"retries"'),
+        }),
+      );
     });
   });
 
   describe('when the server is slow', () => {
     it('times out and reports timeout after the retries', async () => {
       server.settings.delayMs = 5_000;
-      const { oauth } = service({ timeoutMs: 50, retry: { ...FAST_RETRY, attempts: 2 } });
+      const { oauth } = service({ timeoutMs: 50, retry: { ...FAST_RETRY, retries: 1 } });
       const result = await oauth.getAccessToken('upstream', clientCredentials(server));
       expect(result.error).toMatchObject({ code: 'timeout', attempts: 2 });
       expect(server.tokenRequests).toHaveLength(2);

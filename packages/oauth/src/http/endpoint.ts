@@ -176,11 +176,12 @@ export async function postForm(
   options: ResolvedServiceOptions,
 ): Promise<EndpointResponse> {
   const { retry } = options;
+  const maxAttempts = retry.retries + 1;
   const endpoint = safeUrl(call.url);
   const body = call.form.toString();
   let failure: Failure | undefined;
   let attempt = 0;
-  while (attempt < retry.attempts) {
+  while (attempt < maxAttempts) {
     attempt++;
     call.logger.debug(
       { ...call.logFields, correlationId: call.correlationId, attempt, endpoint },
@@ -218,7 +219,7 @@ export async function postForm(
       status: failure.status,
       oauthError: failure.oauthError,
     };
-    if (!failure.retryable || attempt >= retry.attempts) break;
+    if (!failure.retryable || attempt >= maxAttempts) break;
     let waitMs: number;
     if (failure.retryAfterMs !== undefined) {
       if (failure.retryAfterMs > retry.maxRetryAfterMs) {

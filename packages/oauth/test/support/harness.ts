@@ -58,8 +58,8 @@ export class CapturingLogger implements OAuthLogger {
   }
 }
 
-/** Retry timings for tests: tiny waits, no jitter. */
-export const FAST_RETRY = { baseDelayMs: 1, maxDelayMs: 4, jitter: 0 } as const;
+/** Retry policy for tests: two retries (three requests in all), tiny waits, no jitter. */
+export const FAST_RETRY = { retries: 2, baseDelayMs: 1, maxDelayMs: 4, jitter: 0 } as const;
 
 /** A client-credentials configuration against the server's plain HTTP listener. */
 export function clientCredentials(
