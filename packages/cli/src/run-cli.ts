@@ -5,7 +5,7 @@ import { keygen } from './commands/keygen.js';
 import { sign } from './commands/sign.js';
 import { verify } from './commands/verify.js';
 import { CliError, ExitCode } from './errors.js';
-import { OUTPUT_FORMATS, resolveFormat, type OutputFormat } from './format.js';
+import { OUTPUT_FORMATS, printable, resolveFormat, type OutputFormat } from './format.js';
 import { processIo, type CliIo } from './io.js';
 import { cliVersion } from './version.js';
 
@@ -182,9 +182,11 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
 
 function report(error: unknown, io: CliIo): ExitCode {
   if (error instanceof CliError) {
-    io.stderr.write(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
+    io.stderr.write(
+      `error: ${printable(error.message)}\n${error.hint ? `hint: ${printable(error.hint)}\n` : ''}`,
+    );
   } else if (error instanceof EtdiError) {
-    io.stderr.write(`error: ${error.code}: ${error.message}\n`);
+    io.stderr.write(`error: ${error.code}: ${printable(error.message)}\n`);
   } else {
     // A bug, not a user mistake: the stack is what a bug report needs.
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);

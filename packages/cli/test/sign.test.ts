@@ -234,6 +234,71 @@ describe('etdi sign', () => {
       await missing('no4');
     });
 
+    it('refuses one name with two different definitions in one run, and allows exact copies', async () => {
+      const list = await loadList('memory');
+      const twin = { ...list.tools[0]!, description: 'same name, other behaviour' };
+      await writeJson(join(dir, 'twins.json'), { tools: [list.tools[0], twin] });
+      const r = await etdi(['sign', 'twins.json', ...signArgs, '--out', 'no7'], { cwd: dir });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(
+        /appears in twins\.json\/tools\/0 and in twins\.json\/tools\/1 with different content/,
+      );
+      await missing('no7');
+      await mkdir(join(dir, 'copies'));
+      await copyFile(join(CORPUS, 'memory.json'), join(dir, 'copies', 'a.json'));
+      await copyFile(join(CORPUS, 'memory.json'), join(dir, 'copies', 'b.json'));
+      const ok = await etdi(['sign', 'copies', ...signArgs, '--out', 'copies-signed'], {
+        cwd: dir,
+      });
+      expect(ok.code).toBe(0);
+    });
+
+    it('refuses a lifetime too long to be a date as a usage error, not as a bad tool', async () => {
+      const r = await etdi(
+        [
+          'sign',
+          join(CORPUS, 'memory.json'),
+          ...signArgs,
+          '--expires',
+          '99999999999999999999d',
+          '--out',
+          'no8',
+        ],
+        { cwd: dir },
+      );
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--expires/);
+      expect(r.stderr).not.toMatch(/Fix the definition/);
+      await missing('no8');
+    });
+
+    it('refuses an RSA-PSS-restricted key cleanly (no internal error)', async () => {
+      const { generateKeyPairSync } = await import('node:crypto');
+      const pem = generateKeyPairSync('rsa-pss', { modulusLength: 2048 })
+        .privateKey.export({ type: 'pkcs8', format: 'pem' })
+        .toString();
+      await writeFile(join(dir, 'pss.pem'), pem);
+      const r = await etdi(
+        [
+          'sign',
+          join(CORPUS, 'memory.json'),
+          '--key',
+          'pss.pem',
+          '--iss',
+          'com.example',
+          '--ver',
+          '1.0.0',
+          '--out',
+          'no9',
+        ],
+        { cwd: dir },
+      );
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^error: Cannot sign with pss\.pem: .*RSA-PSS/m);
+      expect(r.stderr).not.toMatch(/internal error/);
+      await missing('no9');
+    });
+
     it('refuses a missing input and input that is not JSON', async () => {
       await writeFile(join(dir, 'bad.json'), '{"name": "x",');
       for (const input of ['nope.json', 'bad.json']) {
@@ -273,6 +338,17 @@ describe('etdi sign', () => {
       }
       await missing('no7');
     });
+  });
+
+  it('signs a tool whose _meta is empty so that it verifies', async () => {
+    const list = await loadList('memory');
+    await writeJson(join(dir, 'empty-meta.json'), { tools: [{ ...list.tools[0], _meta: {} }] });
+    expect(
+      (await etdi(['sign', 'empty-meta.json', ...signArgs, '--out', 'em'], { cwd: dir })).code,
+    ).toBe(0);
+    const r = await verifyJson('em/empty-meta.json');
+    expect(r.code).toBe(0);
+    expect(r.summary).toEqual({ valid: 1, rejected: 0 });
   });
 
   it('keeps the mode of a file signed in place', async () => {

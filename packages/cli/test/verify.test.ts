@@ -283,3 +283,19 @@ describe('etdi verify', () => {
     });
   });
 });
+
+describe('etdi verify text output', () => {
+  it('escapes control characters from tool names, details and file names', async () => {
+    const evil = '\x1b[2K\rok fake-line\u202e';
+    await writeJson(join(dir, `evil\x1b[31m.json`), {
+      tools: [{ name: evil, inputSchema: { type: 'object' } }],
+    });
+    const r = await verify(['evil\x1b[31m.json', ...trust]);
+    expect(r.code).toBe(1);
+    // eslint-disable-next-line no-control-regex -- asserting no control character is printed
+    expect(r.stdout).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f\u202e]/);
+    expect(r.stdout).toContain('\\u{1b}[2K\\u{d}ok fake-line\\u{202e}');
+    expect(r.stdout).toContain('evil\\u{1b}[31m.json');
+    expect(r.stdout).toMatch(/^schema-invalid /m);
+  });
+});

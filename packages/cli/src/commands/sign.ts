@@ -7,6 +7,7 @@ import {
   isSemanticVersion,
   normalizePerms,
   signTool,
+  toolDigest,
   type PrivateJwk,
   type SigningKey,
   type Tool,
@@ -139,6 +140,8 @@ function describeSignError(
   tool: unknown,
 ): CliError {
   if (error.code === 'invalid-version') return new CliError('invalid-version', error.message);
+  // Problems with the options (a lifetime too long to be a date), not with the tool.
+  if (error.code === 'invalid-argument') return new CliError('usage', error.message);
   const name = toolName(tool);
   const at = `${pointer}${error.pointer ?? ''}` || '/';
   return new CliError(
@@ -184,6 +187,9 @@ export async function sign(options: SignOptions, io: CliIo): Promise<ExitCode> {
 
   const now = Date.now();
   const signed: SignedFile[] = [];
+  // One (iss, name, ver) has exactly one definition: the same name twice in one run must be the
+  // same content, or the run would mint two definitions of one version.
+  const seen = new Map<string, { readonly dig: string; readonly where: string }>();
   const progress = createProgress(io.stderr, 'signing', files.length);
   try {
     for (const [i, file] of files.entries()) {
@@ -207,6 +213,22 @@ export async function sign(options: SignOptions, io: CliIo): Promise<ExitCode> {
           }
           throw error;
         }
+      }
+      for (const [index, tool] of tools.entries()) {
+        const where = `${file.display}${toolPointer(doc, index)}`;
+        const dig = toolDigest(tool);
+        const first = seen.get(tool.name);
+        if (first && first.dig !== dig) {
+          throw new CliError(
+            'invalid-input',
+            `Tool ${JSON.stringify(tool.name)} appears in ${first.where} and in ${where} with ` +
+              `different content; version ${options.ver} can have only one definition`,
+            {
+              hint: 'Give the tools different names, or sign them in separate runs with different --ver',
+            },
+          );
+        }
+        if (!first) seen.set(tool.name, { dig, where });
       }
       signed.push({
         input: file,

@@ -9,7 +9,7 @@ import {
 } from '@etdi/core';
 import { CliError, ExitCode } from '../errors.js';
 import { collectJsonFiles, readJsonFile } from '../files.js';
-import { formatJson, type OutputFormat } from '../format.js';
+import { formatJson, printable, type OutputFormat } from '../format.js';
 import type { CliIo } from '../io.js';
 import { createProgress } from '../progress.js';
 import { toolPointer, toToolDocument } from '../tool-document.js';
@@ -105,11 +105,12 @@ type TextRow = readonly [status: string, file: string, tool: string, rest: strin
 
 function textRow(file: string, pointer: string, result: VerifyResult): TextRow {
   const signer = result.iss === undefined ? '' : `${result.iss} ${result.ver ?? ''}`.trimEnd();
+  // Names, details and file names come from the files being checked: never print them raw.
   return [
     result.ok ? 'ok' : result.reason,
-    file,
-    result.name ?? `(tool at ${pointer || '/'})`,
-    result.ok ? signer : `${signer ? `${signer}: ` : ''}${result.detail}`,
+    printable(file),
+    printable(result.name ?? `(tool at ${pointer || '/'})`),
+    printable(result.ok ? signer : `${signer ? `${signer}: ` : ''}${result.detail}`),
   ];
 }
 
