@@ -35,7 +35,10 @@ export interface OAuthServiceOptions {
   readonly cache?: TokenCache;
   /** Log sink (pino-compatible). Default: silent. */
   readonly logger?: OAuthLogger;
-  /** Clock for token expiry and proactive refresh, in ms since the epoch. Default `Date.now`. */
+  /**
+   * Clock for token expiry, proactive refresh and acquisition latency, in ms since the epoch.
+   * Default `Date.now`.
+   */
   readonly now?: () => number;
   /** How the service waits between retries. Default: a timer. Tests pass a recorder. */
   readonly sleep?: (ms: number) => Promise<void>;

@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { AccessToken, type TokenResult } from './access-token.js';
 import type { TokenCacheEntry } from './cache/types.js';
@@ -364,6 +363,14 @@ export class OAuthService {
     return promise;
   }
 
+  /**
+   * Milliseconds since `started`, by the service clock (so tests drive latency with it). Never
+   * negative: a wall clock stepped back must not make a latency sample below zero.
+   */
+  #elapsedSince(started: number): number {
+    return Math.max(0, this.#options.now() - started);
+  }
+
   #logFields(target: Target, correlationId: string): OAuthLogFields {
     return {
       correlationId,
@@ -452,7 +459,7 @@ export class OAuthService {
     const correlationId = randomUUID();
     const fields = this.#logFields(target, correlationId);
     const { logger } = this.#options;
-    const started = performance.now();
+    const started = this.#options.now();
     logger.info({ ...fields, reason }, 'acquiring token');
     const secrets: string[] = [];
     if (previous !== undefined) secrets.push(previous.accessToken);
@@ -492,7 +499,7 @@ export class OAuthService {
       );
       await this.#store(target, entry, correlationId);
       if (previous !== undefined) this.metrics.recordRefresh();
-      this.metrics.recordAcquisition(true, performance.now() - started);
+      this.metrics.recordAcquisition(true, this.#elapsedSince(started));
       logger.info(
         {
           ...fields,
@@ -518,7 +525,7 @@ export class OAuthService {
               retryAfterMs: error.retryAfterMs,
             })
           : error;
-      this.metrics.recordAcquisition(false, performance.now() - started, withId.code);
+      this.metrics.recordAcquisition(false, this.#elapsedSince(started), withId.code);
       const failure = {
         ...fields,
         reason,
@@ -792,7 +799,7 @@ export class OAuthService {
   ): Promise<TokenResult> {
     const correlationId = randomUUID();
     const fields = this.#logFields(target, correlationId);
-    const started = performance.now();
+    const started = this.#options.now();
     const secrets = verifier === undefined ? [code] : [code, verifier];
     this.#options.logger.info(
       { ...fields, reason: 'authorization' },
@@ -816,7 +823,7 @@ export class OAuthService {
         correlationId,
       );
       await this.#store(target, entry, correlationId);
-      this.metrics.recordAcquisition(true, performance.now() - started);
+      this.metrics.recordAcquisition(true, this.#elapsedSince(started));
       this.#options.logger.info(
         { ...fields, reason: 'authorization', scope: entry.scope },
         'token acquired',
@@ -824,7 +831,7 @@ export class OAuthService {
       return this.#result(entry);
     } catch (thrown) {
       const error = asOAuthError(thrown, correlationId);
-      this.metrics.recordAcquisition(false, performance.now() - started, error.code);
+      this.metrics.recordAcquisition(false, this.#elapsedSince(started), error.code);
       this.#options.logger.error(
         { ...fields, code: error.code, status: error.status, oauthError: error.oauthError },
         `authorization code exchange failed: ${error.message}`,

@@ -304,13 +304,19 @@ describe('getAccessToken with client credentials', () => {
     });
   });
 
-  describe('when the server is slow', () => {
+  describe('when the server does not answer', () => {
     it('times out and reports timeout after the retries', async () => {
-      server.settings.delayMs = 5_000;
-      const { oauth } = service({ timeoutMs: 50, retry: { ...FAST_RETRY, retries: 1 } });
-      const result = await oauth.getAccessToken('upstream', clientCredentials(server));
-      expect(result.error).toMatchObject({ code: 'timeout', attempts: 2 });
-      expect(server.tokenRequests).toHaveLength(2);
+      // Never released while the client waits: the only timer is the client's own timeout.
+      const gate = server.holdTokenAnswers();
+      try {
+        const { oauth } = service({ timeoutMs: 50, retry: { ...FAST_RETRY, retries: 1 } });
+        const result = await oauth.getAccessToken('upstream', clientCredentials(server));
+        expect(result.error).toMatchObject({ code: 'timeout', attempts: 2 });
+        expect(result.error!.transient).toBe(true);
+        expect(server.tokenRequests).toHaveLength(2);
+      } finally {
+        gate.release();
+      }
     });
   });
 

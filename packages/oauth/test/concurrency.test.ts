@@ -14,12 +14,14 @@ beforeEach(() => server.reset());
 describe('getAccessToken under concurrency', () => {
   describe('when 100 calls arrive at once with a cold cache', () => {
     it('makes exactly one token request and gives every caller the same token', async () => {
-      server.settings.delayMs = 50; // keep the acquisition in flight while the calls pile up
+      // The first acquisition stays in flight, with no timer, until every call has been made.
+      const gate = server.holdTokenAnswers();
       const oauth = createOAuthService();
       const config = clientCredentials(server);
-      const results = await Promise.all(
-        Array.from({ length: 100 }, () => oauth.getAccessToken('upstream', config)),
-      );
+      const calls = Array.from({ length: 100 }, () => oauth.getAccessToken('upstream', config));
+      await server.receivedTokenRequests(1);
+      gate.release();
+      const results = await Promise.all(calls);
       expect(server.tokenRequests).toHaveLength(1);
       const values = new Set(results.map((r) => r.token?.value));
       expect(values.size).toBe(1);
@@ -60,12 +62,15 @@ describe('getAccessToken under concurrency', () => {
       const oauth = createOAuthService();
       const config = clientCredentials(server);
       await oauth.getAccessToken('upstream', config);
-      await Promise.all(
-        Array.from({ length: 100 }, () =>
-          oauth.getAccessToken('upstream', config, { forceRefresh: true }),
-        ),
+      const gate = server.holdTokenAnswers();
+      const calls = Array.from({ length: 100 }, () =>
+        oauth.getAccessToken('upstream', config, { forceRefresh: true }),
       );
+      await server.receivedTokenRequests(2);
+      gate.release();
+      const results = await Promise.all(calls);
       expect(server.tokenRequests).toHaveLength(2);
+      expect(new Set(results.map((r) => r.token?.value)).size).toBe(1);
     });
   });
 });

@@ -38,14 +38,65 @@ describe('OAuthMetrics', () => {
       expect(s.refreshes).toBe(1);
       expect(s.revocations).toBe(2);
       expect(s.activeTokens).toBe(1);
-      expect(s.latencyMs.count).toBe(4);
-      expect(s.latencyMs.min).toBeGreaterThan(0);
-      expect(s.latencyMs.max).toBeGreaterThanOrEqual(s.latencyMs.p95);
-      expect(s.latencyMs.p95).toBeGreaterThanOrEqual(s.latencyMs.min);
-      expect(s.latencyMs.avg).toBeGreaterThanOrEqual(s.latencyMs.min);
+      // Latency is measured by the service clock, which this test never moves mid-acquisition.
+      expect(s.latencyMs).toEqual({ count: 4, avg: 0, min: 0, max: 0, p95: 0 });
 
       clock.advance(4_000_000); // every token expired
       expect(oauth.metrics.snapshot().activeTokens).toBe(0);
+    });
+  });
+
+  describe('acquisition latency', () => {
+    it('is measured by the service clock, retry waits and server time included', async () => {
+      const clock = new ManualClock();
+      const oauth = createOAuthService({
+        now: clock.now,
+        // Waiting moves the clock by exactly the wait, and returns at once.
+        sleep: (ms) => {
+          clock.advance(ms);
+          return Promise.resolve();
+        },
+        retry: { retries: 1, baseDelayMs: 2000, jitter: 0 },
+      });
+      const config = clientCredentials(server);
+
+      server.enqueue({ status: 503 });
+      expect((await oauth.getAccessToken('retried', config)).token).toBeDefined(); // 2000 ms
+
+      const gate = server.holdTokenAnswers();
+      const held = oauth.getAccessToken('slow', config);
+      await server.receivedTokenRequests(3);
+      clock.advance(250); // the server "takes" 250 ms
+      gate.release();
+      expect((await held).token).toBeDefined(); // 250 ms
+
+      expect((await oauth.getAccessToken('instant', config)).token).toBeDefined(); // 0 ms
+      server.enqueue({ status: 400, body: { error: 'invalid_scope' } });
+      expect((await oauth.getAccessToken('refused', config)).error).toBeDefined(); // 0 ms
+
+      expect(oauth.metrics.snapshot().latencyMs).toEqual({
+        count: 4,
+        avg: 562.5,
+        min: 0,
+        max: 2000,
+        p95: 2000,
+      });
+      const lines = oauth.metrics.toPrometheus().split('\n');
+      expect(lines).toContain('etdi_oauth_token_acquisition_duration_seconds_sum 2.25');
+      expect(lines).toContain('etdi_oauth_token_acquisition_duration_max_seconds 2');
+      expect(lines).toContain('etdi_oauth_token_acquisition_duration_min_seconds 0');
+    });
+
+    it('is never negative when the clock steps back', async () => {
+      const clock = new ManualClock();
+      const oauth = createOAuthService({ now: clock.now });
+      const gate = server.holdTokenAnswers();
+      const held = oauth.getAccessToken('stepped', clientCredentials(server));
+      await server.receivedTokenRequests(1);
+      clock.advance(-5000);
+      gate.release();
+      await held;
+      expect(oauth.metrics.snapshot().latencyMs).toMatchObject({ count: 1, min: 0, max: 0 });
     });
   });
 

@@ -1,6 +1,11 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, expect, it, describe } from 'vitest';
-import { RedisTokenCache, createOAuthService, type OAuthServiceOptions } from '@etdi/oauth';
+import {
+  RedisTokenCache,
+  createOAuthService,
+  type OAuthServiceOptions,
+  type TokenCache,
+} from '@etdi/oauth';
 import { describeWithService, service, uniquePrefix } from '../../../testing/services.js';
 import { CapturingLogger, ManualClock, clientCredentials } from './support/harness.js';
 import { TestOAuthServer } from './support/oauth-server.js';
@@ -46,8 +51,45 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
     return made;
   }
 
-  function oauthWith(c: RedisTokenCache, options: OAuthServiceOptions = {}) {
+  function oauthWith(c: TokenCache, options: OAuthServiceOptions = {}) {
     return createOAuthService({ cache: c, ...options });
+  }
+
+  /** Redis's own clock, in ms (what `PX` deadlines are set by). */
+  async function redisNow(): Promise<number> {
+    const [seconds, micros] = await redis.time();
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  }
+
+  /** Runs `action` between two readings of Redis's clock. */
+  async function bracketedByRedisTime(action: () => Promise<unknown>) {
+    const before = await redisNow();
+    await action();
+    return { before, after: await redisNow() };
+  }
+
+  /** The absolute deadline (Redis clock, ms) of a key: independent of how long the test took. */
+  async function expireTime(key: string): Promise<number> {
+    return Number(await redis.call('PEXPIRETIME', key));
+  }
+
+  /** `inner`, with a promise that resolves once `count` reads have been answered. */
+  function countingReads(inner: TokenCache, count: number) {
+    let reads = 0;
+    let allRead!: () => void;
+    const done = new Promise<void>((resolve) => {
+      allRead = resolve;
+    });
+    const wrapped: TokenCache = {
+      get: async (key) => {
+        const entry = await inner.get(key);
+        if (++reads === count) allRead();
+        return entry;
+      },
+      set: (key, entry, ttlMs) => inner.set(key, entry, ttlMs),
+      delete: (key) => inner.delete(key),
+    };
+    return { cache: wrapped, done };
   }
 
   beforeAll(async () => {
@@ -106,11 +148,15 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
     const clock = new ManualClock();
     const oauth = oauthWith(cache(), { now: clock.now });
     server.settings.expiresIn = 120;
-    await oauth.getAccessToken('ttl-upstream', clientCredentials(server));
+    const { before, after } = await bracketedByRedisTime(() =>
+      oauth.getAccessToken('ttl-upstream', clientCredentials(server)),
+    );
     const [key] = await redis.keys(`${prefix}*ttl-upstream*`);
-    const ttl = await redis.pttl(key!);
-    expect(ttl).toBeGreaterThan(0);
-    expect(ttl).toBeLessThanOrEqual(120_000);
+    // The service clock stands still, so it asked for exactly 120 s; Redis set the deadline
+    // from its own clock at the SET, which lies between the two readings of it.
+    const expireAt = await expireTime(key!);
+    expect(expireAt).toBeGreaterThanOrEqual(before + 120_000);
+    expect(expireAt).toBeLessThanOrEqual(after + 120_000);
   });
 
   it('is shared by two service instances', async () => {
@@ -171,12 +217,17 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
   });
 
   it('makes one token request for 100 concurrent cold calls', async () => {
-    server.settings.delayMs = 30;
-    const oauth = oauthWith(cache());
+    // Every lookup misses Redis before the one acquisition is allowed to finish: no timing.
+    const counted = countingReads(cache(), 100);
+    const gate = server.holdTokenAnswers();
+    const oauth = oauthWith(counted.cache);
     const config = clientCredentials(server);
-    const results = await Promise.all(
-      Array.from({ length: 100 }, () => oauth.getAccessToken('stampede', config)),
-    );
+    const calls = Array.from({ length: 100 }, () => oauth.getAccessToken('stampede', config));
+    await counted.done;
+    await server.receivedTokenRequests(1);
+    gate.release();
+    const results = await Promise.all(calls);
+    expect(oauth.metrics.snapshot().cache.misses).toBe(100);
     expect(server.tokenRequests).toHaveLength(1);
     expect(new Set(results.map((r) => r.token?.value)).size).toBe(1);
   });

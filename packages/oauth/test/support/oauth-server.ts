@@ -13,8 +13,9 @@
  *   an upstream token is live.
  *
  * Scriptable per test: queue canned answers (`enqueue`, e.g. 500 twice or 429 with
- * `Retry-After`), delay answers, change lifetimes, issue and rotate refresh tokens, downgrade
- * the granted scope, deny authorizations. It records every request so tests can count them.
+ * `Retry-After`), hold answers until the test releases them (`holdTokenAnswers`), change
+ * lifetimes, issue and rotate refresh tokens, downgrade the granted scope, deny authorizations,
+ * echo requests back. It records every request so tests can count them.
  *
  * @example
  * const as = await TestOAuthServer.start();
@@ -72,7 +73,10 @@ export interface TestServerSettings {
   includeScope: boolean;
   /** `token_type` of issued tokens. Default `Bearer`. */
   tokenType: string;
-  /** Delay every token answer by this long. Default 0. */
+  /**
+   * Delay every token answer by this long. Default 0. A real timer: to keep a request in flight
+   * in a test, prefer {@link TestOAuthServer.holdTokenAnswers}.
+   */
   delayMs: number;
   /** Redirect `/authorize` back with `error=access_denied`. */
   denyAuthorization: boolean;
@@ -109,6 +113,12 @@ interface AuthorizationCode {
   readonly challenge: string | undefined;
   readonly method: string;
   used: boolean;
+}
+
+/** Token answers held back by {@link TestOAuthServer.holdTokenAnswers}. */
+export interface TokenAnswerGate {
+  /** Lets every held token request (and every later one) be answered. */
+  release(): void;
 }
 
 /** Options of {@link TestOAuthServer.start}. */
@@ -212,6 +222,9 @@ export class TestOAuthServer {
   readonly #codes = new Map<string, AuthorizationCode>();
   readonly #timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   readonly #rawBodies = new WeakMap<object, string>();
+  readonly #gates = new Set<() => void>();
+  #held: Promise<void> | undefined;
+  readonly #arrivals: { readonly count: number; readonly resolve: () => void }[] = [];
 
   private constructor(options: TestOAuthServerOptions) {
     this.ca = options.ca ?? createTestCa('ETDI OAuth Test CA');
@@ -302,8 +315,53 @@ export class TestOAuthServer {
     );
   }
 
+  /**
+   * Holds every token answer (the request is received and recorded, not answered) until the
+   * gate is released: a test keeps an acquisition in flight for exactly as long as it needs,
+   * with no timer. A gate never released is a server that never answers, for client timeouts.
+   * `reset()` and `close()` release every gate.
+   *
+   * @example
+   * const gate = as.holdTokenAnswers();
+   * const calls = Array.from({ length: 100 }, () => oauth.getAccessToken('up', config));
+   * await as.receivedTokenRequests(1);
+   * gate.release();
+   * await Promise.all(calls);
+   */
+  holdTokenAnswers(): TokenAnswerGate {
+    let open!: () => void;
+    const held = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    this.#held = held;
+    const release = () => {
+      this.#gates.delete(release);
+      if (this.#held === held) this.#held = undefined;
+      open();
+    };
+    this.#gates.add(release);
+    return { release };
+  }
+
+  /** Resolves once the server has received `count` token requests since the last reset. */
+  receivedTokenRequests(count: number): Promise<void> {
+    if (this.tokenRequests.length >= count) return Promise.resolve();
+    return new Promise((resolve) => this.#arrivals.push({ count, resolve }));
+  }
+
+  #tokenRequestArrived(): void {
+    for (let i = this.#arrivals.length - 1; i >= 0; i--) {
+      const waiter = this.#arrivals[i]!;
+      if (this.tokenRequests.length >= waiter.count) {
+        this.#arrivals.splice(i, 1);
+        waiter.resolve();
+      }
+    }
+  }
+
   /** Forgets recorded requests, queued answers and settings (issued tokens stay valid). */
   reset(): void {
+    for (const release of [...this.#gates]) release();
     this.settings = defaultSettings();
     this.tokenRequests.length = 0;
     this.revocationRequests.length = 0;
@@ -313,6 +371,7 @@ export class TestOAuthServer {
   }
 
   async close(): Promise<void> {
+    for (const release of [...this.#gates]) release();
     for (const pending of this.#timers) {
       clearTimeout(pending.timer);
       pending.resolve();
@@ -453,6 +512,8 @@ export class TestOAuthServer {
       params,
       headers: { ...request.headers },
     });
+    this.#tokenRequestArrived();
+    if (this.#held !== undefined) await this.#held;
     await this.#delay(scripted?.delayMs ?? this.settings.delayMs);
     if (scripted !== undefined) return this.#send(reply, scripted);
     reply.header('cache-control', 'no-store');
