@@ -75,6 +75,12 @@ export interface AuthCredentialsInit {
   issues?: readonly CredentialIssue[];
   /** Extra header names (lower case) to mask when shown, beyond the built-in sensitive names. */
   sensitiveHeaders?: readonly string[];
+  /**
+   * Header names (lower case) the request carried on more than one line. Node joins such a
+   * header with ", " (or keeps only the first, for `Authorization`), so its value in `headers`
+   * cannot be trusted to be what one sender meant.
+   */
+  repeatedHeaders?: readonly string[];
 }
 
 const SECRET_FIELDS = [
@@ -122,6 +128,8 @@ export class AuthCredentials {
   readonly clientCertificate: ClientCertificate | undefined;
   readonly context: AuthContext;
   readonly issues: readonly CredentialIssue[];
+  /** Header names (lower case) the request carried more than once; see {@link headerRepeated}. */
+  readonly repeatedHeaders: readonly string[];
 
   constructor(init: AuthCredentialsInit = {}) {
     this.#apiKey = init.apiKey;
@@ -138,6 +146,7 @@ export class AuthCredentials {
     this.clientCertificate = init.clientCertificate;
     this.context = Object.freeze({ ...init.context });
     this.issues = Object.freeze([...(init.issues ?? [])]);
+    this.repeatedHeaders = Object.freeze([...(init.repeatedHeaders ?? [])]);
   }
 
   get apiKey(): string | undefined {
@@ -168,6 +177,15 @@ export class AuthCredentials {
     return this.#headers[name.toLowerCase()];
   }
 
+  /**
+   * Whether the request carried this header on more than one line. A provider that reads a
+   * header of its own (a proxy's user header) refuses it then: one of the lines may be the
+   * client's, the other the proxy's, and the joined value is neither.
+   */
+  headerRepeated(name: string): boolean {
+    return this.repeatedHeaders.includes(name.toLowerCase());
+  }
+
   /** A copy with some members replaced; secrets are carried over unless replaced. */
   with(changes: AuthCredentialsInit): AuthCredentials {
     return new AuthCredentials(Object.assign(this.#init(), changes));
@@ -189,6 +207,7 @@ export class AuthCredentials {
       context: this.context,
       issues: this.issues,
       sensitiveHeaders: this.#extraSensitive,
+      repeatedHeaders: this.repeatedHeaders,
     };
   }
 
@@ -216,6 +235,7 @@ export class AuthCredentials {
     if (Object.keys(headers).length > 0) out.headers = headers;
     if (Object.keys(this.context).length > 0) out.context = this.context;
     if (this.issues.length > 0) out.issues = this.issues;
+    if (this.repeatedHeaders.length > 0) out.repeatedHeaders = this.repeatedHeaders;
     return out;
   }
 

@@ -47,10 +47,35 @@ describe('extractCredentials', () => {
       });
       expect(c.issues[0]?.code).toBe('credential-too-large');
     });
-    it('reports two Authorization headers as ambiguous', () => {
-      const c = extractCredentials(req({ authorization: ['Bearer a', 'Bearer b'] }));
-      expect(c.accessToken).toBeUndefined();
-      expect(c.issues).toMatchObject([{ code: 'ambiguous-credentials', header: 'authorization' }]);
+    describe('given twice', () => {
+      // What Node makes of two Authorization lines: `headers` keeps the first only.
+      const node = {
+        headers: { authorization: 'Bearer a' },
+        headersDistinct: { authorization: ['Bearer a', 'Bearer b'] },
+        rawHeaders: ['Authorization', 'Bearer a', 'authorization', 'Bearer b'],
+      };
+      it.each([
+        [
+          'headersDistinct (IncomingMessage)',
+          req(node.headers, { headersDistinct: node.headersDistinct }),
+        ],
+        [
+          'rawHeaders (an older or hand-made request)',
+          req(node.headers, { rawHeaders: node.rawHeaders }),
+        ],
+        ['request.raw (a Fastify request)', req(node.headers, { raw: node })],
+        [
+          'an array in headers (a hand-made request)',
+          req({ authorization: ['Bearer a', 'Bearer b'] }),
+        ],
+      ])('reports them as ambiguous, read from %s', (_label, request) => {
+        const c = extractCredentials(request);
+        expect(c.accessToken).toBeUndefined();
+        expect(c.issues).toMatchObject([
+          { code: 'ambiguous-credentials', header: 'authorization' },
+        ]);
+        expect(c.repeatedHeaders).toEqual(['authorization']);
+      });
     });
     it('reports an unsupported scheme', () => {
       const c = extractCredentials(req({ authorization: 'Digest username="x"' }));
@@ -105,6 +130,32 @@ describe('extractCredentials', () => {
       );
       expect(c.apiKey).toBeUndefined();
       expect(c.issues).toMatchObject([{ code: 'ambiguous-credentials', method: 'api_key' }]);
+    });
+    it('reports a configured header sent twice, even with the same value', () => {
+      const c = extractCredentials(
+        req(
+          { 'x-gateway-key': 'k1.secret, k1.secret' },
+          { headersDistinct: { 'x-gateway-key': ['k1.secret', 'k1.secret'] } },
+        ),
+        { headers: { gatewayKey: 'X-Gateway-Key' } },
+      );
+      expect(c.gatewayKey).toBeUndefined();
+      expect(c.issues).toMatchObject([
+        { code: 'ambiguous-credentials', header: 'x-gateway-key', method: 'api_key' },
+      ]);
+    });
+    it('records other repeated headers for providers that read their own', () => {
+      const c = extractCredentials(
+        req(
+          { 'x-forwarded-groups': 'admin, users' },
+          {
+            headersDistinct: { 'x-forwarded-groups': ['admin', 'users'], accept: ['*/*'] },
+          },
+        ),
+      );
+      expect(c.issues).toEqual([]);
+      expect(c.headerRepeated('X-Forwarded-Groups')).toBe(true);
+      expect(c.headerRepeated('accept')).toBe(false);
     });
     it('reports a value that is not visible ASCII', () => {
       const c = extractCredentials(req({ 'x-api-key': 'abc\tdef' }));
@@ -165,6 +216,32 @@ describe('extractCredentials', () => {
         chain: [],
       });
       expect(c.clientCertificate?.raw).toContain('MIIBfake');
+    });
+    it.each([
+      ['empty (nginx without a client certificate)', ''],
+      ['"(null)" (Apache without a client certificate)', '(null)'],
+    ])('reads a header that is %s as no certificate, not a bad one', (_label, value) => {
+      const c = extractCredentials(req({ 'x-ssl-client-cert': value }), {
+        clientCertificateHeader: { name: 'X-SSL-Client-Cert', format: 'pem' },
+      });
+      expect(c.clientCertificate).toBeUndefined();
+      expect(c.issues).toEqual([]);
+    });
+    it('refuses two certificates in one header as ambiguous', () => {
+      const two = encodeURIComponent(pem + pem.replace('fake', 'other'));
+      const c = extractCredentials(req({ 'x-ssl-client-cert': two }), {
+        clientCertificateHeader: { name: 'X-SSL-Client-Cert', format: 'pem' },
+      });
+      expect(c.clientCertificate).toBeUndefined();
+      expect(c.issues).toMatchObject([{ code: 'ambiguous-credentials', method: 'mtls' }]);
+    });
+    it('refuses a certificate with anything around it', () => {
+      const c = extractCredentials(
+        req({ 'x-ssl-client-cert': `junk, ${encodeURIComponent(pem)}` }),
+        { clientCertificateHeader: { name: 'X-SSL-Client-Cert', format: 'pem' } },
+      );
+      expect(c.clientCertificate).toBeUndefined();
+      expect(c.issues).toMatchObject([{ code: 'malformed-credentials', method: 'mtls' }]);
     });
     it('reports a header that holds no PEM', () => {
       const c = extractCredentials(req({ 'x-ssl-client-cert': 'garbage%' }), {

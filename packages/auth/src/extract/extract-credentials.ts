@@ -8,12 +8,27 @@ import type { AuthMethod } from '../status.js';
 import { normalizePath, stripTarget } from '../util/path.js';
 import { parseXfcc } from './xfcc.js';
 
+/** Every value of every header, unjoined, as Node's `headersDistinct` has them. */
+type DistinctHeaders = Readonly<Record<string, readonly string[] | undefined>>;
+
 /**
  * The least a request must offer: a Node `IncomingMessage` and a Fastify request both fit.
  * The peer address is read from the socket, never from a forwarded-for header.
  */
 export interface AuthRequest {
   readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /**
+   * Node: each header's values as received. `headers` joins a repeated header with ", " and
+   * keeps only the first `Authorization`; this is how a repeated credential header is spotted.
+   */
+  readonly headersDistinct?: DistinctHeaders;
+  /** Node: names and values as received, alternating; read when `headersDistinct` is absent. */
+  readonly rawHeaders?: readonly string[];
+  /** Fastify: the Node request underneath, for its `headersDistinct` and `rawHeaders`. */
+  readonly raw?: {
+    readonly headersDistinct?: DistinctHeaders;
+    readonly rawHeaders?: readonly string[];
+  } | null;
   readonly socket?: {
     readonly remoteAddress?: string | undefined;
     /** Present on TLS sockets (`tls.TLSSocket`). */
@@ -62,6 +77,8 @@ const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\x00-\x1f\x7f]/;
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+// What TLS-terminating proxies put in the certificate header when the client sent none.
+const NO_CERTIFICATE: ReadonlySet<string> = new Set(['', '(null)']);
 const SECRET_FIELDS: ReadonlySet<HeaderCredentialField> = new Set([
   'apiKey',
   'gatewayKey',
@@ -71,7 +88,11 @@ const SECRET_FIELDS: ReadonlySet<HeaderCredentialField> = new Set([
 ]);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-type Draft = AuthCredentialsInit & { issues: CredentialIssue[]; methods: Map<string, AuthMethod> };
+type Draft = AuthCredentialsInit & {
+  issues: CredentialIssue[];
+  methods: Map<string, AuthMethod>;
+  repeated: ReadonlySet<string>;
+};
 
 function issue(draft: Draft, header: string, code: CredentialIssue['code'], message: string) {
   draft.issues.push({ header, code, message, method: draft.methods.get(header) ?? 'custom' });
@@ -87,19 +108,43 @@ const FIELD_METHOD: Record<HeaderCredentialField, AuthMethod> = {
   idToken: 'jwt',
 };
 
-/** One header value; a header given more than once is ambiguous and read as absent. */
-function single(request: AuthRequest, name: string, draft: Draft, max: number): string | undefined {
-  const raw = request.headers[name];
-  if (raw === undefined) return undefined;
-  if (typeof raw !== 'string') {
-    if (raw.length === 1 && typeof raw[0] === 'string') return single1(raw[0], name, draft, max);
-    issue(draft, name, 'ambiguous-credentials', `Header "${name}" is given ${raw.length} times`);
-    return undefined;
+/**
+ * Names of the headers the request carried on more than one line, from Node's unjoined views
+ * (`headersDistinct`, else `rawHeaders`, on the request or on Fastify's `request.raw`), and from
+ * array values in `headers` (which Node never produces, but other callers may).
+ */
+function repeatedHeaders(request: AuthRequest): Set<string> {
+  const repeated = new Set<string>();
+  const distinct = request.headersDistinct ?? request.raw?.headersDistinct;
+  const rawHeaders = request.rawHeaders ?? request.raw?.rawHeaders;
+  if (distinct && typeof distinct === 'object') {
+    for (const [name, values] of Object.entries(distinct)) {
+      if (Array.isArray(values) && values.length > 1) repeated.add(name.toLowerCase());
+    }
+  } else if (Array.isArray(rawHeaders)) {
+    const seen = new Set<string>();
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = String(rawHeaders[i]).toLowerCase();
+      if (seen.has(name)) repeated.add(name);
+      seen.add(name);
+    }
   }
-  return single1(raw, name, draft, max);
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (Array.isArray(value) && value.length > 1) repeated.add(name.toLowerCase());
+  }
+  return repeated;
 }
 
-function single1(value: string, name: string, draft: Draft, max: number): string | undefined {
+/** One header value; a header given more than once is ambiguous and read as absent. */
+function single(request: AuthRequest, name: string, draft: Draft, max: number): string | undefined {
+  if (draft.repeated.has(name)) {
+    issue(draft, name, 'ambiguous-credentials', `Header "${name}" is given more than once`);
+    return undefined;
+  }
+  const raw = request.headers[name];
+  if (raw === undefined) return undefined;
+  const value = typeof raw === 'string' ? raw : raw[0];
+  if (typeof value !== 'string') return undefined;
   if (value.length > max) {
     issue(
       draft,
@@ -234,16 +279,27 @@ function readForwardedCertificate(
   if (format === 'pem') {
     const decoded = decodeUrlComponent(value);
     const blocks = decoded === undefined ? [] : pemBlocks(decoded);
-    if (blocks.length === 0) {
-      issue(draft, header, 'malformed-credentials', `Header "${header}" holds no URL-encoded PEM`);
+    if (blocks.length > 1) {
+      // Two certificates are how a client's own header and the proxy's look once joined; the
+      // proxy forwards the leaf only (intermediates belong in the mTLS provider's options).
+      issue(
+        draft,
+        header,
+        'ambiguous-credentials',
+        `Header "${header}" holds ${blocks.length} certificates; exactly one is accepted`,
+      );
       return;
     }
-    draft.clientCertificate = {
-      source: 'proxy-header',
-      raw: blocks[0]!,
-      chain: blocks.slice(1),
-      header,
-    };
+    if (blocks.length === 0 || decoded!.trim() !== blocks[0]) {
+      issue(
+        draft,
+        header,
+        'malformed-credentials',
+        `Header "${header}" must hold exactly one URL-encoded PEM certificate`,
+      );
+      return;
+    }
+    draft.clientCertificate = { source: 'proxy-header', raw: blocks[0], chain: [], header };
     return;
   }
   const elements = parseXfcc(value);
@@ -295,6 +351,7 @@ export function extractCredentials(
   const draft: Draft = {
     issues: [],
     methods: new Map([['authorization', 'bearer_token']]),
+    repeated: repeatedHeaders(request),
   };
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
@@ -339,6 +396,7 @@ export function extractCredentials(
     draft[field] = value;
   }
   draft.sensitiveHeaders = configured;
+  if (draft.repeated.size > 0) draft.repeatedHeaders = [...draft.repeated];
 
   if (options.tlsClientCertificate ?? true) {
     const peer = readPeerCertificate(request);
@@ -350,7 +408,10 @@ export function extractCredentials(
     draft.methods.set(name, 'mtls');
     // Certificates are long; allow a chain of a few of them.
     const value = single(request, name, draft, Math.max(max, 64 * 1024));
-    if (value !== undefined) readForwardedCertificate(value, name, certHeader.format, draft);
+    // nginx sends "" without a client certificate, Apache "(null)": no certificate, not a bad one.
+    if (value !== undefined && !NO_CERTIFICATE.has(value.trim())) {
+      readForwardedCertificate(value, name, certHeader.format, draft);
+    }
   }
 
   const remoteAddress = request.socket?.remoteAddress;

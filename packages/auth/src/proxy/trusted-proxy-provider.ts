@@ -138,6 +138,16 @@ export class TrustedProxyProvider extends BaseAuthProvider {
         `Header ${this.#userHeader} is only accepted from a trusted proxy; ${remote ?? 'the peer'} is not one`,
       );
     }
+    // A client's own header line next to the proxy's: the value is not the proxy's word alone.
+    for (const header of [this.#userHeader, this.#groupsHeader]) {
+      if (header !== undefined && credentials.headerRepeated?.(header)) {
+        return this.failure(
+          'invalid_credentials',
+          'ambiguous-credentials',
+          `Header ${header} is given more than once`,
+        );
+      }
+    }
     if (value.length > 256 || !USER_VALUE.test(value)) {
       return this.failure(
         'invalid_credentials',
