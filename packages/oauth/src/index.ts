@@ -42,7 +42,7 @@ export {
   type InjectTokenOptions,
 } from './inject.js';
 export { OAuthMetrics, type OAuthMetricsSnapshot } from './metrics.js';
-export { type TokenCache, type TokenCacheEntry } from './cache/types.js';
+export { type TokenCache, type TokenCacheEntry, type RefreshTokenEntry } from './cache/types.js';
 export { MemoryTokenCache, type MemoryTokenCacheOptions } from './cache/memory.js';
 export { RedisTokenCache, type RedisTokenCacheOptions } from './cache/redis.js';
 export { type TokenEncryptionKey } from './cache/encryption.js';

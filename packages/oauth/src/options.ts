@@ -55,8 +55,9 @@ export interface OAuthServiceOptions {
   /** Lifetime assumed when a token response has no `expires_in`. Default 3 600 000 (1 h). */
   readonly defaultTokenLifetimeMs?: number;
   /**
-   * How long an entry that holds a refresh token is kept after its access token expired, when
-   * the server does not say (`refresh_expires_in`). Default 30 days.
+   * How long a refresh token is kept when the server does not say (`refresh_expires_in`),
+   * counted from when the server last issued or accepted it. Default 30 days. The access token
+   * is cached apart, for exactly its own lifetime.
    */
   readonly refreshTokenRetentionMs?: number;
   /**

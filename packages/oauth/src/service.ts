@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import { AccessToken, type TokenResult } from './access-token.js';
-import type { TokenCacheEntry } from './cache/types.js';
+import type { RefreshTokenEntry, TokenCacheEntry } from './cache/types.js';
 import { prepareConfig, type PreparedConfig } from './config/prepare.js';
 import type { OAuthConfig } from './config/types.js';
 import { OAuthError } from './errors.js';
@@ -85,6 +85,17 @@ interface PendingAuthorization {
 
 type Reason = 'cold' | 'expired' | 'proactive' | 'forced' | 'authorization';
 
+/** What one token response leaves to cache: the access token and, apart, the refresh token. */
+interface TokenSet {
+  readonly access: TokenCacheEntry;
+  readonly refresh: RefreshTokenEntry | undefined;
+}
+
+/** What this process last stored for a key, with the sequence number of when. */
+interface RecentTokens extends TokenSet {
+  readonly seq: number;
+}
+
 function cacheKey(server: string, configId: string, projectId: string | undefined): string {
   // A JSON array: no choice of names can make two different triples collide, and "no project"
   // (null) stays apart from the empty project id ("").
@@ -154,7 +165,7 @@ export class OAuthService {
   readonly #agents = new Set<Dispatcher>();
   readonly #inflight = new Map<string, Promise<TokenResult>>();
   /** The last token each key got here, with the sequence number of when it was stored. */
-  readonly #recent = new Map<string, { readonly seq: number; readonly entry: TokenCacheEntry }>();
+  readonly #recent = new Map<string, RecentTokens>();
   readonly #results = new WeakMap<TokenCacheEntry, TokenResult>();
   readonly #pending = new Map<string, PendingAuthorization>();
   /** Keys whose proactive refresh failed, and until when the current token is served as is. */
@@ -301,7 +312,7 @@ export class OAuthService {
       },
       `token cache ${operation} failed; treating it as a miss`,
     );
-    return operation === 'read' ? this.#recent.get(target.key)?.entry : undefined;
+    return operation === 'read' ? this.#recent.get(target.key)?.access : undefined;
   }
 
   #afterLookup(
@@ -353,8 +364,8 @@ export class OAuthService {
     // A lookup that began before another acquisition for this key finished may have read the
     // cache before that token was stored; the token is as new as the caller asked for.
     const recent = this.#recent.get(target.key);
-    if (recent !== undefined && recent.seq > seq && this.#options.now() < recent.entry.refreshAt) {
-      return Promise.resolve(this.#result(recent.entry));
+    if (recent !== undefined && recent.seq > seq && this.#options.now() < recent.access.refreshAt) {
+      return Promise.resolve(this.#result(recent.access));
     }
     const promise = this.#acquire(target, previous, reason).finally(() => {
       if (this.#inflight.get(target.key) === promise) this.#inflight.delete(target.key);
@@ -451,6 +462,23 @@ export class OAuthService {
     }
   }
 
+  /**
+   * The key's refresh token: from the cache (another replica may have rotated it), else what this
+   * process last stored when the cache fails. One the service clock says expired is no use.
+   */
+  async #refreshTokenOf(target: Target): Promise<RefreshTokenEntry | undefined> {
+    let refresh: RefreshTokenEntry | undefined;
+    try {
+      refresh = await this.#options.cache.getRefreshToken(target.key);
+    } catch (error) {
+      this.#cacheFailed(target, 'refresh token read', error);
+      refresh = this.#recent.get(target.key)?.refresh;
+    }
+    return refresh?.expiresAt !== undefined && refresh.expiresAt <= this.#options.now()
+      ? undefined
+      : refresh;
+  }
+
   async #acquire(
     target: Target,
     previous: TokenCacheEntry | undefined,
@@ -463,54 +491,59 @@ export class OAuthService {
     logger.info({ ...fields, reason }, 'acquiring token');
     const secrets: string[] = [];
     if (previous !== undefined) secrets.push(previous.accessToken);
-    if (previous?.refreshToken !== undefined) secrets.push(previous.refreshToken);
     let response: EndpointResponse | undefined;
-    let refreshedWith: TokenCacheEntry | undefined;
+    let refreshedWith: RefreshTokenEntry | undefined;
     let usedRefreshToken: string | undefined;
     try {
+      const refresh = await this.#refreshTokenOf(target);
+      if (refresh !== undefined) secrets.push(refresh.refreshToken);
       const requestedAt = this.#options.now();
-      if (previous?.refreshToken !== undefined) {
+      if (refresh !== undefined) {
         const form = this.#grantForm(target.prepared, 'refresh_token');
-        form.set('refresh_token', previous.refreshToken);
+        form.set('refresh_token', refresh.refreshToken);
         try {
           response = await this.#tokenRequest(target, form, correlationId, secrets);
-          refreshedWith = previous;
-          usedRefreshToken = previous.refreshToken;
+          refreshedWith = refresh;
+          usedRefreshToken = refresh.refreshToken;
         } catch (error) {
           if (!(error instanceof OAuthError) || error.code !== 'invalid-grant') throw error;
           logger.warn(
             { ...fields, code: error.code, status: error.status },
             'refresh token refused; dropping it and acquiring anew',
           );
-          await this.#dropRefreshToken(target, previous);
+          await this.#dropRefreshToken(target, correlationId);
         }
       }
       if (response === undefined) {
-        const form = this.#freshGrantForm(target, previous?.refreshToken);
+        const form = this.#freshGrantForm(target, refresh?.refreshToken);
         usedRefreshToken = form.get('refresh_token') ?? undefined;
         response = await this.#tokenRequest(target, form, correlationId, secrets);
       }
-      const entry = this.#toEntry(
+      const tokens = this.#toTokenSet(
         target,
         parseTokenResponse(response.body, 'token endpoint', correlationId),
         requestedAt,
-        { refreshToken: usedRefreshToken, scope: refreshedWith?.scope },
+        {
+          refreshToken: usedRefreshToken,
+          scope: refreshedWith?.scope,
+          expiresAt: refreshedWith?.expiresAt,
+        },
         correlationId,
       );
-      await this.#store(target, entry, correlationId);
-      if (previous !== undefined) this.metrics.recordRefresh();
+      await this.#store(target, tokens, correlationId);
+      if (previous !== undefined || refreshedWith !== undefined) this.metrics.recordRefresh();
       this.metrics.recordAcquisition(true, this.#elapsedSince(started));
       logger.info(
         {
           ...fields,
           reason,
           refreshToken: refreshedWith !== undefined ? 'used' : 'none',
-          expiresInMs: entry.expiresAt - requestedAt,
-          scope: entry.scope,
+          expiresInMs: tokens.access.expiresAt - requestedAt,
+          scope: tokens.access.scope,
         },
         'token acquired',
       );
-      return this.#result(entry);
+      return this.#result(tokens.access);
     } catch (thrown) {
       const error = asOAuthError(thrown, correlationId);
       const withId =
@@ -557,27 +590,36 @@ export class OAuthService {
     }
   }
 
-  /** A refresh token the server refused is useless: keep the access token, drop the rest. */
-  async #dropRefreshToken(target: Target, entry: TokenCacheEntry): Promise<void> {
-    const { refreshToken: _dropped, ...rest } = entry;
-    const ttl = entry.expiresAt - this.#options.now();
-    this.#recent.delete(target.key);
+  /** A refresh token the server refused is useless: forget it, keep the access token. */
+  async #dropRefreshToken(target: Target, correlationId: string): Promise<void> {
+    const recent = this.#recent.get(target.key);
+    if (recent !== undefined) this.#recent.set(target.key, { ...recent, refresh: undefined });
     try {
-      if (ttl > 0) await this.#options.cache.set(target.key, rest, ttl);
-      else await this.#options.cache.delete(target.key);
+      await this.#options.cache.deleteRefreshToken(target.key);
     } catch (error) {
-      this.#cacheFailed(target, 'write', error);
+      this.#options.logger.warn(
+        {
+          ...this.#logFields(target, correlationId),
+          code: 'cache-error',
+          reason: error instanceof Error ? error.message : String(error),
+        },
+        'token cache delete of a refused refresh token failed',
+      );
     }
   }
 
-  #toEntry(
+  #toTokenSet(
     target: Target,
     response: TokenResponse,
     requestedAt: number,
-    /** The refresh token the request redeemed, and the scope of the token it replaces. */
-    redeemed: { readonly refreshToken?: string | undefined; readonly scope?: string | undefined },
+    /** The refresh token the request redeemed: its value, scope and known expiry. */
+    redeemed: {
+      readonly refreshToken?: string | undefined;
+      readonly scope?: string | undefined;
+      readonly expiresAt?: number | undefined;
+    },
     correlationId: string,
-  ): TokenCacheEntry {
+  ): TokenSet {
     const { prepared, server } = target;
     // RFC 6749 §5.1 / §6: an absent scope means "as requested" (or, on refresh, as before).
     const scope = response.scope ?? redeemed.scope ?? prepared.scope;
@@ -603,51 +645,73 @@ export class OAuthService {
     // Never let the buffer eat more than half the lifetime: a 60 s token with the default 300 s
     // buffer would otherwise be "due" at once and every request would fetch a new one.
     const refreshAt = expiresAt - Math.min(prepared.tokenExpiryBufferMs, lifetime / 2);
-    // RFC 6749 §6: a refresh answer without a new refresh token leaves the old one valid.
-    const refreshToken = response.refreshToken ?? redeemed.refreshToken;
-    return {
+    const access: TokenCacheEntry = {
       accessToken: response.accessToken,
       tokenType: 'Bearer',
       expiresAt,
       refreshAt,
       obtainedAt: requestedAt,
-      ...(refreshToken === undefined ? {} : { refreshToken }),
       ...(scope === '' ? {} : { scope }),
-      ...(response.refreshExpiresIn !== undefined && response.refreshExpiresIn > 0
-        ? { refreshExpiresAt: requestedAt + response.refreshExpiresIn * 1000 }
-        : {}),
     };
+    // RFC 6749 §6: a refresh answer without a new refresh token leaves the old one valid, with
+    // whatever expiry the server gave it before.
+    const refreshToken = response.refreshToken ?? redeemed.refreshToken;
+    if (refreshToken === undefined) return { access, refresh: undefined };
+    const refreshExpiresAt =
+      response.refreshExpiresIn !== undefined && response.refreshExpiresIn > 0
+        ? requestedAt + response.refreshExpiresIn * 1000
+        : response.refreshToken === undefined
+          ? redeemed.expiresAt
+          : undefined;
+    const refresh: RefreshTokenEntry = {
+      refreshToken,
+      obtainedAt: requestedAt,
+      ...(refreshExpiresAt === undefined ? {} : { expiresAt: refreshExpiresAt }),
+      ...(scope === '' ? {} : { scope }),
+    };
+    return { access, refresh };
   }
 
-  async #store(target: Target, entry: TokenCacheEntry, correlationId: string): Promise<void> {
+  /**
+   * Caches a token set: the access token for exactly its lifetime, the refresh token apart for
+   * its own (`refresh_expires_in`, else `refreshTokenRetentionMs` from now).
+   */
+  async #store(target: Target, tokens: TokenSet, correlationId: string): Promise<void> {
     const now = this.#options.now();
-    // An entry with a refresh token outlives its access token, so the refresh token can still
-    // be used (an authorization-code grant would otherwise need a user again after an hour).
-    const until =
-      entry.refreshToken === undefined
-        ? entry.expiresAt
-        : Math.max(
-            entry.expiresAt,
-            entry.refreshExpiresAt ?? now + this.#options.refreshTokenRetentionMs,
-          );
-    this.#recent.set(target.key, { seq: ++this.#seq, entry });
+    const { access, refresh } = tokens;
+    this.#recent.set(target.key, { seq: ++this.#seq, access, refresh });
     this.#refreshPaused.delete(target.key);
     if (this.#recent.size > 10_000) {
       for (const [key, value] of this.#recent)
-        if (value.entry.expiresAt <= now) this.#recent.delete(key);
+        if (value.access.expiresAt <= now && value.refresh === undefined) this.#recent.delete(key);
+      // Only a fallback for when the cache fails: past the bound, the oldest go.
+      for (const key of this.#recent.keys()) {
+        if (this.#recent.size <= 10_000) break;
+        this.#recent.delete(key);
+      }
     }
-    this.metrics.trackToken(target.key, entry.expiresAt);
-    try {
-      await this.#options.cache.set(target.key, entry, until - now);
-    } catch (error) {
-      this.#options.logger.warn(
-        {
-          ...this.#logFields(target, correlationId),
-          code: 'cache-error',
-          reason: error instanceof Error ? error.message : String(error),
-        },
-        'token cache write failed; the token is kept in this process only',
-      );
+    this.metrics.trackToken(target.key, access.expiresAt);
+    const { cache } = this.#options;
+    const writes: [string, () => void | Promise<void>][] = [
+      ['token', () => cache.set(target.key, access, access.expiresAt - now)],
+    ];
+    if (refresh !== undefined) {
+      const until = refresh.expiresAt ?? now + this.#options.refreshTokenRetentionMs;
+      writes.push(['refresh token', () => cache.setRefreshToken(target.key, refresh, until - now)]);
+    }
+    for (const [what, write] of writes) {
+      try {
+        await write();
+      } catch (error) {
+        this.#options.logger.warn(
+          {
+            ...this.#logFields(target, correlationId),
+            code: 'cache-error',
+            reason: error instanceof Error ? error.message : String(error),
+          },
+          `${what} cache write failed; it is kept in this process only`,
+        );
+      }
     }
   }
 
@@ -815,20 +879,22 @@ export class OAuthService {
       if (verifier !== undefined) form.set('code_verifier', verifier);
       for (const resource of target.prepared.resources) form.append('resource', resource);
       const response = await this.#tokenRequest(target, form, correlationId, secrets);
-      const entry = this.#toEntry(
+      const tokens = this.#toTokenSet(
         target,
         parseTokenResponse(response.body, 'token endpoint', correlationId),
         requestedAt,
         {},
         correlationId,
       );
-      await this.#store(target, entry, correlationId);
+      // A new consent replaces the old one: a refresh token from before must not outlive it.
+      if (tokens.refresh === undefined) await this.#dropRefreshToken(target, correlationId);
+      await this.#store(target, tokens, correlationId);
       this.metrics.recordAcquisition(true, this.#elapsedSince(started));
       this.#options.logger.info(
-        { ...fields, reason: 'authorization', scope: entry.scope },
+        { ...fields, reason: 'authorization', scope: tokens.access.scope },
         'token acquired',
       );
-      return this.#result(entry);
+      return this.#result(tokens.access);
     } catch (thrown) {
       const error = asOAuthError(thrown, correlationId);
       this.metrics.recordAcquisition(false, this.#elapsedSince(started), error.code);
@@ -859,9 +925,9 @@ export class OAuthService {
     }
     const correlationId = randomUUID();
     const fields = this.#logFields(target, correlationId);
-    const entry = await this.#forget(target, correlationId);
+    const { access, refresh } = await this.#forget(target, correlationId);
     const { prepared } = target;
-    if (entry === undefined) {
+    if (access === undefined && refresh === undefined) {
       this.#options.logger.info(fields, 'nothing cached to revoke');
       return { revoked: [] };
     }
@@ -873,8 +939,8 @@ export class OAuthService {
       return { revoked: [] };
     }
     const tokens: [RevokedTokenType, string][] = [];
-    if (entry.refreshToken !== undefined) tokens.push(['refresh_token', entry.refreshToken]);
-    tokens.push(['access_token', entry.accessToken]);
+    if (refresh !== undefined) tokens.push(['refresh_token', refresh.refreshToken]);
+    if (access !== undefined) tokens.push(['access_token', access.accessToken]);
     const secrets = tokens.map(([, token]) => token);
     const revoked: RevokedTokenType[] = [];
     for (const [hint, token] of tokens) {
@@ -935,25 +1001,37 @@ export class OAuthService {
     await this.#forget(target, randomUUID());
   }
 
-  async #forget(target: Target, correlationId: string): Promise<TokenCacheEntry | undefined> {
-    let entry = this.#recent.get(target.key)?.entry;
+  /** Clears everything cached under the key, and returns what was there. */
+  async #forget(
+    target: Target,
+    correlationId: string,
+  ): Promise<{ access?: TokenCacheEntry | undefined; refresh?: RefreshTokenEntry | undefined }> {
+    const recent = this.#recent.get(target.key);
+    let access = recent?.access;
+    let refresh = recent?.refresh;
+    const { cache } = this.#options;
     try {
-      entry = (await this.#options.cache.get(target.key)) ?? entry;
+      access = (await cache.get(target.key)) ?? access;
     } catch (error) {
       this.#cacheFailed(target, 'read', error);
+    }
+    try {
+      refresh = (await cache.getRefreshToken(target.key)) ?? refresh;
+    } catch (error) {
+      this.#cacheFailed(target, 'refresh token read', error);
     }
     this.#recent.delete(target.key);
     this.#refreshPaused.delete(target.key);
     this.metrics.trackToken(target.key, undefined);
     try {
-      await this.#options.cache.delete(target.key);
-    } catch (error) {
+      await cache.delete(target.key);
+    } catch {
       this.#options.logger.warn(
         { ...this.#logFields(target, correlationId), code: 'cache-error' },
         'token cache delete failed',
       );
     }
-    return entry;
+    return { access, refresh };
   }
 
   /**

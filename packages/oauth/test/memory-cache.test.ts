@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryTokenCache } from '@etdi/oauth';
 import { ManualClock } from './support/harness.js';
-import { sampleEntry, tokenCacheContract } from './support/token-cache-contract.js';
+import { sampleEntry, sampleRefresh, tokenCacheContract } from './support/token-cache-contract.js';
 
 tokenCacheContract('MemoryTokenCache', () =>
   Promise.resolve({ cache: new MemoryTokenCache(), cleanup: () => Promise.resolve() }),
@@ -24,6 +24,18 @@ describe('MemoryTokenCache', () => {
     clock.advance(1);
     expect(cache.get('k')).toBeUndefined();
     expect(cache.size).toBe(0);
+  });
+
+  it('expires the refresh token by its own lifetime, not by the access token lifetime', () => {
+    const clock = new ManualClock();
+    const cache = new MemoryTokenCache({ now: clock.now });
+    cache.set('k', sampleEntry(), 1000);
+    cache.setRefreshToken('k', sampleRefresh(), 5000);
+    clock.advance(1000);
+    expect(cache.get('k')).toBeUndefined();
+    expect(cache.getRefreshToken('k')).toBeDefined();
+    clock.advance(4000);
+    expect(cache.getRefreshToken('k')).toBeUndefined();
   });
 
   it('drops the least recently written entries beyond maxEntries', () => {

@@ -55,6 +55,12 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
     return createOAuthService({ cache: c, ...options });
   }
 
+  /** The refresh token of the server's last token response. */
+  function lastIssuedRefreshToken(): string {
+    const issued = [...server.issuedTokens()].filter((t) => t.kind === 'refresh_token');
+    return issued.at(-1)!.token;
+  }
+
   /** Redis's own clock, in ms (what `PX` deadlines are set by). */
   async function redisNow(): Promise<number> {
     const [seconds, micros] = await redis.time();
@@ -87,6 +93,9 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
         return entry;
       },
       set: (key, entry, ttlMs) => inner.set(key, entry, ttlMs),
+      getRefreshToken: (key) => inner.getRefreshToken(key),
+      setRefreshToken: (key, entry, ttlMs) => inner.setRefreshToken(key, entry, ttlMs),
+      deleteRefreshToken: (key) => inner.deleteRefreshToken(key),
       delete: (key) => inner.delete(key),
     };
     return { cache: wrapped, done };
@@ -119,19 +128,23 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
     const c = cache();
     const oauth = oauthWith(c);
     const { token } = await oauth.getAccessToken('upstream', clientCredentials(server));
-    const keys = await redis.keys(`${prefix}*upstream*`);
-    expect(keys).toHaveLength(1);
-    const raw = (await redis.get(keys[0]!))!;
-    expect(raw).toMatch(
-      /^v1\.[A-Za-z0-9_-]{8}\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]+$/,
-    );
-    expect(raw.split('.')[1]).toBe(c.keyId);
-    expect(raw).not.toContain(token!.value);
-    expect(raw).not.toContain('rt-');
-    expect(raw).not.toContain('Bearer');
-    expect(Buffer.from(raw.split('.')[4]!, 'base64url').toString('latin1')).not.toContain(
-      token!.value,
-    );
+    const refreshToken = lastIssuedRefreshToken();
+    const keys = (await redis.keys(`${prefix}*upstream*`)).sort();
+    expect(keys).toHaveLength(2); // the access token and, apart, the refresh token
+    expect(keys.map((key) => key.slice(prefix.length, prefix.length + 3))).toEqual(['at:', 'rt:']);
+    for (const key of keys) {
+      const raw = (await redis.get(key))!;
+      expect(raw).toMatch(
+        /^v1\.[A-Za-z0-9_-]{8}\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]+$/,
+      );
+      expect(raw.split('.')[1]).toBe(c.keyId);
+      for (const secret of [token!.value, refreshToken, 'rt-', 'Bearer']) {
+        expect(raw).not.toContain(secret);
+      }
+      const ciphertext = Buffer.from(raw.split('.')[4]!, 'base64url').toString('latin1');
+      expect(ciphertext).not.toContain(token!.value);
+      expect(ciphertext).not.toContain(refreshToken);
+    }
   });
 
   it('seals each entry with a fresh IV', async () => {
@@ -157,6 +170,100 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
     const expireAt = await expireTime(key!);
     expect(expireAt).toBeGreaterThanOrEqual(before + 120_000);
     expect(expireAt).toBeLessThanOrEqual(after + 120_000);
+  });
+
+  describe('entry lifetimes', () => {
+    const config = () => clientCredentials(server);
+
+    async function keysOf(name: string) {
+      const [access] = await redis.keys(`${prefix}at:*${name}*`);
+      const [refresh] = await redis.keys(`${prefix}rt:*${name}*`);
+      return { access, refresh };
+    }
+
+    it('expires the access token entry with the access token, even with a refresh token', async () => {
+      server.settings.issueRefreshTokens = true;
+      server.settings.expiresIn = 120;
+      server.settings.refreshExpiresIn = 86_400;
+      const oauth = oauthWith(cache(), { now: new ManualClock().now });
+      const { before, after } = await bracketedByRedisTime(() =>
+        oauth.getAccessToken('lifetimes', config()),
+      );
+      const { access, refresh } = await keysOf('lifetimes');
+      const accessDeadline = await expireTime(access!);
+      expect(accessDeadline).toBeGreaterThanOrEqual(before + 120_000);
+      expect(accessDeadline).toBeLessThanOrEqual(after + 120_000);
+      // The refresh token lives apart, for refresh_expires_in.
+      const refreshDeadline = await expireTime(refresh!);
+      expect(refreshDeadline).toBeGreaterThanOrEqual(before + 86_400_000);
+      expect(refreshDeadline).toBeLessThanOrEqual(after + 86_400_000);
+    });
+
+    it('keeps a refresh token without refresh_expires_in for refreshTokenRetentionMs', async () => {
+      server.settings.issueRefreshTokens = true;
+      const oauth = oauthWith(cache(), {
+        now: new ManualClock().now,
+        refreshTokenRetentionMs: 7 * 86_400_000,
+      });
+      const { before, after } = await bracketedByRedisTime(() =>
+        oauth.getAccessToken('retained', config()),
+      );
+      const deadline = await expireTime((await keysOf('retained')).refresh!);
+      expect(deadline).toBeGreaterThanOrEqual(before + 7 * 86_400_000);
+      expect(deadline).toBeLessThanOrEqual(after + 7 * 86_400_000);
+    });
+
+    it('stores no refresh token entry when the server issues none', async () => {
+      const oauth = oauthWith(cache());
+      await oauth.getAccessToken('no-refresh', config());
+      const { access, refresh } = await keysOf('no-refresh');
+      expect(access).toBeDefined();
+      expect(refresh).toBeUndefined();
+    });
+
+    it('uses the refresh token another replica stored once the access token is gone', async () => {
+      server.settings.issueRefreshTokens = true;
+      const a = oauthWith(cache());
+      await a.getAccessToken('after-expiry', config());
+      const issued = lastIssuedRefreshToken();
+      const { access } = await keysOf('after-expiry');
+      await redis.del(access!); // what Redis does when the access token's PX runs out
+      const b = oauthWith(cache());
+      const result = await b.getAccessToken('after-expiry', config());
+      expect(result.token).toBeDefined();
+      expect(server.tokenRequests.map((r) => r.grantType)).toEqual([
+        'client_credentials',
+        'refresh_token',
+      ]);
+      expect(server.tokenRequests[1]!.params.refresh_token).toBe(issued);
+    });
+
+    it('drops only the refresh token entry when the server refuses it', async () => {
+      server.settings.issueRefreshTokens = true;
+      const oauth = oauthWith(cache());
+      await oauth.getAccessToken('refused-refresh', config());
+      const { access } = await keysOf('refused-refresh');
+      await redis.del(access!);
+      server.enqueue({ status: 400, body: { error: 'invalid_grant' } });
+      server.settings.issueRefreshTokens = false;
+      expect((await oauth.getAccessToken('refused-refresh', config())).token).toBeDefined();
+      const after = await keysOf('refused-refresh');
+      expect(after.access).toBeDefined();
+      expect(after.refresh).toBeUndefined();
+    });
+
+    it('revokes and clears a refresh token that outlived its access token', async () => {
+      server.settings.issueRefreshTokens = true;
+      const oauth = oauthWith(cache());
+      await oauth.getAccessToken('revoke-late', config());
+      const issued = lastIssuedRefreshToken();
+      const { access } = await keysOf('revoke-late');
+      await redis.del(access!);
+      const fresh = oauthWith(cache()); // knows only what Redis holds
+      expect(await fresh.revoke('revoke-late', config())).toEqual({ revoked: ['refresh_token'] });
+      expect(server.introspect(issued)?.revoked).toBe(true);
+      expect(await keysOf('revoke-late')).toEqual({ access: undefined, refresh: undefined });
+    });
   });
 
   it('is shared by two service instances', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createOAuthService, type OAuthConfig } from '@etdi/oauth';
+import { MemoryTokenCache, createOAuthService, type OAuthConfig } from '@etdi/oauth';
 import {
   CapturingLogger,
   FAST_RETRY,
@@ -151,6 +151,75 @@ describe('token expiry and proactive refresh', () => {
       clock.advance(10 * 3_600_000);
       expect((await oauth.getAccessToken('upstream', config)).token).toBeDefined();
       expect(server.tokenRequests[1]!.grantType).toBe('refresh_token');
+    });
+
+    describe('kept apart from the access token', () => {
+      function serviceWithClockedCache() {
+        const clock = new ManualClock();
+        const cache = new MemoryTokenCache({ now: clock.now });
+        const oauth = createOAuthService({
+          cache,
+          now: clock.now,
+          sleep: recordingSleep().sleep,
+          retry: FAST_RETRY,
+        });
+        return { oauth, clock, cache };
+      }
+
+      it('uses it once the access token entry itself has expired', async () => {
+        server.settings.issueRefreshTokens = true;
+        const { oauth, clock, cache } = serviceWithClockedCache();
+        const config = clientCredentials(server);
+        const options = { configId: 'cfg' };
+        const key = JSON.stringify(['upstream', 'cfg', null]);
+        await oauth.getAccessToken('upstream', config, options);
+        clock.advance(3_600_000);
+        expect(cache.get(key)).toBeUndefined(); // gone with the access token
+        expect(cache.getRefreshToken(key)).toBeDefined();
+        expect((await oauth.getAccessToken('upstream', config, options)).token).toBeDefined();
+        expect(server.tokenRequests.map((r) => r.grantType)).toEqual([
+          'client_credentials',
+          'refresh_token',
+        ]);
+      });
+
+      it('keeps it until its own expiry when the server does not rotate it', async () => {
+        server.settings.issueRefreshTokens = true;
+        server.settings.refreshExpiresIn = 7200;
+        const { oauth, clock } = serviceWithClockedCache();
+        const config = clientCredentials(server);
+        await oauth.getAccessToken('upstream', config); // refresh token good for 7200 s
+        clock.advance(3_400_000);
+        await oauth.getAccessToken('upstream', config); // refreshed, no new refresh token
+        clock.advance(3_400_000); // 6800 s: the refresh token still has 400 s
+        await oauth.getAccessToken('upstream', config);
+        clock.advance(3_400_000); // 10 200 s: it expired, so a new grant
+        await oauth.getAccessToken('upstream', config);
+        expect(server.tokenRequests.map((r) => r.grantType)).toEqual([
+          'client_credentials',
+          'refresh_token',
+          'refresh_token',
+          'client_credentials',
+        ]);
+      });
+
+      it('keeps it for refreshTokenRetentionMs when the server does not say', async () => {
+        server.settings.issueRefreshTokens = true;
+        const clock = new ManualClock();
+        const oauth = createOAuthService({
+          cache: new MemoryTokenCache({ now: clock.now }),
+          now: clock.now,
+          refreshTokenRetentionMs: 86_400_000,
+        });
+        const config = clientCredentials(server);
+        await oauth.getAccessToken('upstream', config);
+        clock.advance(86_400_000);
+        await oauth.getAccessToken('upstream', config);
+        expect(server.tokenRequests.map((r) => r.grantType)).toEqual([
+          'client_credentials',
+          'client_credentials',
+        ]);
+      });
     });
 
     it('falls back to a new grant when the refresh token is refused', async () => {

@@ -175,12 +175,16 @@ describe('secrets', () => {
   describe('when the cache fails', () => {
     it('keeps working from this process and logs cache-error without secrets', async () => {
       server.reset();
+      const refused = () => Promise.reject(new Error('connection refused'));
       const broken: TokenCache = {
-        get: () => Promise.reject(new Error('connection refused')),
+        get: refused,
         set: () => {
           throw new Error('connection refused');
         },
-        delete: () => Promise.reject(new Error('connection refused')),
+        getRefreshToken: refused,
+        setRefreshToken: refused,
+        deleteRefreshToken: refused,
+        delete: refused,
       };
       const logger = new CapturingLogger();
       const oauth = createOAuthService({ cache: broken, logger });

@@ -1,39 +1,34 @@
-import type { TokenCache, TokenCacheEntry } from './types.js';
+import type { RefreshTokenEntry, TokenCache, TokenCacheEntry } from './types.js';
 
 /** Options of {@link MemoryTokenCache}. */
 export interface MemoryTokenCacheOptions {
-  /** Most entries kept; the least recently written go first. Default 10 000. */
+  /** Most entries kept of each kind; the least recently written go first. Default 10 000. */
   readonly maxEntries?: number;
   /** Clock for the time-to-live. Default `Date.now`. */
   readonly now?: () => number;
 }
 
-interface Slot {
-  readonly entry: TokenCacheEntry;
+interface Slot<T> {
+  readonly entry: T;
   readonly until: number;
 }
 
-/**
- * The default {@link TokenCache}: a bounded map in this process. Answers synchronously.
- *
- * @example
- * const oauth = createOAuthService({ cache: new MemoryTokenCache({ maxEntries: 1000 }) });
- */
-export class MemoryTokenCache implements TokenCache {
-  readonly #slots = new Map<string, Slot>();
+/** A bounded map of entries that expire by a clock. */
+class ExpiringMap<T> {
+  readonly #slots = new Map<string, Slot<T>>();
   readonly #maxEntries: number;
   readonly #now: () => number;
 
-  constructor(options: MemoryTokenCacheOptions = {}) {
-    this.#maxEntries = options.maxEntries ?? 10_000;
-    this.#now = options.now ?? Date.now;
+  constructor(maxEntries: number, now: () => number) {
+    this.#maxEntries = maxEntries;
+    this.#now = now;
   }
 
   get size(): number {
     return this.#slots.size;
   }
 
-  get(key: string): TokenCacheEntry | undefined {
+  get(key: string): T | undefined {
     const slot = this.#slots.get(key);
     if (slot === undefined) return undefined;
     if (this.#now() >= slot.until) {
@@ -43,7 +38,7 @@ export class MemoryTokenCache implements TokenCache {
     return slot.entry;
   }
 
-  set(key: string, entry: TokenCacheEntry, ttlMs: number): void {
+  set(key: string, entry: T, ttlMs: number): void {
     this.#slots.delete(key); // re-insert so Map order stays "least recently written first"
     if (ttlMs <= 0) return;
     this.#slots.set(key, { entry, until: this.#now() + ttlMs });
@@ -60,5 +55,58 @@ export class MemoryTokenCache implements TokenCache {
 
   clear(): void {
     this.#slots.clear();
+  }
+}
+
+/**
+ * The default {@link TokenCache}: bounded maps in this process. Answers synchronously.
+ *
+ * @example
+ * const oauth = createOAuthService({ cache: new MemoryTokenCache({ maxEntries: 1000 }) });
+ */
+export class MemoryTokenCache implements TokenCache {
+  readonly #access: ExpiringMap<TokenCacheEntry>;
+  readonly #refresh: ExpiringMap<RefreshTokenEntry>;
+
+  constructor(options: MemoryTokenCacheOptions = {}) {
+    const maxEntries = options.maxEntries ?? 10_000;
+    const now = options.now ?? Date.now;
+    this.#access = new ExpiringMap(maxEntries, now);
+    this.#refresh = new ExpiringMap(maxEntries, now);
+  }
+
+  /** Access token entries held (expired ones may still count until read). */
+  get size(): number {
+    return this.#access.size;
+  }
+
+  get(key: string): TokenCacheEntry | undefined {
+    return this.#access.get(key);
+  }
+
+  set(key: string, entry: TokenCacheEntry, ttlMs: number): void {
+    this.#access.set(key, entry, ttlMs);
+  }
+
+  getRefreshToken(key: string): RefreshTokenEntry | undefined {
+    return this.#refresh.get(key);
+  }
+
+  setRefreshToken(key: string, entry: RefreshTokenEntry, ttlMs: number): void {
+    this.#refresh.set(key, entry, ttlMs);
+  }
+
+  deleteRefreshToken(key: string): void {
+    this.#refresh.delete(key);
+  }
+
+  delete(key: string): void {
+    this.#access.delete(key);
+    this.#refresh.delete(key);
+  }
+
+  clear(): void {
+    this.#access.clear();
+    this.#refresh.clear();
   }
 }

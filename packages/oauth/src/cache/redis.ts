@@ -2,7 +2,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { Redis } from 'ioredis';
 import { OAuthError } from '../errors.js';
 import { TokenCipher, parseEncryptionKey, type TokenEncryptionKey } from './encryption.js';
-import type { TokenCache, TokenCacheEntry } from './types.js';
+import type { RefreshTokenEntry, TokenCache, TokenCacheEntry } from './types.js';
 
 /** Options of {@link RedisTokenCache}. */
 export interface RedisTokenCacheOptions {
@@ -10,7 +10,10 @@ export interface RedisTokenCacheOptions {
   readonly redis?: Redis;
   /** Or a Redis URL; the cache opens its own client and closes it in `close()`. */
   readonly url?: string;
-  /** Prefix of every key. Default `etdi:oauth:token:`. */
+  /**
+   * Prefix of every Redis key; `at:` (access token) or `rt:` (refresh token) and the cache key
+   * follow it. Default `etdi:oauth:token:`.
+   */
   readonly keyPrefix?: string;
   /** AES-256-GCM key entries are sealed with. Required: tokens are never stored in clear. */
   readonly encryptionKey: TokenEncryptionKey;
@@ -21,25 +24,46 @@ export interface RedisTokenCacheOptions {
 const ENTRY_SCHEMA = {
   type: 'object',
   required: ['accessToken', 'tokenType', 'expiresAt', 'refreshAt', 'obtainedAt'],
+  additionalProperties: false,
   properties: {
     accessToken: { type: 'string', minLength: 1 },
     tokenType: { const: 'Bearer' },
     expiresAt: { type: 'number' },
     refreshAt: { type: 'number' },
     obtainedAt: { type: 'number' },
-    refreshToken: { type: 'string' },
-    refreshExpiresAt: { type: 'number' },
     scope: { type: 'string' },
   },
 } as const;
 
-let entryValidator: ValidateFunction | undefined;
+const REFRESH_SCHEMA = {
+  type: 'object',
+  required: ['refreshToken', 'obtainedAt'],
+  additionalProperties: false,
+  properties: {
+    refreshToken: { type: 'string', minLength: 1 },
+    expiresAt: { type: 'number' },
+    obtainedAt: { type: 'number' },
+    scope: { type: 'string' },
+  },
+} as const;
+
+let validators: { entry: ValidateFunction; refresh: ValidateFunction } | undefined;
+
+function compiled(): { entry: ValidateFunction; refresh: ValidateFunction } {
+  if (validators === undefined) {
+    const ajv = new Ajv({ strict: true });
+    validators = { entry: ajv.compile(ENTRY_SCHEMA), refresh: ajv.compile(REFRESH_SCHEMA) };
+  }
+  return validators;
+}
 
 /**
- * A {@link TokenCache} in Redis, shared by gateway replicas. Entries are sealed with
- * AES-256-GCM (fresh IV each, the key as associated data, a key id for rotation) and expire with
- * the token (`PX`). An entry that cannot be opened (wrong key, tampering) is reported as an
- * error, which the service logs and treats as a miss: it acquires a new token and overwrites it.
+ * A {@link TokenCache} in Redis, shared by gateway replicas. Each cache key has two Redis keys:
+ * `<prefix>at:<key>` holds the access token and expires with it, `<prefix>rt:<key>` holds the
+ * refresh token and expires with the refresh token. Values are sealed with AES-256-GCM (fresh IV
+ * each, the Redis key as associated data, a key id for rotation). A value that cannot be opened
+ * (wrong key, tampering) is reported as an error, which the service logs and treats as a miss: it
+ * acquires a new token and overwrites it.
  *
  * @example
  * const cache = new RedisTokenCache({
@@ -53,7 +77,7 @@ export class RedisTokenCache implements TokenCache {
   readonly #owned: boolean;
   readonly #prefix: string;
   readonly #cipher: TokenCipher;
-  /** The last entry opened per Redis key, with the sealed value it came from. */
+  /** The last access token entry opened per Redis key, with the sealed value it came from. */
   readonly #opened = new Map<
     string,
     { readonly sealed: string; readonly entry: TokenCacheEntry }
@@ -80,13 +104,18 @@ export class RedisTokenCache implements TokenCache {
     return this.#cipher.keyId;
   }
 
-  /** The Redis key of a cache key. */
+  /** The Redis key of a cache key's access token. */
   redisKey(key: string): string {
-    return this.#prefix + key;
+    return `${this.#prefix}at:${key}`;
+  }
+
+  /** The Redis key of a cache key's refresh token. */
+  refreshRedisKey(key: string): string {
+    return `${this.#prefix}rt:${key}`;
   }
 
   async get(key: string): Promise<TokenCacheEntry | undefined> {
-    const redisKey = this.#prefix + key;
+    const redisKey = this.redisKey(key);
     const sealed = await this.#redis.get(redisKey);
     if (sealed === null) {
       this.#opened.delete(redisKey);
@@ -96,6 +125,44 @@ export class RedisTokenCache implements TokenCache {
     // the decryption of a value already opened is skipped (it cost more than the GET itself).
     const known = this.#opened.get(redisKey);
     if (known !== undefined && known.sealed === sealed) return known.entry;
+    const entry = this.#open<TokenCacheEntry>(sealed, redisKey, compiled().entry);
+    if (this.#opened.size >= 10_000) this.#opened.clear();
+    this.#opened.set(redisKey, { sealed, entry });
+    return entry;
+  }
+
+  async set(key: string, entry: TokenCacheEntry, ttlMs: number): Promise<void> {
+    const redisKey = this.redisKey(key);
+    this.#opened.delete(redisKey);
+    await this.#write(redisKey, entry, ttlMs);
+  }
+
+  async getRefreshToken(key: string): Promise<RefreshTokenEntry | undefined> {
+    const redisKey = this.refreshRedisKey(key);
+    const sealed = await this.#redis.get(redisKey);
+    return sealed === null
+      ? undefined
+      : this.#open<RefreshTokenEntry>(sealed, redisKey, compiled().refresh);
+  }
+
+  async setRefreshToken(key: string, entry: RefreshTokenEntry, ttlMs: number): Promise<void> {
+    await this.#write(this.refreshRedisKey(key), entry, ttlMs);
+  }
+
+  async deleteRefreshToken(key: string): Promise<void> {
+    await this.#redis.del(this.refreshRedisKey(key));
+  }
+
+  async delete(key: string): Promise<void> {
+    this.#opened.delete(this.redisKey(key));
+    await this.#redis.del(this.redisKey(key), this.refreshRedisKey(key));
+  }
+
+  async close(): Promise<void> {
+    if (this.#owned) await this.#redis.quit();
+  }
+
+  #open<T>(sealed: string, redisKey: string, validate: ValidateFunction): T {
     const plaintext = this.#cipher.open(sealed, redisKey);
     if (plaintext === undefined) {
       throw new OAuthError(
@@ -104,32 +171,18 @@ export class RedisTokenCache implements TokenCache {
       );
     }
     const entry: unknown = JSON.parse(plaintext);
-    entryValidator ??= new Ajv({ strict: true }).compile(ENTRY_SCHEMA);
-    if (!entryValidator(entry)) {
+    if (!validate(entry)) {
       throw new OAuthError('cache-error', 'cached token entry has an unexpected shape');
     }
-    if (this.#opened.size >= 10_000) this.#opened.clear();
-    this.#opened.set(redisKey, { sealed, entry: entry as TokenCacheEntry });
-    return entry as TokenCacheEntry;
+    return entry as T;
   }
 
-  async set(key: string, entry: TokenCacheEntry, ttlMs: number): Promise<void> {
-    const redisKey = this.#prefix + key;
-    this.#opened.delete(redisKey);
+  async #write(redisKey: string, entry: object, ttlMs: number): Promise<void> {
     const ttl = Math.ceil(ttlMs);
     if (ttl <= 0) {
       await this.#redis.del(redisKey);
       return;
     }
     await this.#redis.set(redisKey, this.#cipher.seal(JSON.stringify(entry), redisKey), 'PX', ttl);
-  }
-
-  async delete(key: string): Promise<void> {
-    this.#opened.delete(this.#prefix + key);
-    await this.#redis.del(this.#prefix + key);
-  }
-
-  async close(): Promise<void> {
-    if (this.#owned) await this.#redis.quit();
   }
 }

@@ -65,6 +65,8 @@ export interface TestServerSettings {
   expiresIn: number | undefined;
   /** Issue a refresh token with client_credentials too (authorization_code always gets one). */
   issueRefreshTokens: boolean;
+  /** `refresh_expires_in` sent with refresh tokens (Keycloak style); `undefined` leaves it out. */
+  refreshExpiresIn: number | undefined;
   /** Issue a new refresh token on every refresh (and invalidate the old one). */
   rotateRefreshTokens: boolean;
   /** The scope granted for a requested scope. Default: as requested. */
@@ -152,6 +154,7 @@ function defaultSettings(): TestServerSettings {
   return {
     expiresIn: 3600,
     issueRefreshTokens: false,
+    refreshExpiresIn: undefined,
     rotateRefreshTokens: false,
     grantScope: (requested) => requested,
     includeScope: true,
@@ -297,6 +300,11 @@ export class TestOAuthServer {
       revoked: false,
     });
     return refreshToken;
+  }
+
+  /** Every token the server issued, oldest first. */
+  *issuedTokens(): Iterable<IssuedToken & { readonly token: string }> {
+    for (const [token, issued] of this.#tokens) yield { ...issued, token };
   }
 
   /** What the server knows about a token; `undefined` if it never issued it. */
@@ -496,6 +504,9 @@ export class TestOAuthServer {
         revoked: false,
       });
       body.refresh_token = refreshToken;
+      if (settings.refreshExpiresIn !== undefined) {
+        body.refresh_expires_in = settings.refreshExpiresIn;
+      }
     }
     return body;
   }

@@ -2,7 +2,7 @@
  * The contract every {@link TokenCache} keeps, run against each implementation (memory, Redis).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TokenCache, TokenCacheEntry } from '@etdi/oauth';
+import type { RefreshTokenEntry, TokenCache, TokenCacheEntry } from '@etdi/oauth';
 
 export interface CacheUnderTest {
   readonly cache: TokenCache;
@@ -17,7 +17,17 @@ export function sampleEntry(overrides: Partial<TokenCacheEntry> = {}): TokenCach
     expiresAt: now + 3_600_000,
     refreshAt: now + 3_300_000,
     obtainedAt: now,
-    refreshToken: 'rt-contract-refresh-token',
+    scope: 'tools:read',
+    ...overrides,
+  };
+}
+
+export function sampleRefresh(overrides: Partial<RefreshTokenEntry> = {}): RefreshTokenEntry {
+  const now = Date.now();
+  return {
+    refreshToken: `rt-contract-${Math.random().toString(36).slice(2)}`,
+    obtainedAt: now,
+    expiresAt: now + 86_400_000,
     scope: 'tools:read',
     ...overrides,
   };
@@ -42,7 +52,7 @@ export function tokenCacheContract(name: string, make: () => Promise<CacheUnderT
     });
 
     it('keeps optional members optional', async () => {
-      const { refreshToken: _r, scope: _s, ...bare } = sampleEntry();
+      const { scope: _s, ...bare } = sampleEntry();
       await subject.cache.set('contract:bare', bare, 60_000);
       expect(await subject.cache.get('contract:bare')).toEqual(bare);
     });
@@ -73,6 +83,54 @@ export function tokenCacheContract(name: string, make: () => Promise<CacheUnderT
       await subject.cache.set('contract:d', sampleEntry(), 60_000);
       await subject.cache.set('contract:d', sampleEntry(), 0);
       expect(await subject.cache.get('contract:d')).toBeUndefined();
+    });
+
+    describe('refresh tokens', () => {
+      it('misses an unknown key', async () => {
+        expect(await subject.cache.getRefreshToken('contract:rt-unknown')).toBeUndefined();
+      });
+
+      it('returns what was stored, with and without its optional members', async () => {
+        const full = sampleRefresh();
+        await subject.cache.setRefreshToken('contract:rt-a', full, 60_000);
+        expect(await subject.cache.getRefreshToken('contract:rt-a')).toEqual(full);
+        const { expiresAt: _e, scope: _s, ...bare } = sampleRefresh();
+        await subject.cache.setRefreshToken('contract:rt-b', bare, 60_000);
+        expect(await subject.cache.getRefreshToken('contract:rt-b')).toEqual(bare);
+      });
+
+      it('lives apart from the access token of the same key', async () => {
+        const entry = sampleEntry();
+        const refresh = sampleRefresh();
+        await subject.cache.set('contract:rt-c', entry, 60_000);
+        await subject.cache.setRefreshToken('contract:rt-c', refresh, 60_000);
+        await subject.cache.set('contract:rt-c', sampleEntry(), 0); // the access token expired
+        expect(await subject.cache.get('contract:rt-c')).toBeUndefined();
+        expect(await subject.cache.getRefreshToken('contract:rt-c')).toEqual(refresh);
+      });
+
+      it('is forgotten alone by deleteRefreshToken', async () => {
+        const entry = sampleEntry();
+        await subject.cache.set('contract:rt-d', entry, 60_000);
+        await subject.cache.setRefreshToken('contract:rt-d', sampleRefresh(), 60_000);
+        await subject.cache.deleteRefreshToken('contract:rt-d');
+        expect(await subject.cache.getRefreshToken('contract:rt-d')).toBeUndefined();
+        expect(await subject.cache.get('contract:rt-d')).toEqual(entry);
+      });
+
+      it('is forgotten with the access token by delete', async () => {
+        await subject.cache.set('contract:rt-e', sampleEntry(), 60_000);
+        await subject.cache.setRefreshToken('contract:rt-e', sampleRefresh(), 60_000);
+        await subject.cache.delete('contract:rt-e');
+        expect(await subject.cache.get('contract:rt-e')).toBeUndefined();
+        expect(await subject.cache.getRefreshToken('contract:rt-e')).toBeUndefined();
+      });
+
+      it('stores nothing for a lifetime of zero or less', async () => {
+        await subject.cache.setRefreshToken('contract:rt-f', sampleRefresh(), 60_000);
+        await subject.cache.setRefreshToken('contract:rt-f', sampleRefresh(), 0);
+        expect(await subject.cache.getRefreshToken('contract:rt-f')).toBeUndefined();
+      });
     });
   });
 }
