@@ -201,6 +201,7 @@ async function jwt(): Promise<Row[]> {
   try {
     const provider = new JwtProvider({
       jwksUrl,
+      allowLoopbackHttp: true,
       algorithms: ['RS256'],
       issuer: 'https://idp.example',
       audience: 'etdi-gateway',

@@ -278,6 +278,7 @@ describe('buildAuthenticator', () => {
           publicKeyFile: 'jwt.pem',
           algorithms: ['RS256'],
           issuer: 'https://idp.example',
+          audience: 'etdi-gateway',
           revocations: 'memory',
         },
         keys: {
@@ -311,7 +312,11 @@ describe('buildAuthenticator', () => {
     const request = (headers: Record<string, string>, remoteAddress = '10.1.1.1') =>
       auth.authenticateRequest({ headers, socket: { remoteAddress }, url: '/mcp', method: 'POST' });
 
-    const token = await new SignJWT({ sub: 'alice', iss: 'https://idp.example' })
+    const token = await new SignJWT({
+      sub: 'alice',
+      iss: 'https://idp.example',
+      aud: 'etdi-gateway',
+    })
       .setProtectedHeader({ alg: 'RS256' })
       .setExpirationTime('5m')
       .sign(privateKey);
@@ -337,11 +342,45 @@ describe('buildAuthenticator', () => {
     const hs = await asyncConfigError(() =>
       buildAuthenticator({
         providers: {
-          jwt: { type: 'jwt', jwksUrl: 'https://idp/jwks', algorithms: ['RS256', 'HS256'] },
+          jwt: {
+            type: 'jwt',
+            jwksUrl: 'https://idp/jwks',
+            algorithms: ['RS256', 'HS256'],
+            issuer: 'https://idp',
+            audience: 'gw',
+          },
         },
       }),
     );
     expect(hs).toMatchObject({ code: 'invalid-config', pointer: '/providers/jwt/algorithms' });
+    const plainHttp = await asyncConfigError(() =>
+      buildAuthenticator({
+        providers: {
+          jwt: {
+            type: 'jwt',
+            jwksUrl: 'http://idp.example/jwks',
+            algorithms: ['RS256'],
+            issuer: 'https://idp',
+            audience: 'gw',
+          },
+        },
+      }),
+    );
+    expect(plainHttp).toMatchObject({ code: 'invalid-config', pointer: '/providers/jwt/jwksUrl' });
+    const userinfoAudience = await asyncConfigError(() =>
+      buildAuthenticator({
+        providers: {
+          oauth: {
+            type: 'oauth2',
+            userinfoEndpoint: 'https://as.example/userinfo',
+            clientId: 'gw',
+            clientSecret: 's',
+            audience: 'gw',
+          },
+        },
+      }),
+    );
+    expect(userinfoAudience.pointer).toBe('/providers/oauth/audience');
     const proxy = await asyncConfigError(() =>
       buildAuthenticator({ providers: { edge: { type: 'proxy', trustProxyAuth: true } } }),
     );
@@ -458,12 +497,17 @@ describe('buildAuthenticator', () => {
         jwt: {
           type: 'jwt',
           algorithms: ['ES256'],
+          issuer: 'https://idp.example',
+          audience: 'etdi-gateway',
           jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1' }] },
         },
       },
     });
     const token = await new SignJWT({ sub: 'x' })
       .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuer('https://idp.example')
+      .setAudience('etdi-gateway')
+      .setExpirationTime('5m')
       .sign(privateKey);
     expect(
       (await auth.authenticateRequest({ headers: { authorization: `Bearer ${token}` } })).userId,

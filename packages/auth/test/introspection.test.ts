@@ -39,6 +39,8 @@ function provider(options: Partial<IntrospectionProviderOptions> = {}) {
     tokenEndpoint: `${as.base}/token`,
     clientId: CLIENT_ID,
     clientSecret: CLIENT_SECRET,
+    // The test authorization server listens on 127.0.0.1 without TLS.
+    allowLoopbackHttp: true,
     now: clock,
     ...options,
   });
@@ -114,11 +116,74 @@ describe('IntrospectionProvider', () => {
       expect(as.calls.introspect).toBe(2);
     });
 
-    it('does not cache refusals', async () => {
-      const p = provider();
-      expect((await p.authenticate(bearer('tok-x'))).error).toBe('token-inactive');
-      as.tokens.set('tok-x', { active: true, sub: 'alice' });
-      expect((await p.authenticate(bearer('tok-x'))).isSuccess).toBe(true);
+    describe('of refusals', () => {
+      it('asks once for a junk token retried, until the refusal expires (30 s)', async () => {
+        const p = provider();
+        for (let i = 0; i < 20; i++) {
+          expect(await p.authenticate(bearer('junk'))).toMatchObject({
+            status: 'invalid_credentials',
+            error: 'token-inactive',
+          });
+        }
+        expect(as.calls.introspect).toBe(1);
+        clock.advance(29_999);
+        await p.authenticate(bearer('junk'));
+        expect(as.calls.introspect).toBe(1);
+        clock.advance(1);
+        await p.authenticate(bearer('junk'));
+        expect(as.calls.introspect).toBe(2);
+      });
+
+      it('asks once for a burst of one junk token sent concurrently', async () => {
+        const p = provider();
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => p.authenticate(bearer('junk'))),
+        );
+        expect(results.every((r) => r.error === 'token-inactive')).toBe(true);
+        expect(as.calls.introspect).toBe(1);
+      });
+
+      it('caches a token of a foreign audience and a UserInfo refusal too', async () => {
+        as.tokens.set('foreign', { active: true, sub: 'a', aud: 'other' });
+        const p = provider({ audience: 'gw' });
+        for (let i = 0; i < 3; i++)
+          expect((await p.authenticate(bearer('foreign'))).error).toBe('audience-mismatch');
+        expect(as.calls.introspect).toBe(1);
+        const u = provider({
+          introspectionEndpoint: undefined,
+          userinfoEndpoint: `${as.base}/userinfo`,
+        });
+        for (let i = 0; i < 3; i++)
+          expect((await u.authenticate(bearer('junk'))).error).toBe('token-inactive');
+        expect(as.calls.userinfo).toBe(1);
+      });
+
+      it('never caches a failure to reach the authorization server', async () => {
+        as.failWith = { status: 503, body: {} };
+        const p = provider();
+        for (let i = 0; i < 3; i++)
+          expect((await p.authenticate(bearer('tok'))).error).toBe('introspection-unavailable');
+        expect(as.calls.introspect).toBe(3);
+      });
+
+      it('is bounded in size and can be turned off', async () => {
+        const bounded = provider({ maxCacheEntries: 2 });
+        for (const token of ['j1', 'j2', 'j3', 'j1']) await bounded.authenticate(bearer(token));
+        // j1 was pushed out by j3: asked again.
+        expect(as.calls.introspect).toBe(4);
+        const off = provider({ negativeCacheTtlMs: 0 });
+        await off.authenticate(bearer('junk'));
+        await off.authenticate(bearer('junk'));
+        expect(as.calls.introspect).toBe(6);
+      });
+
+      it('forgets a refusal on request', async () => {
+        const p = provider();
+        expect((await p.authenticate(bearer('tok-x'))).error).toBe('token-inactive');
+        as.tokens.set('tok-x', { active: true, sub: 'alice' });
+        p.forget('tok-x');
+        expect((await p.authenticate(bearer('tok-x'))).isSuccess).toBe(true);
+      });
     });
 
     it('forgets a token on request', async () => {
@@ -326,6 +391,50 @@ describe('IntrospectionProvider', () => {
       expect(() => provider({ clientId: '' })).toThrow(/clientId/);
       expect(() => provider({ introspectionEndpoint: 'ftp://x' })).toThrow(/introspectionEndpoint/);
     });
+
+    it('refuses an audience it could not check: UserInfo alone does not say whom a token is for', () => {
+      expect(() =>
+        provider({
+          introspectionEndpoint: undefined,
+          userinfoEndpoint: 'https://as.example/userinfo',
+          audience: 'etdi-gateway',
+        }),
+      ).toThrow(expect.objectContaining({ code: 'invalid-config', pointer: '/audience' }));
+      // With introspection the audience is checked there, and UserInfo only adds claims.
+      expect(() =>
+        provider({ userinfoEndpoint: `${as.base}/userinfo`, audience: 'etdi-gateway' }),
+      ).not.toThrow();
+    });
+
+    describe.each(['introspectionEndpoint', 'userinfoEndpoint', 'tokenEndpoint'] as const)(
+      '%s',
+      (key) => {
+        const at =
+          (url: string, allowLoopbackHttp = false) =>
+          () =>
+            provider({
+              introspectionEndpoint: 'https://as.example/introspect',
+              tokenEndpoint: 'https://as.example/token',
+              [key]: url,
+              allowLoopbackHttp,
+            });
+        it('must be https', () => {
+          expect(at('http://as.example/x', true)).toThrow(
+            expect.objectContaining({ code: 'invalid-config', pointer: `/${key}` }),
+          );
+          expect(at('https://as.example/x')).not.toThrow();
+        });
+        it('may be http on a loopback host only with allowLoopbackHttp', () => {
+          for (const host of ['127.0.0.1:8080', 'localhost', '[::1]:9000']) {
+            expect(at(`http://${host}/x`), host).toThrow(/allowLoopbackHttp/);
+            expect(at(`http://${host}/x`, true), host).not.toThrow();
+          }
+        });
+        it('must not carry credentials', () => {
+          expect(at('https://id:secret@as.example/x')).toThrow(/credentials/);
+        });
+      },
+    );
     it('describes its configuration', () => {
       const p = provider();
       expect(p.requiredConfigKeys()).toEqual(['type', 'clientId', 'clientSecret']);

@@ -18,6 +18,7 @@ import {
 } from '@etdi/auth';
 import { testClock } from './support/clock.js';
 import { startJwksServer, type JwksServer } from './support/jwks-server.js';
+import { recordingLogger } from './support/recording-logger.js';
 
 const clock = testClock();
 const NOW = Math.floor(clock() / 1000);
@@ -317,6 +318,36 @@ describe('JwtProvider', () => {
       expect(await revocations.isRevoked('token-1')).toBe(false);
       expect((await p.authenticate(bearer(token))).error).toBe('token-expired');
     });
+    it('keeps a token revoked through the clock tolerance past its exp', async () => {
+      const local = testClock(clock());
+      const revocations = new MemoryJtiRevocationStore({ now: local });
+      const p = provider({ revocations, now: local, clockToleranceSec: 30 });
+      const exp = NOW + 60;
+      const token = await sign({ jti: 'token-2', exp });
+      await p.revoke('token-2', exp * 1000);
+      // 10 s past exp the tolerance still accepts the token: the revocation must still hold.
+      local.set(exp * 1000 + 10_000);
+      expect(await p.authenticate(bearer(token))).toMatchObject({
+        status: 'invalid_credentials',
+        error: 'token-revoked',
+      });
+      local.set(exp * 1000 + 29_000);
+      expect((await p.authenticate(bearer(token))).error).toBe('token-revoked');
+      local.set(exp * 1000 + 31_000);
+      expect((await p.authenticate(bearer(token))).error).toBe('token-expired');
+      expect(await revocations.isRevoked('token-2')).toBe(false);
+    });
+    it('revokes a token already past its exp but still inside the tolerance', async () => {
+      const local = testClock(clock());
+      const revocations = new MemoryJtiRevocationStore({ now: local });
+      const p = provider({ revocations, now: local, clockToleranceSec: 30 });
+      const exp = NOW + 60;
+      const token = await sign({ jti: 'token-3', exp });
+      local.set(exp * 1000 + 5_000);
+      expect((await p.authenticate(bearer(token))).isSuccess).toBe(true);
+      await p.revoke('token-3', exp * 1000);
+      expect((await p.authenticate(bearer(token))).error).toBe('token-revoked');
+    });
     it('answers error when the revocation store fails', async () => {
       const p = provider({
         revocations: { revoke: async () => {}, isRevoked: () => Promise.reject(new Error('down')) },
@@ -403,6 +434,85 @@ describe('JwtProvider', () => {
       expectConfigError({ algorithms: ['ES256'] }, '/algorithms'));
     it('refuses a JWKS URL that is not http(s)', () =>
       expectConfigError({ publicKey: undefined, jwksUrl: 'file:///etc/jwks.json' }, '/jwksUrl'));
+    it('refuses a plain http JWKS URL: anyone on the path could swap the keys', () => {
+      expectConfigError({ publicKey: undefined, jwksUrl: 'http://idp.example/jwks' }, '/jwksUrl');
+      // Not even with allowLoopbackHttp, unless the host is a loopback one.
+      expectConfigError(
+        { publicKey: undefined, jwksUrl: 'http://idp.example/jwks', allowLoopbackHttp: true },
+        '/jwksUrl',
+      );
+      expectConfigError(
+        { publicKey: undefined, jwksUrl: 'http://127.0.0.1:8080/jwks' },
+        '/jwksUrl',
+      );
+      expect(() =>
+        provider({
+          publicKey: undefined,
+          jwksUrl: 'http://127.0.0.1:8080/jwks',
+          allowLoopbackHttp: true,
+        }),
+      ).not.toThrow();
+      expectConfigError(
+        { publicKey: undefined, jwksUrl: 'https://user:pw@idp.example/jwks' },
+        '/jwksUrl',
+      );
+    });
+    describe('issuer, audience and exp', () => {
+      it('requires the issuer and the audience', () => {
+        expectConfigError({ issuer: undefined } as unknown as JwtProviderOptions, '/issuer');
+        expectConfigError({ audience: undefined } as unknown as JwtProviderOptions, '/audience');
+        expectConfigError({ audience: [] }, '/audience');
+        expectConfigError({ issuer: [''] }, '/issuer');
+      });
+      it('reports them missing from a configuration document', () => {
+        const result = provider().validateConfig({ type: 'jwt', algorithms: ['RS256'] });
+        expect(result.issues).toEqual(
+          expect.arrayContaining([
+            { pointer: '/issuer', message: 'missing required key "issuer"' },
+            { pointer: '/audience', message: 'missing required key "audience"' },
+          ]),
+        );
+        expect(provider().requiredConfigKeys()).toEqual([
+          'type',
+          'algorithms',
+          'issuer',
+          'audience',
+        ]);
+      });
+      it('refuses a token minted for another service with audience-mismatch', async () => {
+        const p = provider({ audience: ['etdi-gateway', 'etdi-registry'] });
+        for (const aud of ['other-service', ['other-service', 'x']]) {
+          expect(await p.authenticate(bearer(await sign({ aud })))).toMatchObject({
+            status: 'invalid_credentials',
+            error: 'audience-mismatch',
+          });
+        }
+        expect((await p.authenticate(bearer(await sign({ aud: 'etdi-registry' })))).isSuccess).toBe(
+          true,
+        );
+      });
+      it('accepts any issuer or audience only when told so, with a warning at start-up', async () => {
+        const logger = recordingLogger();
+        const p = provider({ issuer: false, audience: false, logger });
+        expect(logger.lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([
+          'SECURITY: JWT provider accepts tokens of any issuer (issuer: false)',
+          'SECURITY: JWT provider accepts tokens of any audience (audience: false)',
+        ]);
+        const foreign = await sign({ iss: 'https://elsewhere', aud: 'other-service' });
+        expect((await p.authenticate(bearer(foreign))).isSuccess).toBe(true);
+      });
+      it('refuses a token without exp unless told otherwise', async () => {
+        const forever = await sign({ exp: undefined });
+        expect(await provider().authenticate(bearer(forever))).toMatchObject({
+          status: 'invalid_credentials',
+          error: 'missing-claim',
+          message: 'JWT is missing the "exp" claim',
+        });
+        expect(
+          (await provider({ requireExp: false }).authenticate(bearer(forever))).isSuccess,
+        ).toBe(true);
+      });
+    });
     it('turns a private key PEM into its public key', async () => {
       const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
       const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -421,7 +531,13 @@ describe('JwtProvider with a JWKS URL', () => {
   async function remote(options: Partial<JwtProviderOptions> = {}) {
     server = await startJwksServer([rsaJwk]);
     const local = testClock(clock());
-    const p = provider({ publicKey: undefined, jwksUrl: server.url, now: local, ...options });
+    const p = provider({
+      publicKey: undefined,
+      jwksUrl: server.url,
+      allowLoopbackHttp: true,
+      now: local,
+      ...options,
+    });
     return { p, local, server };
   }
 
@@ -505,7 +621,7 @@ describe('JwtProvider with a JWKS URL', () => {
   it('answers error for a JWKS document that is not a key set', async () => {
     server = await startJwksServer();
     server.body = '{"nokeys": true}';
-    const p = provider({ publicKey: undefined, jwksUrl: server.url });
+    const p = provider({ publicKey: undefined, jwksUrl: server.url, allowLoopbackHttp: true });
     expect((await p.authenticate(bearer(await sign()))).error).toBe('jwks-unavailable');
   });
 

@@ -59,7 +59,13 @@ describe('authenticate never throws', () => {
           trustedProxies: ['10.0.0.0/8'],
         }),
         keys,
-        new JwtProvider({ publicKey, algorithms: ['RS256'], endpointsClaim: 'e' }),
+        new JwtProvider({
+          publicKey,
+          algorithms: ['RS256'],
+          issuer: 'https://idp.example',
+          audience: 'etdi-gateway',
+          endpointsClaim: 'e',
+        }),
         new BasicAuthProvider({
           users: [{ username: 'u', passwordHash: await hashPassword('p', { ln: 10 }) }],
         }),
@@ -69,6 +75,7 @@ describe('authenticate never throws', () => {
           clientId: 'c',
           clientSecret: 's',
           timeoutMs: 500,
+          allowLoopbackHttp: true,
         }),
       ],
       extract: {
@@ -115,7 +122,12 @@ describe('authenticate never throws', () => {
   it('answers JavaScript callers that pass anything at all as credentials', async () => {
     const providers = [
       new ApiKeyProvider({ store: new MemoryApiKeyStore() }),
-      new JwtProvider({ secret: 'x'.repeat(32), algorithms: ['HS256'] }),
+      new JwtProvider({
+        secret: 'x'.repeat(32),
+        algorithms: ['HS256'],
+        issuer: 'https://idp.example',
+        audience: 'etdi-gateway',
+      }),
       new BasicAuthProvider({ users: [] }),
       new TrustedProxyProvider({ trustProxyAuth: true, trustedProxies: ['10.0.0.0/8'] }),
       new MtlsProvider({ caCertificates: createTestCa().cert }),

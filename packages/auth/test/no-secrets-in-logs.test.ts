@@ -70,9 +70,18 @@ describe('no secret reaches a log line or a shown result', () => {
       await keys.issueKey({ userId: 'alice', policy: { rateLimits: { perMinute: 2 } } })
     ).reveal();
     const { publicKey, privateKey } = await generateKeyPair('ES256');
-    const jwt = new JwtProvider({ publicKey, algorithms: ['ES256'], logger, sessions });
+    const jwt = new JwtProvider({
+      publicKey,
+      algorithms: ['ES256'],
+      issuer: 'https://idp.example',
+      audience: 'etdi-gateway',
+      logger,
+      sessions,
+    });
     const token = await new SignJWT({ sub: 'alice' })
       .setProtectedHeader({ alg: 'ES256' })
+      .setIssuer('https://idp.example')
+      .setAudience('etdi-gateway')
       .setExpirationTime('5m')
       .sign(privateKey);
     const basic = new BasicAuthProvider({
@@ -92,6 +101,7 @@ describe('no secret reaches a log line or a shown result', () => {
       tokenEndpoint: `${as.base}/token`,
       clientId: CLIENT_ID,
       clientSecret: CLIENT_SECRET,
+      allowLoopbackHttp: true,
       logger,
     });
     const proxy = new TrustedProxyProvider({

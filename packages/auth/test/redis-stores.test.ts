@@ -75,13 +75,16 @@ describeWithService(redisInfo, 'Redis-backed auth stores', () => {
     await expect(store.get(id)).rejects.toMatchObject({ code: 'store-error' });
   });
 
-  it('shares jti revocations between gateway nodes, for as long as the token lives', async () => {
+  it('shares jti revocations between gateway nodes, for as long as the token is accepted', async () => {
     const clock = testClock(Date.now());
     const { publicKey, privateKey } = await generateKeyPair('ES256');
     const make = (client: Redis) =>
       new JwtProvider({
         publicKey,
         algorithms: ['ES256'],
+        issuer: 'https://idp.example',
+        audience: 'etdi-gateway',
+        clockToleranceSec: 30,
         now: clock,
         revocations: new RedisJtiRevocationStore({ redis: client, prefix, now: clock }),
       });
@@ -90,6 +93,8 @@ describeWithService(redisInfo, 'Redis-backed auth stores', () => {
     const exp = Math.floor(clock() / 1000) + 120;
     const token = await new SignJWT({ sub: 'alice', jti: 'jti-1', exp })
       .setProtectedHeader({ alg: 'ES256' })
+      .setIssuer('https://idp.example')
+      .setAudience('etdi-gateway')
       .sign(privateKey);
     const creds = new AuthCredentials({ accessToken: token });
     expect((await b.authenticate(creds)).isSuccess).toBe(true);
@@ -98,9 +103,16 @@ describeWithService(redisInfo, 'Redis-backed auth stores', () => {
       status: 'invalid_credentials',
       error: 'token-revoked',
     });
+    // Kept until exp plus the 30 s tolerance, counted from the injected clock at revocation;
+    // Redis has counted down since, by however long that took.
     const ttl = await redis.pttl(`${prefix}jti:jti-1`);
-    expect(ttl).toBeGreaterThan(100_000);
-    expect(ttl).toBeLessThanOrEqual(120_000);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(exp * 1000 + 30_000 - clock());
+    // 10 s past exp: the tolerance still accepts the token, so the revocation must still hold.
+    clock.set(exp * 1000 + 10_000);
+    expect((await b.authenticate(creds)).error).toBe('token-revoked');
+    clock.set(exp * 1000 + 31_000);
+    expect((await b.authenticate(creds)).error).toBe('token-expired');
   });
 
   it('builds Redis-backed providers from configuration and shares their state', async () => {

@@ -235,10 +235,17 @@ describe('trusted proxy header on every route of a Fastify app', () => {
 
   it('lets other providers in the chain still work beside the proxy', async () => {
     const { publicKey, privateKey } = await generateKeyPair('ES256');
-    const jwt = new JwtProvider({ publicKey, algorithms: ['ES256'] });
+    const jwt = new JwtProvider({
+      publicKey,
+      algorithms: ['ES256'],
+      issuer: 'https://idp.example',
+      audience: 'etdi-gateway',
+    });
     const fastify = await build([proxy(), jwt]);
     const token = await new SignJWT({ sub: 'bob' })
       .setProtectedHeader({ alg: 'ES256' })
+      .setIssuer('https://idp.example')
+      .setAudience('etdi-gateway')
       .setExpirationTime('5m')
       .sign(privateKey);
     for (const [method, url] of routes) {

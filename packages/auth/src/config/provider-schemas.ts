@@ -5,6 +5,10 @@ import { compileSchema } from '../util/ajv.js';
 const str = { type: 'string', minLength: 1 } as const;
 const strings = { type: 'array', items: str } as const;
 const stringOrStrings = { anyOf: [str, strings] } as const;
+// `issuer` and `audience` of a JWT provider: required, `false` to opt out explicitly.
+const acceptedOrFalse = {
+  anyOf: [str, { ...strings, minItems: 1 }, { const: false }],
+} as const;
 const positiveInt = { type: 'integer', minimum: 1 } as const;
 const nonNegative = { type: 'number', minimum: 0 } as const;
 const store = { enum: ['memory', 'redis'] } as const;
@@ -76,8 +80,9 @@ export const PROVIDER_SCHEMAS = {
       },
       publicKeyFile: str,
       secret: str,
-      issuer: stringOrStrings,
-      audience: stringOrStrings,
+      issuer: acceptedOrFalse,
+      audience: acceptedOrFalse,
+      requireExp: { type: 'boolean' },
       clockToleranceSec: nonNegative,
       maxTokenAgeSec: positiveInt,
       requiredClaims: strings,
@@ -93,9 +98,10 @@ export const PROVIDER_SCHEMAS = {
       jwksCacheMaxAgeMs: positiveInt,
       jwksCooldownMs: { type: 'integer', minimum: 0 },
       jwksTimeoutMs: positiveInt,
+      allowLoopbackHttp: { type: 'boolean' },
       method: { enum: ['jwt', 'bearer_token', 'oauth'] },
     },
-    ['algorithms'],
+    ['algorithms', 'issuer', 'audience'],
   ),
   oauth2: providerSchema(
     'oauth2',
@@ -113,6 +119,8 @@ export const PROVIDER_SCHEMAS = {
       maxCacheEntries: positiveInt,
       timeoutMs: positiveInt,
       maxTokenLength: positiveInt,
+      negativeCacheTtlMs: { type: 'integer', minimum: 0 },
+      allowLoopbackHttp: { type: 'boolean' },
     },
     ['clientId', 'clientSecret'],
   ),

@@ -30,6 +30,7 @@ import type { AuthResult } from '../result.js';
 import type { AuthSession } from '../sessions/session-store.js';
 import type { AuthMethod } from '../status.js';
 import { EndpointMatcher } from '../util/endpoint-matcher.js';
+import { secureUrl } from '../util/secure-url.js';
 import type { JtiRevocationStore } from './jti-revocation-store.js';
 import { RemoteJwks } from './remote-jwks.js';
 
@@ -70,10 +71,19 @@ export interface JwtProviderOptions extends BaseProviderOptions {
   publicKey?: string | JWK | KeyObject | webcrypto.CryptoKey;
   /** HMAC secret for `HS*`; at least as many bytes as the hash (32 for HS256). */
   secret?: string | Uint8Array;
-  /** Accepted `iss` value(s). */
-  issuer?: string | readonly string[];
-  /** Accepted `aud` value(s); the token must name one. */
-  audience?: string | readonly string[];
+  /**
+   * Accepted `iss` value(s). Required: keys are often shared by an issuer's tenants, or a JWKS
+   * serves several issuers. `false` accepts any issuer, with a security warning at start-up.
+   */
+  issuer: string | readonly string[] | false;
+  /**
+   * Accepted `aud` value(s); the token must name one. Required: without it a token the same
+   * issuer minted for any other service is accepted here. `false` accepts any audience, with a
+   * security warning at start-up.
+   */
+  audience: string | readonly string[] | false;
+  /** Refuse tokens without `exp` (they would never expire). Default true. */
+  requireExp?: boolean;
   /** Leeway for `exp`, `nbf` and `iat`, in seconds. Default 0. */
   clockToleranceSec?: number;
   /** Refuse tokens issued (`iat`) longer ago than this, in seconds. */
@@ -108,6 +118,8 @@ export interface JwtProviderOptions extends BaseProviderOptions {
   jwksTimeoutMs?: number;
   /** For the JWKS fetch. Default global `fetch`. */
   fetch?: typeof fetch;
+  /** Accept an `http://` `jwksUrl` on a loopback host (tests, local development). Default false. */
+  allowLoopbackHttp?: boolean;
   /** Method recorded in results. Default `jwt`. */
   method?: Extract<AuthMethod, 'jwt' | 'bearer_token' | 'oauth'>;
 }
@@ -141,9 +153,21 @@ function toPublicKey(key: string | JWK | KeyObject | webcrypto.CryptoKey): KeyOb
   return createPublicKey({ key: publicJwk as JsonWebKey, format: 'jwk' });
 }
 
-function listOf(value: string | readonly string[] | undefined): string[] | undefined {
-  if (value === undefined) return undefined;
-  return typeof value === 'string' ? [value] : [...value];
+/** The accepted values of `issuer` or `audience`, or `undefined` for an explicit `false`. */
+function acceptedValues(
+  value: string | readonly string[] | false | undefined,
+  key: 'issuer' | 'audience',
+): string[] | undefined {
+  if (value === false) return undefined;
+  const list = typeof value === 'string' ? [value] : Array.isArray(value) ? [...value] : [];
+  if (list.length === 0 || !list.every((v) => typeof v === 'string' && v.length > 0)) {
+    throw new AuthError(
+      'invalid-config',
+      `JWT provider: "${key}" is required (the accepted value or values); set it to false to accept any ${key === 'issuer' ? 'issuer' : 'audience'}`,
+      { pointer: `/${key}` },
+    );
+  }
+  return list;
 }
 
 /**
@@ -178,6 +202,7 @@ export class JwtProvider extends BaseAuthProvider {
   readonly #endpointsClaim: string;
   readonly #requiredScopes: readonly string[];
   readonly #maxTokenLength: number;
+  readonly #clockToleranceMs: number;
   readonly #endpointMatchers = new Map<string, EndpointMatcher>();
 
   constructor(options: JwtProviderOptions) {
@@ -274,20 +299,11 @@ export class JwtProvider extends BaseAuthProvider {
           });
         }
       } else {
-        let url: URL;
-        try {
-          url = new URL(String(options.jwksUrl));
-        } catch (cause) {
-          throw new AuthError('invalid-config', `JWT provider: "jwksUrl" is not a URL`, {
-            pointer: '/jwksUrl',
-            cause,
-          });
-        }
-        if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-          throw new AuthError('invalid-config', 'JWT provider: "jwksUrl" must be http(s)', {
-            pointer: '/jwksUrl',
-          });
-        }
+        const url = secureUrl(options.jwksUrl!, {
+          key: 'jwksUrl',
+          owner: 'JWT provider',
+          allowLoopbackHttp: options.allowLoopbackHttp ?? false,
+        });
         this.#remote = new RemoteJwks({
           url,
           logger: this.logger,
@@ -302,17 +318,30 @@ export class JwtProvider extends BaseAuthProvider {
         this.#key = this.#remote.getKey;
       }
     }
-    const issuer = listOf(options.issuer);
-    const audience = listOf(options.audience);
+    const issuer = acceptedValues(options.issuer, 'issuer');
+    const audience = acceptedValues(options.audience, 'audience');
+    for (const [key, values] of [
+      ['issuer', issuer],
+      ['audience', audience],
+    ] as const) {
+      if (values === undefined) {
+        this.logger.warn(`SECURITY: JWT provider accepts tokens of any ${key} (${key}: false)`, {
+          provider: this.name,
+          [key]: false,
+        });
+      }
+    }
+    const requiredClaims = [...(options.requiredClaims ?? [])];
+    if ((options.requireExp ?? true) && !requiredClaims.includes('exp')) requiredClaims.push('exp');
+    const clockTolerance = options.clockToleranceSec ?? 0;
+    this.#clockToleranceMs = clockTolerance * 1000;
     this.#verifyOptions = {
       algorithms,
       ...(issuer === undefined ? {} : { issuer }),
       ...(audience === undefined ? {} : { audience }),
-      clockTolerance: options.clockToleranceSec ?? 0,
+      clockTolerance,
       ...(options.maxTokenAgeSec === undefined ? {} : { maxTokenAge: options.maxTokenAgeSec }),
-      ...(options.requiredClaims === undefined
-        ? {}
-        : { requiredClaims: [...options.requiredClaims] }),
+      ...(requiredClaims.length === 0 ? {} : { requiredClaims }),
       ...(options.typ === undefined ? {} : { typ: options.typ }),
     };
     this.#revocations = options.revocations;
@@ -343,12 +372,16 @@ export class JwtProvider extends BaseAuthProvider {
     return this.#remote?.fetches ?? 0;
   }
 
-  /** Revokes a token by its `jti` until its `exp`; needs a revocation store. */
+  /**
+   * Revokes a token by its `jti` until its `exp` (`expiresAt`, epoch milliseconds) plus the clock
+   * tolerance: the token is accepted that long past its `exp`, so it must stay revoked that long
+   * too. Needs a revocation store.
+   */
   async revoke(jti: string, expiresAt: number): Promise<void> {
     if (!this.#revocations) {
       throw new AuthError('invalid-argument', 'JWT provider has no revocation store');
     }
-    await this.#revocations.revoke(jti, expiresAt);
+    await this.#revocations.revoke(jti, expiresAt + this.#clockToleranceMs);
   }
 
   async #verify(token: string): Promise<JWTVerifyResult> {

@@ -14,6 +14,7 @@ import { TokenSet } from '../token-set.js';
 import { ExpiringCache } from '../util/expiring-cache.js';
 import { sha256Base64url } from '../util/hash.js';
 import { requestJson, type JsonResponse } from '../util/http.js';
+import { secureUrl } from '../util/secure-url.js';
 import {
   validateIntrospection,
   validateTokenResponse,
@@ -39,32 +40,40 @@ export interface IntrospectionProviderOptions extends BaseProviderOptions {
   clientAuthMethod?: 'client_secret_basic' | 'client_secret_post';
   /** Accepted `iss`, when the introspection response names one. */
   issuer?: string;
-  /** Accepted `aud` value(s): the response must name one. */
+  /**
+   * Accepted `aud` value(s): the introspection response must name one. Needs an
+   * `introspectionEndpoint`: UserInfo does not say whom a token was issued for, so a UserInfo-only
+   * configuration with `audience` is refused at start-up rather than left unchecked.
+   */
   audience?: string | readonly string[];
   /** Scopes every token must hold. */
   requiredScopes?: readonly string[];
   /** Longest a positive answer is cached; never past the token's own `exp`. Default 60 s. */
   cacheMaxTtlMs?: number;
-  /** Most answers cached. Default 10 000. */
+  /**
+   * How long a refusal (an inactive, expired or foreign token) is cached, so a client retrying a
+   * bad token does not cost a request to the authorization server each time. Default 30 s; 0
+   * turns it off. Failures to reach the server are never cached.
+   */
+  negativeCacheTtlMs?: number;
+  /** Most answers cached, positive and negative each. Default 10 000. */
   maxCacheEntries?: number;
   /** Per request to the authorization server. Default 5 s. */
   timeoutMs?: number;
   /** Longest token accepted, in characters. Default 8192. */
   maxTokenLength?: number;
   fetch?: typeof fetch;
+  /** Accept `http://` endpoints on a loopback host (tests, local development). Default false. */
+  allowLoopbackHttp?: boolean;
 }
 
-function endpoint(value: string | URL | undefined, key: string): URL | undefined {
+function endpoint(
+  value: string | URL | undefined,
+  key: string,
+  allowLoopbackHttp: boolean,
+): URL | undefined {
   if (value === undefined) return undefined;
-  try {
-    const url = new URL(String(value));
-    if (url.protocol === 'https:' || url.protocol === 'http:') return url;
-  } catch {
-    // reported below
-  }
-  throw new AuthError('invalid-config', `OAuth2 provider: "${key}" is not an http(s) URL`, {
-    pointer: `/${key}`,
-  });
+  return secureUrl(value, { key, owner: 'OAuth2 provider', allowLoopbackHttp });
 }
 
 // RFC 6749 §2.3.1: client id and secret are form-encoded before Basic encoding.
@@ -103,6 +112,10 @@ export class IntrospectionProvider extends BaseAuthProvider {
   readonly #requiredScopes: readonly string[];
   readonly #cacheMaxTtlMs: number;
   readonly #cache: ExpiringCache<AuthResult>;
+  readonly #refusals: ExpiringCache<AuthResult>;
+  readonly #negativeCacheTtlMs: number;
+  // One request per token at a time: concurrent requests with one token share the answer.
+  readonly #inflight = new Map<string, Promise<AuthResult>>();
   readonly #timeoutMs: number;
   readonly #maxTokenLength: number;
   readonly #fetch: typeof fetch;
@@ -111,14 +124,26 @@ export class IntrospectionProvider extends BaseAuthProvider {
 
   constructor(options: IntrospectionProviderOptions) {
     super('oauth2', options);
-    this.#introspection = endpoint(options.introspectionEndpoint, 'introspectionEndpoint');
-    this.#userinfo = endpoint(options.userinfoEndpoint, 'userinfoEndpoint');
-    this.#token = endpoint(options.tokenEndpoint, 'tokenEndpoint');
+    const loopback = options.allowLoopbackHttp ?? false;
+    this.#introspection = endpoint(
+      options.introspectionEndpoint,
+      'introspectionEndpoint',
+      loopback,
+    );
+    this.#userinfo = endpoint(options.userinfoEndpoint, 'userinfoEndpoint', loopback);
+    this.#token = endpoint(options.tokenEndpoint, 'tokenEndpoint', loopback);
     if (!this.#introspection && !this.#userinfo) {
       throw new AuthError(
         'invalid-config',
         'OAuth2 provider: give "introspectionEndpoint", "userinfoEndpoint" or both',
         { pointer: '/introspectionEndpoint' },
+      );
+    }
+    if (!this.#introspection && options.audience !== undefined) {
+      throw new AuthError(
+        'invalid-config',
+        'OAuth2 provider: "audience" needs an "introspectionEndpoint"; UserInfo does not say whom a token was issued for, so the audience could not be checked',
+        { pointer: '/audience' },
       );
     }
     for (const key of ['clientId', 'clientSecret'] as const) {
@@ -140,6 +165,8 @@ export class IntrospectionProvider extends BaseAuthProvider {
     this.#requiredScopes = options.requiredScopes ?? [];
     this.#cacheMaxTtlMs = options.cacheMaxTtlMs ?? 60_000;
     this.#cache = new ExpiringCache(options.maxCacheEntries ?? 10_000);
+    this.#refusals = new ExpiringCache(options.maxCacheEntries ?? 10_000);
+    this.#negativeCacheTtlMs = options.negativeCacheTtlMs ?? 30_000;
     this.#timeoutMs = options.timeoutMs ?? 5_000;
     this.#maxTokenLength = options.maxTokenLength ?? 8192;
     this.#fetch = options.fetch ?? fetch;
@@ -209,15 +236,34 @@ export class IntrospectionProvider extends BaseAuthProvider {
       );
     }
     const cacheKey = sha256Base64url(token);
-    const cached = this.#cache.get(cacheKey, this.now());
+    const now = this.now();
+    const cached = this.#cache.get(cacheKey, now) ?? this.#refusals.get(cacheKey, now);
     if (cached) return cached;
+    let pending = this.#inflight.get(cacheKey);
+    if (!pending) {
+      pending = this.#ask(token, cacheKey).finally(() => this.#inflight.delete(cacheKey));
+      this.#inflight.set(cacheKey, pending);
+    }
+    return pending;
+  }
+
+  async #ask(token: string, cacheKey: string): Promise<AuthResult> {
     const result = this.#introspection
       ? await this.#introspect(token)
       : await this.#userinfoOnly(token);
+    const now = this.now();
     if (result.isSuccess) {
-      const now = this.now();
       const until = Math.min(now + this.#cacheMaxTtlMs, result.expiresAt ?? Infinity);
       this.#cache.set(cacheKey, result, until, now);
+    } else if (
+      // The authorization server's verdict on this token, not a failure to reach it, and not
+      // one that time may change (a token not valid yet).
+      (result.status === 'invalid_credentials' ||
+        result.status === 'expired' ||
+        result.status === 'insufficient_permissions') &&
+      result.error !== 'token-not-yet-valid'
+    ) {
+      this.#refusals.set(cacheKey, result, now + this.#negativeCacheTtlMs, now);
     }
     return result;
   }
@@ -387,7 +433,9 @@ export class IntrospectionProvider extends BaseAuthProvider {
 
   /** Forgets a cached answer, e.g. after the token was revoked at the authorization server. */
   forget(accessToken: string): void {
-    this.#cache.delete(sha256Base64url(accessToken));
+    const key = sha256Base64url(accessToken);
+    this.#cache.delete(key);
+    this.#refusals.delete(key);
   }
 
   protected override async refreshCredentials(credentials: AuthCredentials): Promise<AuthResult> {
