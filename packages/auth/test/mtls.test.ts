@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  AuthCredentials,
   AuthError,
   MtlsProvider,
   extractCredentials,
@@ -268,6 +269,58 @@ describe('MtlsProvider with a TLS-terminating proxy', () => {
     expect((await send(expired.cert)).json().error).toBe('certificate-expired');
     const garbage = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----';
     expect((await send(garbage)).json().error).toBe('certificate-invalid');
+  });
+});
+
+describe('MtlsProvider chain constraints', () => {
+  const provider = new MtlsProvider({ caCertificates: root.cert });
+  const present = (leaf: Pem, ...chain: Pem[]) =>
+    provider.authenticate(
+      new AuthCredentials({
+        clientCertificate: { source: 'tls', raw: leaf.cert, chain: chain.map((c) => c.cert) },
+      }),
+    );
+  const issuing = createIntermediateCa(root, 'Issuing CA (pathLen 0)', { pathLen: 0 });
+  const oneBelow = createIntermediateCa(root, 'Policy CA (pathLen 1)', { pathLen: 1 });
+
+  it('accepts a leaf right below an intermediate whose pathLenConstraint is 0', async () => {
+    const leaf = issueCertificate(issuing, { commonName: 'dave', usage: 'client' });
+    expect(await present(leaf, issuing)).toMatchObject({ status: 'success', userId: 'dave' });
+  });
+
+  it('refuses a sub-CA that intermediate was not allowed to create', async () => {
+    const rogue = createIntermediateCa(issuing, 'Rogue sub-CA');
+    const leaf = issueCertificate(rogue, { commonName: 'admin', usage: 'client' });
+    expect(await present(leaf, rogue, issuing)).toMatchObject({
+      status: 'invalid_credentials',
+      error: 'certificate-untrusted',
+    });
+  });
+
+  it('allows as many sub-CAs as pathLenConstraint says', async () => {
+    const sub = createIntermediateCa(oneBelow, 'Sub CA');
+    const leaf = issueCertificate(sub, { commonName: 'erin', usage: 'client' });
+    expect(await present(leaf, sub, oneBelow)).toMatchObject({ status: 'success' });
+    const subSub = createIntermediateCa(sub, 'Sub-sub CA');
+    const deeper = issueCertificate(subSub, { commonName: 'admin', usage: 'client' });
+    expect((await present(deeper, subSub, sub, oneBelow)).error).toBe('certificate-untrusted');
+  });
+
+  it('refuses an issuer whose keyUsage does not allow signing certificates', async () => {
+    const signer = createIntermediateCa(root, 'Signing-only CA', { keyCertSign: false });
+    const leaf = issueCertificate(signer, { commonName: 'admin', usage: 'client' });
+    expect((await present(leaf, signer)).error).toBe('certificate-untrusted');
+  });
+
+  it('refuses a certificate signed by a leaf', async () => {
+    const forged = issueCertificate(
+      { ...alice, subject: 'alice' },
+      {
+        commonName: 'admin',
+        usage: 'client',
+      },
+    );
+    expect((await present(forged, alice)).error).toBe('certificate-untrusted');
   });
 });
 

@@ -12,6 +12,7 @@ import type { AuthResult } from '../result.js';
 import type { AuthMethod } from '../status.js';
 import { ExpiringCache } from '../util/expiring-cache.js';
 import { IpMatcher } from '../util/ip-matcher.js';
+import { mayIssue } from './ca-constraints.js';
 import { certificateIdentity, type CertificateIdentitySource } from './certificate-identity.js';
 
 /** Who a certificate identity is, when it needs more than its name. */
@@ -70,9 +71,9 @@ function window(cert: X509Certificate): { from: number; to: number } {
 /**
  * Mutual TLS: the client certificate from this connection's TLS socket, or from a trusted
  * TLS-terminating proxy's header (URL-encoded PEM or Envoy XFCC). Checks the validity window,
- * the chain up to a configured CA (signature by signature, each link a CA certificate valid
- * now), the extended key usage, optional SHA-256 pinning, and maps the subject CN or a SAN to
- * the user.
+ * the chain up to a configured CA (signature by signature, each issuer a CA certificate valid
+ * now, allowed to sign certificates by its keyUsage, within its pathLenConstraint), the extended
+ * key usage, optional SHA-256 pinning, and maps the subject CN or a SAN to the user.
  *
  * The chain is checked here even when Node's TLS layer already did (`requestCert` with `ca`):
  * a server may run with `rejectUnauthorized: false`, and a forwarded certificate never went
@@ -180,12 +181,15 @@ export class MtlsProvider extends BaseAuthProvider {
     const candidates = [...presented.filter((c) => c.ca), ...this.#intermediates];
     let current = leaf;
     let until = window(leaf).to;
+    // `depth` is also the number of intermediate CA certificates between the issuer sought and
+    // the leaf, which that issuer's pathLenConstraint must allow.
     for (let depth = 0; depth < this.#maxChainLength; depth++) {
       const signedBy = (issuer: X509Certificate) => {
         const { from, to } = window(issuer);
         return (
           from <= now &&
           now <= to &&
+          mayIssue(issuer, depth) &&
           current.checkIssued(issuer) &&
           current.verify(issuer.publicKey)
         );
