@@ -6,7 +6,7 @@ import { OAuthService } from './service.js';
  * upstreams and requests.
  *
  * @throws {OAuthError} `invalid-argument` for options it cannot use (a `retry.retries` that is
- * not a non-negative integer).
+ * not a non-negative integer, a pending authorization bound that is not a positive integer).
  *
  * @example
  * const oauth = createOAuthService({

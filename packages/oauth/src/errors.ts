@@ -24,7 +24,10 @@
  * - `authorization-required`: an authorization-code configuration has no usable token yet; a user
  *   must go through {@link OAuthService.createAuthorizationUrl} first.
  * - `authorization-denied`: the authorization server redirected back with an `error`.
- * - `state-mismatch`: the callback's `state` is missing, unknown, expired or already used.
+ * - `state-mismatch`: the callback's `state` is missing, unknown, expired or already used, or
+ *   was started by another browser session (or the callback came without a session).
+ * - `too-many-authorizations`: `maxPendingAuthorizations` unexpired authorization flows are
+ *   pending; a new one can start once some complete or expire.
  * - `revocation-failed`: the revocation endpoint (RFC 7009) did not confirm the revocation.
  *
  * Token cache:
@@ -50,6 +53,7 @@ export type OAuthErrorCode =
   | 'authorization-required'
   | 'authorization-denied'
   | 'state-mismatch'
+  | 'too-many-authorizations'
   | 'revocation-failed'
   | 'cache-error';
 
@@ -73,6 +77,7 @@ export const OAUTH_ERROR_CODES: readonly OAuthErrorCode[] = Object.freeze([
   'authorization-required',
   'authorization-denied',
   'state-mismatch',
+  'too-many-authorizations',
   'revocation-failed',
   'cache-error',
 ]);

@@ -5,6 +5,7 @@ export {
   type GetAccessTokenOptions,
   type TokenRequestOptions,
   type AuthorizationRequest,
+  type AuthorizationUrlOptions,
   type AuthorizationCallback,
   type CompleteAuthorizationOptions,
   type RevocationResult,

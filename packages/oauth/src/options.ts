@@ -68,8 +68,17 @@ export interface OAuthServiceOptions {
   readonly refreshRetryIntervalMs?: number;
   /** How long an authorization started with `createAuthorizationUrl` may take. Default 600 000. */
   readonly authorizationTtlMs?: number;
-  /** Pending authorizations kept at most (oldest dropped). Default 1000. */
+  /**
+   * Pending authorizations (started, not yet completed) the service holds at most. Only expired
+   * ones are dropped to make room; past the bound `createAuthorizationUrl` throws
+   * `too-many-authorizations`, so a flood cannot push out other users' flows. Default 10 000.
+   */
   readonly maxPendingAuthorizations?: number;
+  /**
+   * Pending authorizations one session holds at most; starting one more replaces that
+   * session's oldest. Default 5.
+   */
+  readonly maxPendingAuthorizationsPerSession?: number;
   /** Largest response body read from the authorization server. Default 65 536 bytes. */
   readonly maxResponseBytes?: number;
   /** Latency samples kept for the p95. Default 1024. */
@@ -91,6 +100,7 @@ export interface ResolvedServiceOptions {
   readonly refreshRetryIntervalMs: number;
   readonly authorizationTtlMs: number;
   readonly maxPendingAuthorizations: number;
+  readonly maxPendingAuthorizationsPerSession: number;
   readonly maxResponseBytes: number;
   readonly latencySamples: number;
 }
@@ -110,10 +120,18 @@ function resolveRetries(retry: RetryOptions): number {
   return retries;
 }
 
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new OAuthError('invalid-argument', `"${name}" must be a positive integer`);
+  }
+  return value;
+}
+
 /**
  * Applies the defaults of {@link OAuthServiceOptions}: the one place they live.
  *
- * @throws {OAuthError} `invalid-argument` for a retry count that is not a non-negative integer.
+ * @throws {OAuthError} `invalid-argument` for a retry count that is not a non-negative integer,
+ * or a pending authorization bound that is not a positive integer.
  */
 export function resolveServiceOptions(options: OAuthServiceOptions = {}): ResolvedServiceOptions {
   const retry = options.retry ?? {};
@@ -136,7 +154,14 @@ export function resolveServiceOptions(options: OAuthServiceOptions = {}): Resolv
     refreshTokenRetentionMs: options.refreshTokenRetentionMs ?? 30 * 86_400_000,
     refreshRetryIntervalMs: options.refreshRetryIntervalMs ?? 30_000,
     authorizationTtlMs: options.authorizationTtlMs ?? 600_000,
-    maxPendingAuthorizations: options.maxPendingAuthorizations ?? 1000,
+    maxPendingAuthorizations: positiveInteger(
+      options.maxPendingAuthorizations ?? 10_000,
+      'maxPendingAuthorizations',
+    ),
+    maxPendingAuthorizationsPerSession: positiveInteger(
+      options.maxPendingAuthorizationsPerSession ?? 5,
+      'maxPendingAuthorizationsPerSession',
+    ),
     maxResponseBytes: options.maxResponseBytes ?? 65_536,
     latencySamples: options.latencySamples ?? 1024,
   };

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import { AccessToken, type TokenResult } from './access-token.js';
 import type { RefreshTokenEntry, TokenCacheEntry } from './cache/types.js';
@@ -39,10 +39,21 @@ export interface GetAccessTokenOptions extends TokenRequestOptions {
   readonly forceRefresh?: boolean;
 }
 
+/** Options of {@link OAuthService.createAuthorizationUrl}. */
+export interface AuthorizationUrlOptions extends TokenRequestOptions {
+  /**
+   * The user's browser session: its session id, or any unguessable value the host keeps for this
+   * browser (an HttpOnly cookie). Required. {@link OAuthService.completeAuthorization} accepts
+   * the callback only with the same value, which ties `state` to the browser that started the
+   * flow: a callback carrying someone else's `state` (login CSRF) is refused. Stored hashed.
+   */
+  readonly session: string;
+}
+
 /** An authorization the gateway started: send the user's browser to `url`. */
 export interface AuthorizationRequest {
   readonly url: string;
-  /** The `state` the callback must bring back. Keep it in the user's session to bind the flow. */
+  /** The `state` the callback brings back (the service already tied it to the session). */
   readonly state: string;
   /** After this (service clock, ms since the epoch) the callback is refused. */
   readonly expiresAt: number;
@@ -55,10 +66,11 @@ export type AuthorizationCallback =
 /** Options of {@link OAuthService.completeAuthorization}. */
 export interface CompleteAuthorizationOptions {
   /**
-   * The `state` this browser session started (from its cookie or session). When given, the
-   * callback's `state` must equal it, which ties the callback to the session that began the flow.
+   * The session of the browser the callback arrived from: the same value given to
+   * `createAuthorizationUrl`. Required; a callback from another session is refused with
+   * `state-mismatch` and the flow stays open for its own session.
    */
-  readonly expectedState?: string;
+  readonly session: string;
 }
 
 /** Token types of RFC 7009 `token_type_hint`. */
@@ -81,6 +93,8 @@ interface PendingAuthorization {
   readonly target: Target;
   readonly verifier: string | undefined;
   readonly expiresAt: number;
+  /** SHA-256 (hex) of the session that started the flow. */
+  readonly session: string;
 }
 
 type Reason = 'cold' | 'expired' | 'proactive' | 'forced' | 'authorization';
@@ -131,6 +145,10 @@ function callbackParams(callback: AuthorizationCallback): URLSearchParams {
   return params;
 }
 
+function sessionDigest(session: string): string {
+  return createHash('sha256').update('etdi-oauth-session\0').update(session).digest('hex');
+}
+
 function sameString(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
@@ -167,7 +185,10 @@ export class OAuthService {
   /** The last token each key got here, with the sequence number of when it was stored. */
   readonly #recent = new Map<string, RecentTokens>();
   readonly #results = new WeakMap<TokenCacheEntry, TokenResult>();
+  /** Pending authorizations by `state`, oldest first. */
   readonly #pending = new Map<string, PendingAuthorization>();
+  /** The pending `state`s of each session (by digest), oldest first. */
+  readonly #pendingBySession = new Map<string, string[]>();
   /** Keys whose proactive refresh failed, and until when the current token is served as is. */
   readonly #refreshPaused = new Map<string, number>();
   #seq = 0;
@@ -717,21 +738,34 @@ export class OAuthService {
 
   /**
    * Starts an authorization-code flow (RFC 6749 §4.1) with PKCE (RFC 7636, S256 by default) and
-   * a random `state`. Send the user's browser to `url`; hand the redirect back to
-   * {@link completeAuthorization}. The verifier never leaves the service.
+   * a random `state` bound to the user's browser session. Send the user's browser to `url`; hand
+   * the redirect back to {@link completeAuthorization} with the same `session`. The verifier never
+   * leaves the service.
    *
    * Pending authorizations live in this service instance: the callback must reach the same
-   * gateway process (sticky routing) within `authorizationTtlMs`.
+   * gateway process (sticky routing) within `authorizationTtlMs`. Each session has at most
+   * `maxPendingAuthorizationsPerSession` (starting one more replaces that session's oldest), and
+   * the service at most `maxPendingAuthorizations`: only expired flows are ever dropped to make
+   * room, so a flood of new flows cannot push out other users' pending ones; it is refused.
    *
-   * @throws {OAuthError} `invalid-config`, `insecure-url`, `mtls-unavailable`, or
-   * `invalid-argument` when the configuration is not an authorization-code one.
+   * @throws {OAuthError} `invalid-config`, `insecure-url`, `mtls-unavailable`;
+   * `invalid-argument` when the configuration is not an authorization-code one or `session` is
+   * missing; `too-many-authorizations` when `maxPendingAuthorizations` unexpired flows are pending.
+   *
+   * @example
+   * app.get('/oauth/start', async (req, reply) => {
+   *   const { url } = oauth.createAuthorizationUrl('github', config, { session: req.session.id });
+   *   return reply.redirect(url);
+   * });
    */
   createAuthorizationUrl(
     server: string,
     config: OAuthConfig,
-    options: TokenRequestOptions = {},
+    options: AuthorizationUrlOptions,
   ): AuthorizationRequest {
-    const target = this.#target(server, config, options);
+    // JavaScript callers may pass nothing at all.
+    const given = (options as Partial<AuthorizationUrlOptions> | undefined) ?? {};
+    const target = this.#target(server, config, given);
     const { prepared } = target;
     if (prepared.grantType !== 'authorization_code') {
       throw new OAuthError(
@@ -739,13 +773,31 @@ export class OAuthService {
         `server "${server}" is configured for grantType "${prepared.grantType}", not "authorization_code"`,
       );
     }
+    const { session } = given;
+    if (typeof session !== 'string' || session === '') {
+      throw new OAuthError(
+        'invalid-argument',
+        'createAuthorizationUrl needs "session" (the browser session the flow is bound to)',
+      );
+    }
     const now = this.#options.now();
-    for (const [state, pending] of this.#pending)
-      if (pending.expiresAt <= now) this.#pending.delete(state);
-    while (this.#pending.size >= this.#options.maxPendingAuthorizations) {
-      const oldest = this.#pending.keys().next();
-      if (oldest.done === true) break;
-      this.#pending.delete(oldest.value);
+    this.#dropExpiredAuthorizations(now);
+    const digest = sessionDigest(session);
+    const mine = this.#pendingBySession.get(digest) ?? [];
+    // A session over its own cap loses its own oldest flow, never anyone else's.
+    while (mine.length >= this.#options.maxPendingAuthorizationsPerSession) {
+      this.#pending.delete(mine.shift()!);
+    }
+    if (this.#pending.size >= this.#options.maxPendingAuthorizations) {
+      if (mine.length === 0) this.#pendingBySession.delete(digest);
+      this.#options.logger.warn(
+        { server, projectId: target.projectId, code: 'too-many-authorizations' },
+        'authorization refused: too many pending authorizations',
+      );
+      throw new OAuthError(
+        'too-many-authorizations',
+        `${this.#options.maxPendingAuthorizations} authorizations are pending; try again once some complete or expire`,
+      );
     }
     const state = randomBytes(32).toString('base64url');
     const pkce = prepared.usePkce ? createPkcePair(prepared.codeChallengeMethod) : undefined;
@@ -765,7 +817,9 @@ export class OAuthService {
       url.searchParams.set('organization', prepared.organization);
     }
     const expiresAt = now + this.#options.authorizationTtlMs;
-    this.#pending.set(state, { target, verifier: pkce?.verifier, expiresAt });
+    this.#pending.set(state, { target, verifier: pkce?.verifier, expiresAt, session: digest });
+    mine.push(state);
+    this.#pendingBySession.set(digest, mine);
     this.#options.logger.info(
       {
         server,
@@ -778,22 +832,38 @@ export class OAuthService {
     return { url: url.toString(), state, expiresAt };
   }
 
+  /** Forgets expired pending authorizations (the oldest first; nothing unexpired). */
+  #dropExpiredAuthorizations(now: number): void {
+    for (const [state, pending] of this.#pending) {
+      if (pending.expiresAt <= now) this.#forgetAuthorization(state, pending);
+    }
+  }
+
+  #forgetAuthorization(state: string, pending: PendingAuthorization): void {
+    this.#pending.delete(state);
+    const states = this.#pendingBySession.get(pending.session);
+    if (states === undefined) return;
+    const at = states.indexOf(state);
+    if (at >= 0) states.splice(at, 1);
+    if (states.length === 0) this.#pendingBySession.delete(pending.session);
+  }
+
   /**
-   * Finishes an authorization-code flow: checks `state` (known, unexpired, unused, and equal to
-   * `expectedState` when given), exchanges the code with the PKCE verifier, validates the scope
-   * and caches the token under the server, configuration and project the flow began with.
-   * Resolves to `{ error }` with `state-mismatch`, `authorization-denied` or any token endpoint
-   * code; never rejects.
+   * Finishes an authorization-code flow: checks `state` (known, unexpired, unused, and started
+   * by this `session`), exchanges the code with the PKCE verifier, validates the scope and
+   * caches the token under the server, configuration and project the flow began with. Resolves
+   * to `{ error }` with `state-mismatch`, `authorization-denied` or any token endpoint code;
+   * never rejects.
    *
    * @example
    * app.get('/oauth/callback', async (req, reply) => {
-   *   const result = await oauth.completeAuthorization(req.url, { expectedState: req.session.state });
+   *   const result = await oauth.completeAuthorization(req.url, { session: req.session.id });
    *   return result.error ? reply.code(400).send({ error: result.error.code }) : reply.send('ok');
    * });
    */
   async completeAuthorization(
     callback: AuthorizationCallback,
-    options: CompleteAuthorizationOptions = {},
+    options: CompleteAuthorizationOptions,
   ): Promise<TokenResult> {
     let params: URLSearchParams;
     try {
@@ -813,15 +883,22 @@ export class OAuthService {
       );
       return { error: new OAuthError('state-mismatch', `authorization callback refused: ${why}`) };
     };
-    if (state === null) return mismatch('no "state" parameter');
-    if (options.expectedState !== undefined && !sameString(state, options.expectedState)) {
-      // Not consumed: the flow belongs to another session, which may still complete it.
-      return mismatch('"state" does not match the one this session started');
+    const session = (options as Partial<CompleteAuthorizationOptions> | undefined)?.session;
+    if (typeof session !== 'string' || session === '') {
+      return mismatch('no "session" to tie the callback to the browser that started the flow');
     }
+    if (state === null) return mismatch('no "state" parameter');
     const pending = this.#pending.get(state);
-    this.#pending.delete(state); // a state is good for one callback only
     if (pending === undefined) return mismatch('unknown or already used "state"');
-    if (this.#options.now() >= pending.expiresAt) return mismatch('the authorization expired');
+    if (this.#options.now() >= pending.expiresAt) {
+      this.#forgetAuthorization(state, pending);
+      return mismatch('the authorization expired');
+    }
+    if (!sameString(pending.session, sessionDigest(session))) {
+      // Not consumed: the flow belongs to another session, which may still complete it.
+      return mismatch('"state" was not started by this session');
+    }
+    this.#forgetAuthorization(state, pending); // a state is good for one callback only
 
     const { target } = pending;
     const denied = params.get('error');
@@ -1040,6 +1117,7 @@ export class OAuthService {
    */
   async close(): Promise<void> {
     this.#pending.clear();
+    this.#pendingBySession.clear();
     const agents = [...this.#agents];
     this.#agents.clear();
     await Promise.all(agents.map((agent) => agent.close()));

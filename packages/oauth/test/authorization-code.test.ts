@@ -5,12 +5,18 @@ import {
   computePkceChallenge,
   createOAuthService,
   createPkcePair,
+  type AuthorizationUrlOptions,
+  type CompleteAuthorizationOptions,
   type OAuthConfig,
+  type OAuthServiceOptions,
 } from '@etdi/oauth';
 import { CapturingLogger, ManualClock } from './support/harness.js';
 import { DEFAULT_CLIENT, PUBLIC_CLIENT, TestOAuthServer } from './support/oauth-server.js';
 
 let server: TestOAuthServer;
+
+/** The session of the user's browser that starts (and completes) a flow. */
+const BROWSER = 'session-of-the-users-browser';
 
 beforeAll(async () => {
   server = await TestOAuthServer.start();
@@ -68,7 +74,10 @@ describe('authorization code flow', () => {
     it('builds the authorize URL, exchanges the code and caches the token', async () => {
       const oauth = createOAuthService();
       const config = authorizationCode();
-      const started = oauth.createAuthorizationUrl('upstream', config, { projectId: 'p1' });
+      const started = oauth.createAuthorizationUrl('upstream', config, {
+        projectId: 'p1',
+        session: BROWSER,
+      });
       const url = new URL(started.url);
       expect(url.origin + url.pathname).toBe(server.url('http', '/authorize'));
       expect(Object.fromEntries(url.searchParams)).toMatchObject({
@@ -84,7 +93,7 @@ describe('authorization code flow', () => {
       expect(started.state).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
       const callback = await authorizeInBrowser(started.url);
-      const result = await oauth.completeAuthorization(callback, { expectedState: started.state });
+      const result = await oauth.completeAuthorization(callback, { session: BROWSER });
       expect(result.error).toBeUndefined();
       expect(server.isActive(result.token!.value)).toBe(true);
       const exchange = server.tokenRequests[0]!;
@@ -101,22 +110,26 @@ describe('authorization code flow', () => {
       const oauth = createOAuthService();
       const first = oauth.createAuthorizationUrl('upstream', authorizationCode(), {
         projectId: 'a',
+        session: BROWSER,
       });
       const url = new URL(await authorizeInBrowser(first.url));
       const asPath = `${url.pathname}${url.search}`;
-      expect((await oauth.completeAuthorization(asPath)).token).toBeDefined();
+      expect((await oauth.completeAuthorization(asPath, { session: BROWSER })).token).toBeDefined();
       const second = oauth.createAuthorizationUrl('upstream', authorizationCode(), {
         projectId: 'b',
+        session: BROWSER,
       });
       const query = Object.fromEntries(new URL(await authorizeInBrowser(second.url)).searchParams);
-      expect((await oauth.completeAuthorization(query)).token).toBeDefined();
+      expect((await oauth.completeAuthorization(query, { session: BROWSER })).token).toBeDefined();
     });
 
     it('works for a public client (no secret)', async () => {
       const oauth = createOAuthService();
       const { clientSecret: _, ...rest } = authorizationCode({ clientId: PUBLIC_CLIENT.clientId });
-      const started = oauth.createAuthorizationUrl('upstream', rest);
-      const result = await oauth.completeAuthorization(await authorizeInBrowser(started.url));
+      const started = oauth.createAuthorizationUrl('upstream', rest, { session: BROWSER });
+      const result = await oauth.completeAuthorization(await authorizeInBrowser(started.url), {
+        session: BROWSER,
+      });
       expect(result.token).toBeDefined();
       expect(server.tokenRequests[0]).toMatchObject({ authMethod: 'none' });
       expect(server.tokenRequests[0]!.params.client_id).toBe(PUBLIC_CLIENT.clientId);
@@ -126,8 +139,10 @@ describe('authorization code flow', () => {
       const clock = new ManualClock();
       const oauth = createOAuthService({ now: clock.now });
       const config = authorizationCode();
-      const started = oauth.createAuthorizationUrl('upstream', config);
-      await oauth.completeAuthorization(await authorizeInBrowser(started.url));
+      const started = oauth.createAuthorizationUrl('upstream', config, { session: BROWSER });
+      await oauth.completeAuthorization(await authorizeInBrowser(started.url), {
+        session: BROWSER,
+      });
       clock.advance(3_400_000);
       const refreshed = await oauth.getAccessToken('upstream', config);
       expect(refreshed.token).toBeDefined();
@@ -141,7 +156,9 @@ describe('authorization code flow', () => {
 
     it('passes the code and verifier the server checks (a wrong verifier fails)', async () => {
       const oauth = createOAuthService();
-      const started = oauth.createAuthorizationUrl('upstream', authorizationCode());
+      const started = oauth.createAuthorizationUrl('upstream', authorizationCode(), {
+        session: BROWSER,
+      });
       const callback = new URL(await authorizeInBrowser(started.url));
       // Replay the code against the token endpoint with another verifier, as an attacker would.
       const stolen = await request(server.url('http', '/token'), {
@@ -159,7 +176,7 @@ describe('authorization code flow', () => {
       expect(stolen.statusCode).toBe(400);
       expect(await stolen.body.json()).toMatchObject({ error: 'invalid_grant' });
       // The code is now used: the legitimate exchange fails cleanly too.
-      const result = await oauth.completeAuthorization(callback);
+      const result = await oauth.completeAuthorization(callback, { session: BROWSER });
       expect(result.error).toMatchObject({ code: 'invalid-grant', attempts: 1 });
     });
   });
@@ -177,48 +194,83 @@ describe('authorization code flow', () => {
     it('refuses a callback with an unknown state, without a token request', async () => {
       const logger = new CapturingLogger();
       const oauth = createOAuthService({ logger });
-      const started = oauth.createAuthorizationUrl('upstream', authorizationCode());
+      const started = oauth.createAuthorizationUrl('upstream', authorizationCode(), {
+        session: BROWSER,
+      });
       const callback = new URL(await authorizeInBrowser(started.url));
       callback.searchParams.set('state', 'forged-state-value');
-      const result = await oauth.completeAuthorization(callback);
+      const result = await oauth.completeAuthorization(callback, { session: BROWSER });
       expect(result.error).toBeInstanceOf(OAuthError);
       expect(result.error).toMatchObject({ code: 'state-mismatch' });
       expect(server.tokenRequests).toHaveLength(0);
       expect(logger.lines.some((l) => l.fields.code === 'state-mismatch')).toBe(true);
     });
 
-    it('refuses a callback whose state differs from the session', async () => {
-      const oauth = createOAuthService();
-      const mine = oauth.createAuthorizationUrl('upstream', authorizationCode());
-      const theirs = oauth.createAuthorizationUrl('upstream', authorizationCode());
-      const callback = await authorizeInBrowser(theirs.url);
-      const result = await oauth.completeAuthorization(callback, { expectedState: mine.state });
-      expect(result.error).toMatchObject({ code: 'state-mismatch' });
+    it('refuses a callback whose state another session started (login CSRF)', async () => {
+      const logger = new CapturingLogger();
+      const oauth = createOAuthService({ logger });
+      // The attacker starts a flow in their own browser and lures the victim to its callback.
+      const attackers = oauth.createAuthorizationUrl('upstream', authorizationCode(), {
+        session: 'attacker-session',
+      });
+      const callback = await authorizeInBrowser(attackers.url);
+      const result = await oauth.completeAuthorization(callback, { session: 'victim-session' });
+      expect(result.error).toMatchObject({ name: 'OAuthError', code: 'state-mismatch' });
+      expect(result.error!.message).toContain('not started by this session');
       expect(server.tokenRequests).toHaveLength(0);
+      expect(logger.text()).not.toContain('victim-session');
+      expect(logger.text()).not.toContain('attacker-session');
     });
 
     it('leaves the other session free to complete its own flow', async () => {
       const oauth = createOAuthService();
-      const mine = oauth.createAuthorizationUrl('upstream', authorizationCode());
-      const theirs = oauth.createAuthorizationUrl('upstream', authorizationCode());
+      const theirs = oauth.createAuthorizationUrl('upstream', authorizationCode(), {
+        session: 'their-session',
+      });
       const callback = await authorizeInBrowser(theirs.url);
-      await oauth.completeAuthorization(callback, { expectedState: mine.state });
-      const result = await oauth.completeAuthorization(callback, { expectedState: theirs.state });
+      await oauth.completeAuthorization(callback, { session: BROWSER });
+      const result = await oauth.completeAuthorization(callback, { session: 'their-session' });
       expect(result.token).toBeDefined();
+    });
+
+    it('refuses a callback without a session, leaving the flow open', async () => {
+      const oauth = createOAuthService();
+      const started = oauth.createAuthorizationUrl('upstream', authorizationCode(), {
+        session: BROWSER,
+      });
+      const callback = await authorizeInBrowser(started.url);
+      // As a JavaScript caller would, with no session at hand.
+      for (const options of [undefined, {}, { session: '' }]) {
+        const result = await oauth.completeAuthorization(
+          callback,
+          options as unknown as CompleteAuthorizationOptions,
+        );
+        expect(result.error).toMatchObject({ code: 'state-mismatch' });
+      }
+      expect(server.tokenRequests).toHaveLength(0);
+      expect(
+        (await oauth.completeAuthorization(callback, { session: BROWSER })).token,
+      ).toBeDefined();
     });
 
     it('refuses a callback without state', async () => {
       const oauth = createOAuthService();
-      const result = await oauth.completeAuthorization({ code: 'abc' });
+      const result = await oauth.completeAuthorization({ code: 'abc' }, { session: BROWSER });
       expect(result.error).toMatchObject({ code: 'state-mismatch' });
     });
 
     it('accepts each state once', async () => {
       const oauth = createOAuthService();
-      const started = oauth.createAuthorizationUrl('upstream', authorizationCode());
+      const started = oauth.createAuthorizationUrl('upstream', authorizationCode(), {
+        session: BROWSER,
+      });
       const callback = await authorizeInBrowser(started.url);
-      expect((await oauth.completeAuthorization(callback)).token).toBeDefined();
-      expect((await oauth.completeAuthorization(callback)).error).toMatchObject({
+      expect(
+        (await oauth.completeAuthorization(callback, { session: BROWSER })).token,
+      ).toBeDefined();
+      expect(
+        (await oauth.completeAuthorization(callback, { session: BROWSER })).error,
+      ).toMatchObject({
         code: 'state-mismatch',
       });
       expect(server.tokenRequests).toHaveLength(1);
@@ -227,12 +279,121 @@ describe('authorization code flow', () => {
     it('refuses an expired authorization', async () => {
       const clock = new ManualClock();
       const oauth = createOAuthService({ now: clock.now, authorizationTtlMs: 60_000 });
-      const started = oauth.createAuthorizationUrl('upstream', authorizationCode());
+      const started = oauth.createAuthorizationUrl('upstream', authorizationCode(), {
+        session: BROWSER,
+      });
       const callback = await authorizeInBrowser(started.url);
       clock.advance(60_001);
-      expect((await oauth.completeAuthorization(callback)).error).toMatchObject({
+      expect(
+        (await oauth.completeAuthorization(callback, { session: BROWSER })).error,
+      ).toMatchObject({
         code: 'state-mismatch',
       });
+    });
+  });
+
+  describe('session binding', () => {
+    it('refuses to start a flow without a session', () => {
+      const oauth = createOAuthService();
+      for (const options of [undefined, {}, { session: '' }, { session: 42 }]) {
+        expect(() =>
+          oauth.createAuthorizationUrl(
+            'upstream',
+            authorizationCode(),
+            options as unknown as AuthorizationUrlOptions,
+          ),
+        ).toThrow(expect.objectContaining({ name: 'OAuthError', code: 'invalid-argument' }));
+      }
+    });
+  });
+
+  describe('when many authorizations are pending', () => {
+    function service(options: OAuthServiceOptions = {}) {
+      const clock = new ManualClock();
+      const oauth = createOAuthService({
+        now: clock.now,
+        authorizationTtlMs: 600_000,
+        maxPendingAuthorizations: 10,
+        maxPendingAuthorizationsPerSession: 2,
+        ...options,
+      });
+      const start = (session: string) =>
+        oauth.createAuthorizationUrl('upstream', authorizationCode(), { session });
+      return { oauth, clock, start };
+    }
+
+    it('refuses a flood instead of evicting other users’ pending flows', async () => {
+      const { oauth, start } = service();
+      const victim = start('victim');
+      for (let i = 0; i < 9; i++) start(`flood-${i}`);
+      for (let i = 9; i < 20; i++) {
+        expect(() => start(`flood-${i}`)).toThrow(
+          expect.objectContaining({ name: 'OAuthError', code: 'too-many-authorizations' }),
+        );
+      }
+      const result = await oauth.completeAuthorization(await authorizeInBrowser(victim.url), {
+        session: 'victim',
+      });
+      expect(result.token).toBeDefined();
+    });
+
+    it('makes room by dropping expired flows only, oldest first', async () => {
+      const { oauth, clock, start } = service();
+      const early = Array.from({ length: 5 }, (_, i) => start(`early-${i}`));
+      clock.advance(300_000);
+      const late = Array.from({ length: 5 }, (_, i) => start(`late-${i}`));
+      expect(() => start('one-more')).toThrow(
+        expect.objectContaining({ code: 'too-many-authorizations' }),
+      );
+      clock.advance(300_000); // the early ones expire; the late ones have 300 s left
+      for (let i = 0; i < 5; i++) start(`next-${i}`);
+      expect(() => start('one-more')).toThrow(
+        expect.objectContaining({ code: 'too-many-authorizations' }),
+      );
+      expect(
+        (
+          await oauth.completeAuthorization(await authorizeInBrowser(early[0]!.url), {
+            session: 'early-0',
+          })
+        ).error,
+      ).toMatchObject({ code: 'state-mismatch' });
+      const result = await oauth.completeAuthorization(await authorizeInBrowser(late[4]!.url), {
+        session: 'late-4',
+      });
+      expect(result.token).toBeDefined();
+    });
+
+    it('caps each session, replacing only that session’s oldest flow', async () => {
+      const { oauth, start } = service();
+      const other = start('other');
+      const first = start('busy');
+      const second = start('busy');
+      const third = start('busy'); // over the cap of 2: "first" goes
+      const complete = async (started: { url: string }, session: string) =>
+        oauth.completeAuthorization(await authorizeInBrowser(started.url), { session });
+      expect((await complete(first, 'busy')).error).toMatchObject({ code: 'state-mismatch' });
+      expect((await complete(second, 'busy')).token).toBeDefined();
+      expect((await complete(third, 'busy')).token).toBeDefined();
+      expect((await complete(other, 'other')).token).toBeDefined();
+    });
+
+    it('frees a slot when a flow completes', async () => {
+      const { oauth, start } = service({ maxPendingAuthorizations: 1 });
+      const started = start('a');
+      expect(() => start('b')).toThrow(
+        expect.objectContaining({ code: 'too-many-authorizations' }),
+      );
+      await oauth.completeAuthorization(await authorizeInBrowser(started.url), { session: 'a' });
+      expect(() => start('b')).not.toThrow();
+    });
+
+    it.each([0, -1, 1.5])('refuses a bound of %s', (bound) => {
+      expect(() => createOAuthService({ maxPendingAuthorizations: bound })).toThrow(
+        expect.objectContaining({ code: 'invalid-argument' }),
+      );
+      expect(() => createOAuthService({ maxPendingAuthorizationsPerSession: bound })).toThrow(
+        expect.objectContaining({ code: 'invalid-argument' }),
+      );
     });
   });
 
@@ -240,8 +401,12 @@ describe('authorization code flow', () => {
     it('reports authorization-denied with the server error', async () => {
       server.settings.denyAuthorization = true;
       const oauth = createOAuthService();
-      const started = oauth.createAuthorizationUrl('upstream', authorizationCode());
-      const result = await oauth.completeAuthorization(await authorizeInBrowser(started.url));
+      const started = oauth.createAuthorizationUrl('upstream', authorizationCode(), {
+        session: BROWSER,
+      });
+      const result = await oauth.completeAuthorization(await authorizeInBrowser(started.url), {
+        session: BROWSER,
+      });
       expect(result.error).toMatchObject({
         code: 'authorization-denied',
         oauthError: 'access_denied',
@@ -255,9 +420,11 @@ describe('authorization code flow', () => {
     it('sends the verifier as the challenge', async () => {
       const oauth = createOAuthService();
       const config = authorizationCode({ version: '2.0', codeChallengeMethod: 'plain' });
-      const started = oauth.createAuthorizationUrl('upstream', config);
+      const started = oauth.createAuthorizationUrl('upstream', config, { session: BROWSER });
       expect(new URL(started.url).searchParams.get('code_challenge_method')).toBe('plain');
-      const result = await oauth.completeAuthorization(await authorizeInBrowser(started.url));
+      const result = await oauth.completeAuthorization(await authorizeInBrowser(started.url), {
+        session: BROWSER,
+      });
       expect(result.token).toBeDefined();
       expect(server.tokenRequests[0]!.params.code_verifier).toBe(
         new URL(started.url).searchParams.get('code_challenge'),
@@ -269,11 +436,11 @@ describe('authorization code flow', () => {
     it('refuses to start', () => {
       const oauth = createOAuthService();
       expect(() =>
-        oauth.createAuthorizationUrl('upstream', {
-          tokenUrl: 'https://auth.example.com/token',
-          clientId: 'x',
-          clientSecret: 'y',
-        }),
+        oauth.createAuthorizationUrl(
+          'upstream',
+          { tokenUrl: 'https://auth.example.com/token', clientId: 'x', clientSecret: 'y' },
+          { session: BROWSER },
+        ),
       ).toThrow(expect.objectContaining({ code: 'invalid-argument' }));
     });
   });

@@ -103,9 +103,12 @@ describe('secrets', () => {
         authorizationUrl: server.url('http', '/authorize'),
         redirectUri: 'http://127.0.0.1:9/callback',
       };
-      const started = oauth.createAuthorizationUrl('ac', code);
+      const started = oauth.createAuthorizationUrl('ac', code, { session: 'browser-session-1' });
       results.push(
-        await oauth.completeAuthorization({ state: started.state, code: 'code-xyz-not-issued' }),
+        await oauth.completeAuthorization(
+          { state: started.state, code: 'code-xyz-not-issued' },
+          { session: 'browser-session-1' },
+        ),
       );
       // revocation that fails, echoing the token it was asked to revoke (the refreshed one)
       const live = results[4]!.token!.value;
@@ -140,6 +143,7 @@ describe('secrets', () => {
         'code-xyz-not-issued',
         DEFAULT_CLIENT.clientSecret,
         'wrong-secret-4242-x',
+        'browser-session-1',
         Buffer.from(`${DEFAULT_CLIENT.clientId}:${DEFAULT_CLIENT.clientSecret}`).toString('base64'),
         ...refreshTokens,
         ...results.flatMap((r) => (r.token === undefined ? [] : [r.token.value])),
