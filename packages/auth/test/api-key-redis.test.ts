@@ -29,7 +29,26 @@ describeWithService(redisInfo, 'API keys on Redis', () => {
   rateLimiterContract(
     () => new RedisRateLimiter({ redis, prefix }),
     () => `contract-${n++}`,
+    { followsCallerClock: false },
   );
+
+  it('shares one window between gateways whose clocks disagree', async () => {
+    const subject = `skewed-${Date.now()}`;
+    const limiters = [redis, second].map(
+      (client) => new RedisRateLimiter({ redis: client, prefix }),
+    );
+    // One node's clock is right, the other's days ahead: with windows from the callers' clocks
+    // each would count in a day of its own and let the limit through twice.
+    const clocks = [Date.now(), Date.now() + 3 * 86_400_000];
+    const decisions = [];
+    for (let i = 0; i < 10; i++) {
+      decisions.push(
+        await limiters[i % 2]!.consume(subject, [{ window: 'day', limit: 5 }], clocks[i % 2]!),
+      );
+    }
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(5);
+    expect(decisions.filter((d) => !d.allowed)).toHaveLength(5);
+  });
 
   it('stores records as validated JSON, hash only', async () => {
     const store = new RedisApiKeyStore({ redis, prefix });
@@ -118,7 +137,7 @@ describeWithService(redisInfo, 'API keys on Redis', () => {
     const local = await Promise.all(
       limiters.flatMap((limiter) =>
         Array.from({ length: 60 }, () =>
-          limiter.consume(subject, [{ window: 'minute', limit }], clock()),
+          limiter.consume(subject, [{ window: 'day', limit }], clock()),
         ),
       ),
     );
@@ -139,7 +158,7 @@ describeWithService(redisInfo, 'API keys on Redis', () => {
     const a = make(redis);
     const b = make(second);
     const key = (
-      await a.issueKey({ userId: 'alice', policy: { rateLimits: { perMinute: 7 } } })
+      await a.issueKey({ userId: 'alice', policy: { rateLimits: { perDay: 7 } } })
     ).reveal();
     const creds = new AuthCredentials({ apiKey: key });
     const results = await Promise.all(

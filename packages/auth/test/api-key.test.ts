@@ -495,4 +495,5 @@ describe('ApiKeyProvider', () => {
 rateLimiterContract(
   () => new MemoryRateLimiter(),
   () => `subject-${Math.random()}`,
+  { followsCallerClock: true },
 );

@@ -129,7 +129,7 @@ describeWithService(redisInfo, 'Redis-backed auth stores', () => {
               keyId: parseApiKey(key)!.keyId,
               hash: hashApiKey(key),
               userId: 'ci',
-              policy: { rateLimits: { perMinute: 3 } },
+              policy: { rateLimits: { perDay: 3 } },
             },
           ],
         },

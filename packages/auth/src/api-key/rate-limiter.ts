@@ -32,6 +32,10 @@ export const WINDOW_MS: Readonly<Record<RateWindow, number>> = {
  * so a request refused by the minute limit does not use up the day's budget.
  */
 export interface RateLimiter {
+  /**
+   * Counts one request. `now` is the caller's clock (epoch milliseconds); a limiter shared by
+   * several processes may use a clock of its own instead (`RedisRateLimiter` uses Redis's).
+   */
   consume(subject: string, limits: readonly RateLimit[], now: number): Promise<RateDecision>;
 }
 

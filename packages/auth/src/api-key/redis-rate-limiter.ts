@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RedisScript } from '../redis/run-script.js';
 import {
-  windowAt,
+  WINDOW_MS,
   type RateDecision,
   type RateLimit,
   type RateLimiter,
@@ -10,17 +10,30 @@ import {
 
 // Check every window, then count in every window, in one atomic step: Redis runs a script
 // without interleaving other commands, so concurrent gateways can never overshoot a limit.
-// KEYS[i]: counter of window i. ARGV[i]: its limit. ARGV[n + i]: its time to live (ms).
+// Windows follow Redis's clock (TIME), not the gateways': nodes whose clocks disagree still
+// count in the same window. KEYS[i]: a hash of window kind i, `w` its current window index and
+// `c` the count in it. ARGV[i]: its limit. ARGV[n + i]: its window length (ms).
+// Returns { 0, 0 } when allowed, else { i, ms until window i starts over }.
 const CONSUME = new RedisScript(`
+if redis.replicate_commands then redis.replicate_commands() end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local n = #KEYS
+local index, count, ends = {}, {}, {}
 for i = 1, n do
-  local count = tonumber(redis.call('GET', KEYS[i]) or '0')
-  if count >= tonumber(ARGV[i]) then return i end
+  local length = tonumber(ARGV[n + i])
+  index[i] = math.floor(now / length)
+  ends[i] = (index[i] + 1) * length
+  local stored = redis.call('HMGET', KEYS[i], 'w', 'c')
+  count[i] = 0
+  if stored[1] and tonumber(stored[1]) == index[i] then count[i] = tonumber(stored[2] or '0') end
+  if count[i] >= tonumber(ARGV[i]) then return { i, ends[i] - now } end
 end
 for i = 1, n do
-  if redis.call('INCR', KEYS[i]) == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[n + i]) end
+  redis.call('HSET', KEYS[i], 'w', string.format('%d', index[i]), 'c', count[i] + 1)
+  redis.call('PEXPIRE', KEYS[i], ends[i] - now + 1000)
 end
-return 0
+return { 0, 0 }
 `);
 
 const SHORT: Record<RateWindow, string> = { minute: 'm', hour: 'h', day: 'd' };
@@ -38,7 +51,8 @@ export interface RedisRateLimiterOptions {
  * (one round trip) checks and counts all windows atomically. Counter keys carry a hash tag on
  * the subject, so all of one key's windows live in one Redis Cluster slot.
  *
- * Windows are computed from the caller's clock; keep gateway clocks in sync (NTP).
+ * Windows are computed from Redis's clock (`TIME`, inside the script), not from the `now` the
+ * caller passes: gateways whose clocks drift apart still share one window and one count.
  */
 export class RedisRateLimiter implements RateLimiter {
   readonly #redis: Redis;
@@ -49,26 +63,26 @@ export class RedisRateLimiter implements RateLimiter {
     this.#prefix = options.prefix ?? 'etdi:auth:';
   }
 
-  async consume(subject: string, limits: readonly RateLimit[], now: number): Promise<RateDecision> {
+  /** `_now` is ignored: Redis's clock decides the window. */
+  async consume(
+    subject: string,
+    limits: readonly RateLimit[],
+    _now?: number,
+  ): Promise<RateDecision> {
     if (limits.length === 0) return { allowed: true };
-    const windows = limits.map((limit) => ({ limit, ...windowAt(limit.window, now) }));
-    const keys = windows.map(
-      (w) => `${this.#prefix}rl:{${subject}}:${SHORT[w.limit.window]}:${w.index}`,
-    );
-    // A little past the window's end, so a slow clock never sees a counter vanish early.
-    const ttls = windows.map((w) => Math.max(1, w.endsAt - now) + 1_000);
-    const result = await CONSUME.run(this.#redis, keys, [
-      ...windows.map((w) => w.limit.limit),
-      ...ttls,
-    ]);
-    const refused = Number(result);
+    const keys = limits.map((l) => `${this.#prefix}rl:{${subject}}:${SHORT[l.window]}`);
+    const result = (await CONSUME.run(this.#redis, keys, [
+      ...limits.map((l) => l.limit),
+      ...limits.map((l) => WINDOW_MS[l.window]),
+    ])) as [number, number];
+    const refused = Number(result[0]);
     if (refused === 0) return { allowed: true };
-    const w = windows[refused - 1]!;
+    const limit = limits[refused - 1]!;
     return {
       allowed: false,
-      window: w.limit.window,
-      limit: w.limit.limit,
-      retryAfterMs: w.endsAt - now,
+      window: limit.window,
+      limit: limit.limit,
+      retryAfterMs: Number(result[1]),
     };
   }
 }

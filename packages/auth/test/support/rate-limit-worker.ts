@@ -1,4 +1,5 @@
-// A separate gateway process hammering one rate-limit key: argv = url prefix subject count limit now.
+// A separate gateway process hammering one rate-limit key (a day window, which a test run does
+// not straddle): argv = url prefix subject count limit now.
 import { Redis } from 'ioredis';
 import { RedisRateLimiter } from '../../src/api-key/redis-rate-limiter.js';
 
@@ -16,7 +17,7 @@ const limiter = new RedisRateLimiter({ redis, prefix });
 process.stdin.once('data', async () => {
   const decisions = await Promise.all(
     Array.from({ length: Number(count) }, () =>
-      limiter.consume(subject, [{ window: 'minute', limit: Number(limit) }], Number(now)),
+      limiter.consume(subject, [{ window: 'day', limit: Number(limit) }], Number(now)),
     ),
   );
   process.stdout.write(JSON.stringify({ allowed: decisions.filter((d) => d.allowed).length }));
