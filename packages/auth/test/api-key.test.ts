@@ -10,6 +10,7 @@ import {
   hashApiKey,
   parseApiKey,
   verifyApiKey,
+  type ApiKeyPolicy,
   type ApiKeyRecord,
   type ApiKeyStore,
   type IssueApiKeyOptions,
@@ -260,6 +261,98 @@ describe('ApiKeyProvider', () => {
     });
   });
 
+  describe("a key's own policy over the default policy", () => {
+    const defaultPolicy = {
+      allowedIps: ['10.0.0.0/8'],
+      deniedIps: ['10.66.0.0/16'],
+      allowedEndpoints: ['/mcp', '/tools/**'],
+      blockedEndpoints: ['/admin/**'],
+    };
+    async function keyWith(
+      policy: IssueApiKeyOptions['policy'],
+      defaults: ApiKeyPolicy = defaultPolicy,
+    ) {
+      const clock = testClock();
+      const provider = new ApiKeyProvider({
+        store: new MemoryApiKeyStore(),
+        now: clock,
+        defaultPolicy: defaults,
+      });
+      const key = (await provider.issueKey({ userId: 'alice', policy })).reveal();
+      return (context: Record<string, string>) =>
+        provider.authenticate(
+          new AuthCredentials({
+            apiKey: key,
+            context: { remoteAddress: '10.1.2.3', method: 'GET', path: '/mcp', ...context },
+          }),
+        );
+    }
+
+    it('keeps the default blocked endpoints blocked when the key blocks others', async () => {
+      const auth = await keyWith(
+        { blockedEndpoints: ['/tools/delete'] },
+        { blockedEndpoints: ['/admin/**'] },
+      );
+      expect((await auth({ path: '/admin/secrets' })).error).toBe('endpoint-not-allowed');
+      expect((await auth({ path: '/tools/delete' })).error).toBe('endpoint-not-allowed');
+      expect((await auth({ path: '/tools/list' })).isSuccess).toBe(true);
+    });
+
+    it('keeps the default denied addresses denied when the key denies others', async () => {
+      const auth = await keyWith({ deniedIps: ['10.77.0.0/16'] });
+      expect((await auth({ remoteAddress: '10.66.1.1' })).error).toBe('ip-not-allowed');
+      expect((await auth({ remoteAddress: '10.77.1.1' })).error).toBe('ip-not-allowed');
+      expect((await auth({ remoteAddress: '10.1.1.1' })).isSuccess).toBe(true);
+    });
+
+    it('lets a key narrow the allow lists, never widen them', async () => {
+      const auth = await keyWith({
+        allowedIps: ['10.1.0.0/16', '192.0.2.0/24'],
+        allowedEndpoints: ['/mcp', '/admin/**'],
+      });
+      expect((await auth({ remoteAddress: '10.1.2.3' })).isSuccess).toBe(true);
+      // Allowed by the key, not by the default.
+      expect((await auth({ remoteAddress: '192.0.2.1' })).error).toBe('ip-not-allowed');
+      expect((await auth({ path: '/admin/x' })).error).toBe('endpoint-not-allowed');
+      // Allowed by the default, not by the key.
+      expect((await auth({ remoteAddress: '10.2.0.1' })).error).toBe('ip-not-allowed');
+      expect((await auth({ path: '/tools/list' })).error).toBe('endpoint-not-allowed');
+    });
+
+    it('reads an empty allow list as "nobody": an emptied list fails closed', async () => {
+      const provider = new ApiKeyProvider({ store: new MemoryApiKeyStore() });
+      for (const policy of [{ allowedIps: [] }, { allowedEndpoints: [] }]) {
+        const key = (await provider.issueKey({ userId: 'a', policy })).reveal();
+        const result = await provider.authenticate(
+          new AuthCredentials({
+            apiKey: key,
+            context: { remoteAddress: '10.1.2.3', method: 'GET', path: '/mcp' },
+          }),
+        );
+        expect(result.status, JSON.stringify(policy)).toBe('insufficient_permissions');
+      }
+    });
+
+    it("requires the default allowed hours and the key's alike", async () => {
+      const clock = testClock(Date.UTC(2026, 0, 5, 10, 0, 0)); // Monday 10:00 UTC
+      const provider = new ApiKeyProvider({
+        store: new MemoryApiKeyStore(),
+        now: clock,
+        defaultPolicy: { allowedHours: { timeZone: 'UTC', start: '08:00', end: '18:00' } },
+      });
+      const key = (
+        await provider.issueKey({
+          userId: 'a',
+          policy: { allowedHours: { timeZone: 'UTC', start: '00:00', end: '24:00' } },
+        })
+      ).reveal();
+      const auth = () => provider.authenticate(new AuthCredentials({ apiKey: key }));
+      expect((await auth()).isSuccess).toBe(true);
+      clock.set(Date.UTC(2026, 0, 5, 20, 0, 0));
+      expect((await auth()).error).toBe('outside-allowed-hours');
+    });
+  });
+
   describe('allowed hours in a time zone', () => {
     const office = {
       allowedHours: {
@@ -364,7 +457,7 @@ describe('ApiKeyProvider', () => {
         expect((await auth(undefined, { path: '/nope' })).isSuccess).toBe(false);
       expect((await auth()).isSuccess).toBe(true);
     });
-    it('applies the default policy unless the key overrides it', async () => {
+    it('applies the default rate limits unless the key sets its own for the window', async () => {
       const store = new MemoryApiKeyStore();
       const provider = new ApiKeyProvider({
         store,

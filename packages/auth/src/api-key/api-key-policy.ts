@@ -5,14 +5,23 @@ import { IpMatcher } from '../util/ip-matcher.js';
 import type { ApiKeyPolicy } from './api-key-record.js';
 import type { RateLimit } from './rate-limiter.js';
 
-/** A policy with its CIDR lists and endpoint patterns compiled, ready to check requests. */
+/**
+ * A policy with its CIDR lists and endpoint patterns compiled, ready to check requests. Each
+ * member is a list because the provider's default policy and the key's own both apply: a request
+ * is denied when any deny list matches, and admitted only when every allow list admits it.
+ */
 export interface CompiledPolicy {
   readonly rateLimits: readonly RateLimit[];
-  readonly allowedIps: IpMatcher | undefined;
-  readonly deniedIps: IpMatcher | undefined;
-  readonly allowedEndpoints: EndpointMatcher | undefined;
-  readonly blockedEndpoints: EndpointMatcher | undefined;
-  readonly allowedHours: AllowedHours | undefined;
+  /** Every one must hold the address. An empty list (`allowedIps: []`) admits nobody. */
+  readonly allowedIps: readonly IpMatcher[];
+  /** None may hold the address. */
+  readonly deniedIps: readonly IpMatcher[];
+  /** Every one must admit the endpoint. */
+  readonly allowedEndpoints: readonly EndpointMatcher[];
+  /** None may match the endpoint. */
+  readonly blockedEndpoints: readonly EndpointMatcher[];
+  /** Every one must hold the time. */
+  readonly allowedHours: readonly AllowedHours[];
 }
 
 /** Compiles a policy; malformed entries throw `AuthError('invalid-config')` naming the entry. */
@@ -38,30 +47,42 @@ export function compilePolicy(policy: ApiKeyPolicy | undefined, where = '/policy
     rateLimits.push({ window, limit });
   }
   if (policy?.allowedHours) assertAllowedHours(policy.allowedHours, `${where}/allowedHours`);
-  const list = <T>(items: readonly string[] | undefined, make: (items: readonly string[]) => T) =>
-    items && items.length > 0 ? make(items) : undefined;
+  // An allow list that is present applies even when empty (and then admits nothing): a list
+  // emptied by mistake fails closed. A deny list that is empty denies nothing.
+  const allow = <T>(items: readonly string[] | undefined, make: (items: readonly string[]) => T) =>
+    items === undefined ? [] : [make(items)];
+  const deny = <T>(items: readonly string[] | undefined, make: (items: readonly string[]) => T) =>
+    items === undefined || items.length === 0 ? [] : [make(items)];
   return {
     rateLimits,
-    allowedIps: list(policy?.allowedIps, (x) => new IpMatcher(x, `${where}/allowedIps`)),
-    deniedIps: list(policy?.deniedIps, (x) => new IpMatcher(x, `${where}/deniedIps`)),
-    allowedEndpoints: list(
+    allowedIps: allow(policy?.allowedIps, (x) => new IpMatcher(x, `${where}/allowedIps`)),
+    deniedIps: deny(policy?.deniedIps, (x) => new IpMatcher(x, `${where}/deniedIps`)),
+    allowedEndpoints: allow(
       policy?.allowedEndpoints,
       (x) => new EndpointMatcher(x, `${where}/allowedEndpoints`),
     ),
-    blockedEndpoints: list(
+    blockedEndpoints: deny(
       policy?.blockedEndpoints,
       (x) => new EndpointMatcher(x, `${where}/blockedEndpoints`),
     ),
-    allowedHours: policy?.allowedHours,
+    allowedHours: policy?.allowedHours ? [policy.allowedHours] : [],
   };
 }
 
-/** The key's own policy over the provider's default, member by member. */
-export function mergePolicies(
-  base: ApiKeyPolicy | undefined,
-  own: ApiKeyPolicy | undefined,
-): ApiKeyPolicy | undefined {
-  if (!base) return own;
-  if (!own) return base;
-  return { ...base, ...own, rateLimits: { ...base.rateLimits, ...own.rateLimits } };
+/**
+ * A key's own policy on top of the provider's default. A key can narrow the default, never
+ * widen it: deny lists add up (the default's blocked endpoints stay blocked whatever the key's
+ * list says), allow lists and allowed hours must all admit the request. Rate limits are quotas,
+ * not restrictions: the key's limit for a window replaces the default's for that window.
+ */
+export function combinePolicies(base: CompiledPolicy, own: CompiledPolicy): CompiledPolicy {
+  const windows = new Set(own.rateLimits.map((l) => l.window));
+  return {
+    rateLimits: [...base.rateLimits.filter((l) => !windows.has(l.window)), ...own.rateLimits],
+    allowedIps: [...base.allowedIps, ...own.allowedIps],
+    deniedIps: [...base.deniedIps, ...own.deniedIps],
+    allowedEndpoints: [...base.allowedEndpoints, ...own.allowedEndpoints],
+    blockedEndpoints: [...base.blockedEndpoints, ...own.blockedEndpoints],
+    allowedHours: [...base.allowedHours, ...own.allowedHours],
+  };
 }

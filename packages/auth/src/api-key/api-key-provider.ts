@@ -13,7 +13,7 @@ import type { AuthSession } from '../sessions/session-store.js';
 import type { AuthMethod } from '../status.js';
 import { isWithinAllowedHours } from '../util/allowed-hours.js';
 import { generateApiKey, hashApiKey, parseApiKey, verifyApiKey } from './api-key-format.js';
-import { compilePolicy, mergePolicies, type CompiledPolicy } from './api-key-policy.js';
+import { combinePolicies, compilePolicy, type CompiledPolicy } from './api-key-policy.js';
 import type { ApiKeyPolicy, ApiKeyRecord } from './api-key-record.js';
 import type { ApiKeyStore } from './api-key-store.js';
 import { IssuedApiKey } from './issued-api-key.js';
@@ -34,7 +34,11 @@ export interface ApiKeyProviderOptions extends BaseProviderOptions {
   acceptBearer?: boolean;
   /** Scopes every key must hold, e.g. `['mcp:call']`. */
   requiredScopes?: readonly string[];
-  /** Applies to every key; a key's own policy overrides it member by member. */
+  /**
+   * Applies to every key. A key's own policy narrows it, never widens it: deny lists add up,
+   * allow lists and allowed hours must all admit a request; the key's rate limit for a window
+   * replaces the default's.
+   */
   defaultPolicy?: ApiKeyPolicy;
   /** Prefix of generated key ids. Default `etdi_`. */
   keyPrefix?: string;
@@ -80,7 +84,6 @@ export class ApiKeyProvider extends BaseAuthProvider {
   readonly #field: 'apiKey' | 'gatewayKey';
   readonly #acceptBearer: boolean;
   readonly #requiredScopes: readonly string[];
-  readonly #defaultPolicy: ApiKeyPolicy | undefined;
   readonly #keyPrefix: string | undefined;
   readonly #defaultPolicyCompiled: CompiledPolicy;
   // Compiled policies by their JSON text: records from Redis are new objects on every request.
@@ -95,10 +98,9 @@ export class ApiKeyProvider extends BaseAuthProvider {
     this.#field = options.credentialField ?? 'apiKey';
     this.#acceptBearer = options.acceptBearer ?? false;
     this.#requiredScopes = options.requiredScopes ?? [];
-    this.#defaultPolicy = options.defaultPolicy;
     this.#keyPrefix = options.keyPrefix;
     // Fail at start-up, not at the first request, on a malformed default policy.
-    this.#defaultPolicyCompiled = compilePolicy(this.#defaultPolicy, '/defaultPolicy');
+    this.#defaultPolicyCompiled = compilePolicy(options.defaultPolicy, '/defaultPolicy');
   }
 
   supportedMethods(): readonly AuthMethod[] {
@@ -168,7 +170,7 @@ export class ApiKeyProvider extends BaseAuthProvider {
     const cacheKey = JSON.stringify(own);
     compiled = this.#policies.get(cacheKey);
     if (!compiled) {
-      compiled = compilePolicy(mergePolicies(this.#defaultPolicy, own));
+      compiled = combinePolicies(this.#defaultPolicyCompiled, compilePolicy(own));
       if (this.#policies.size >= 10_000) this.#policies.clear();
       this.#policies.set(cacheKey, compiled);
     }
@@ -303,15 +305,16 @@ export class ApiKeyProvider extends BaseAuthProvider {
     credentials: AuthCredentials,
     now: number,
   ): AuthResult | undefined {
-    const { remoteAddress, method, path } = credentials.context;
-    if (policy.deniedIps?.matches(remoteAddress)) {
+    const { context } = credentials;
+    const { remoteAddress, method, path } = context;
+    if (policy.deniedIps.some((list) => list.matches(remoteAddress))) {
       return this.failure(
         'insufficient_permissions',
         'ip-not-allowed',
         `API key may not be used from ${remoteAddress}`,
       );
     }
-    if (policy.allowedIps && !policy.allowedIps.matches(remoteAddress)) {
+    if (!policy.allowedIps.every((list) => list.matches(remoteAddress))) {
       return this.failure(
         'insufficient_permissions',
         'ip-not-allowed',
@@ -320,17 +323,14 @@ export class ApiKeyProvider extends BaseAuthProvider {
           : `API key may not be used from ${remoteAddress}`,
       );
     }
-    if (policy.blockedEndpoints?.matchesAnyReading(credentials.context)) {
+    if (policy.blockedEndpoints.some((list) => list.matchesAnyReading(context))) {
       return this.failure(
         'insufficient_permissions',
         'endpoint-not-allowed',
         `API key may not be used for ${method ?? ''} ${path ?? ''}`.replace(/ +/g, ' ').trim(),
       );
     }
-    if (
-      policy.allowedEndpoints &&
-      !policy.allowedEndpoints.matchesEveryReading(credentials.context)
-    ) {
+    if (!policy.allowedEndpoints.every((list) => list.matchesEveryReading(context))) {
       return this.failure(
         'insufficient_permissions',
         'endpoint-not-allowed',
@@ -339,8 +339,8 @@ export class ApiKeyProvider extends BaseAuthProvider {
           .trim(),
       );
     }
-    if (policy.allowedHours && !isWithinAllowedHours(policy.allowedHours, now)) {
-      const h = policy.allowedHours;
+    const h = policy.allowedHours.find((hours) => !isWithinAllowedHours(hours, now));
+    if (h) {
       return this.failure(
         'insufficient_permissions',
         'outside-allowed-hours',

@@ -8,15 +8,21 @@ export interface ApiKeyPolicy {
     readonly perHour?: number;
     readonly perDay?: number;
   };
-  /** When set, only these addresses / CIDR ranges (IPv4 or IPv6) may use the key. */
+  /**
+   * When set, only these addresses / CIDR ranges (IPv4 or IPv6) may use the key; `[]` means
+   * nobody. With a default policy, both lists must admit the address.
+   */
   readonly allowedIps?: readonly string[];
-  /** Never these addresses; checked before `allowedIps`. */
+  /** Never these addresses; checked before `allowedIps`. Adds to the default policy's list. */
   readonly deniedIps?: readonly string[];
-  /** When set, only these endpoints: `"/mcp"`, `"POST /tools/*"`, `"/admin/**"`. */
+  /**
+   * When set, only these endpoints: `"/mcp"`, `"POST /tools/*"`, `"/admin/**"`; `[]` means none.
+   * With a default policy, both lists must admit the endpoint.
+   */
   readonly allowedEndpoints?: readonly string[];
-  /** Never these endpoints; checked before `allowedEndpoints`. */
+  /** Never these endpoints; checked before `allowedEndpoints`. Adds to the default's list. */
   readonly blockedEndpoints?: readonly string[];
-  /** Local hours the key may be used in. */
+  /** Local hours the key may be used in (and the default policy's, if it has some). */
   readonly allowedHours?: AllowedHours;
 }
 
