@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { buildAuthenticator, parseAuthConfig, verifyPassword } from '@etdi/auth';
+import {
+  type ApiKeyProvider,
+  buildAuthenticator,
+  parseAuthConfig,
+  validateAuthConfig,
+  verifyPassword,
+} from '@etdi/auth';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
@@ -15,12 +21,8 @@ function examples(): { format: 'json' | 'yaml'; text: string }[] {
 describe('README', () => {
   const env = { ETDI_API_KEY_PEPPER: 'pepper', INTROSPECTION_CLIENT_SECRET: 'secret' };
 
-  it('has a JSON and a YAML configuration example', () => {
-    expect(
-      examples()
-        .map((e) => e.format)
-        .sort(),
-    ).toEqual(['json', 'yaml']);
+  it('has JSON and YAML configuration examples', () => {
+    expect(new Set(examples().map((e) => e.format))).toEqual(new Set(['json', 'yaml']));
   });
 
   it('shows configuration examples that validate', () => {
@@ -47,5 +49,31 @@ describe('README', () => {
     });
     expect(result).toMatchObject({ status: 'success', userId: 'ops', permissions: ['admin'] });
     await auth.close();
+  });
+});
+
+describe('README: gateway keys', () => {
+  const example = examples().find((e) => e.text.includes('credentialField: gatewayKey'))!;
+
+  it('reads a key sent as X-Gateway-Key, as the example says', async () => {
+    const auth = await buildAuthenticator(parseAuthConfig(example.text, example.format));
+    const gateway = auth.registry.require('gateway') as ApiKeyProvider;
+    const key = (await gateway.issueKey({ userId: 'partner' })).reveal();
+    expect(await auth.authenticateRequest({ headers: { 'x-gateway-key': key } })).toMatchObject({
+      status: 'success',
+      userId: 'partner',
+    });
+    await auth.close();
+  });
+
+  it('does not start without the header the key is read from', () => {
+    const config = parseAuthConfig(example.text, example.format) as { extraction?: unknown };
+    delete config.extraction;
+    expect(() => validateAuthConfig(config)).toThrow(
+      expect.objectContaining({
+        code: 'invalid-config',
+        pointer: '/providers/gateway/credentialField',
+      }),
+    );
   });
 });

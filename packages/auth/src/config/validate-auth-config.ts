@@ -120,7 +120,7 @@ export interface ValidateAuthConfigOptions {
  * Validates a configuration document and returns it with `${env:NAME}` references resolved.
  * Every problem is reported at once, each located by a JSON pointer: unknown keys, missing
  * required keys, wrong types, unknown provider types, a chain naming an unknown provider, a
- * Redis store without a Redis URL. Throws `AuthError('invalid-config')` with `issues`.
+ * Redis store without a Redis URL, gateway keys without the header they are read from. Throws `AuthError('invalid-config')` with `issues`.
  *
  * @example
  * validateAuthConfig({ providers: { jwt: { type: 'jwt', algorithm: ['RS256'] } } });
@@ -167,6 +167,18 @@ export function validateAuthConfig(
     }
     for (const key of ['store', 'rateLimiter', 'revocations', 'sessions']) {
       if (provider[key] === 'redis') needsRedis ??= `${base}/${key}`;
+    }
+    // Extraction has no default header for gateway keys: the provider would never see a key.
+    if (
+      type === 'apiKey' &&
+      provider.credentialField === 'gatewayKey' &&
+      config.extraction?.headers?.gatewayKey === undefined
+    ) {
+      issues.push({
+        pointer: `${base}/credentialField`,
+        message:
+          '"gatewayKey" needs the header it is read from in /extraction/headers/gatewayKey (e.g. X-Gateway-Key)',
+      });
     }
   }
   if (needsRedis && !config.redis) {
