@@ -472,6 +472,14 @@ describe('JwtProvider', () => {
             { pointer: '/audience', message: 'missing required key "audience"' },
           ]),
         );
+        expect(
+          provider().validateConfig({
+            type: 'jwt',
+            algorithms: ['RS256'],
+            issuer: false,
+            audience: ['etdi-gateway'],
+          }),
+        ).toMatchObject({ valid: true });
         expect(provider().requiredConfigKeys()).toEqual([
           'type',
           'algorithms',
