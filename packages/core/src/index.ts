@@ -122,3 +122,9 @@ export { checkPin, type PinCheck, type PinSubject } from './pins/check-pin.js';
 export { maskSecret } from './util/mask-secret.js';
 export { parseDuration, epochSeconds, type TimeInput } from './util/duration.js';
 export { findDuplicateMember } from './util/json-duplicates.js';
+export {
+  inspectServerUrl,
+  isLoopbackHost,
+  type ServerUrlOptions,
+  type ServerUrlProblem,
+} from './util/server-url.js';

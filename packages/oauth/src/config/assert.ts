@@ -1,3 +1,4 @@
+import { inspectServerUrl } from '@etdi/core';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { OAuthError } from '../errors.js';
 import { OAUTH_CONFIG_SCHEMA } from './schema.js';
@@ -120,42 +121,33 @@ function article(type: string): string {
   return type === 'integer' || type === 'object' || type === 'array' ? `an ${type}` : `a ${type}`;
 }
 
-/** Whether `hostname` (as `URL` spells it) is a loopback address. */
-export function isLoopbackHost(hostname: string): boolean {
-  if (hostname === 'localhost' || hostname.endsWith('.localhost')) return true;
-  if (hostname === '[::1]') return true;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
-}
-
 function checkEndpoint(config: OAuthConfig, field: keyof OAuthConfig): void {
   const value = config[field];
   if (typeof value !== 'string') return;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw configError(`/${field}`, `"${field}" must be an absolute URL`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw configError(`/${field}`, `"${field}" must be an https URL`);
-  }
-  if (url.username !== '' || url.password !== '') {
-    // Credentials in a URL end up in logs and proxies; they belong in clientId/clientSecret.
-    throw configError(`/${field}`, `"${field}" must not contain credentials`);
-  }
-  if (url.hash !== '') {
-    throw configError(`/${field}`, `"${field}" must not contain a fragment (RFC 6749 §3.1)`);
-  }
-  if (url.protocol === 'http:' && (config.enforceHttps ?? true)) {
-    const loopbackAllowed = config.allowLoopbackHttp === true && isLoopbackHost(url.hostname);
-    if (!loopbackAllowed) {
+  // The rules are @etdi/core's inspectServerUrl, shared with @etdi/auth.
+  const checked = inspectServerUrl(value, {
+    requireHttps: config.enforceHttps ?? true,
+    allowLoopbackHttp: config.allowLoopbackHttp === true,
+    refuseFragment: true,
+  });
+  if (checked.ok) return;
+  switch (checked.problem) {
+    case 'not-a-url':
+      throw configError(`/${field}`, `"${field}" must be an absolute URL`);
+    case 'not-http':
+      throw configError(`/${field}`, `"${field}" must be an https URL`);
+    case 'credentials':
+      // Credentials in a URL end up in logs and proxies; they belong in clientId/clientSecret.
+      throw configError(`/${field}`, `"${field}" must not contain credentials`);
+    case 'fragment':
+      throw configError(`/${field}`, `"${field}" must not contain a fragment (RFC 6749 §3.1)`);
+    case 'insecure-http':
       throw new OAuthError(
         'insecure-url',
-        `OAuth config "${field}" uses http:// (${url.host}) but enforceHttps is on; use https` +
-          (isLoopbackHost(url.hostname) ? ', or set allowLoopbackHttp for local tests' : ''),
+        `OAuth config "${field}" uses http:// (${checked.url?.host ?? ''}) but enforceHttps is on; use https` +
+          (checked.loopback ? ', or set allowLoopbackHttp for local tests' : ''),
         { field: `/${field}` },
       );
-    }
   }
 }
 
