@@ -1,5 +1,4 @@
 import { verify as cryptoVerify } from 'node:crypto';
-import { sha256Base64url } from '../canonical/canonicalize.js';
 import { EtdiError } from '../errors.js';
 import {
   isSigningAlgorithm,
@@ -13,7 +12,8 @@ import type { ReasonCode } from '../reason-codes.js';
 import { describeClaimsProblem, TOOL_JWS_TYPE, type ToolClaims } from '../sign/claims.js';
 import { signatureOf } from '../tool/signed-content.js';
 import type { SignedTool } from '../tool/types.js';
-import { canonicalizeTool, checkToolSchema } from '../tool/validate-tool.js';
+import { toolDigest } from '../tool/tool-digest.js';
+import { checkToolSchema } from '../tool/validate-tool.js';
 import { keyWindowProblem, type TrustedKey } from '../trust/trust-store.js';
 import { epochSeconds, parseDuration } from '../util/duration.js';
 import { parseCompactJws, type ParsedJws } from './parse-jws.js';
@@ -204,8 +204,7 @@ export class Verifier {
   #prepare(tool: unknown): Prepared | RejectedTool {
     let dig: string;
     try {
-      const { canonical } = canonicalizeTool(tool, this.#options.limits);
-      dig = sha256Base64url(canonical);
+      dig = toolDigest(tool, this.#options.limits);
       if (!this.#schemaValid?.has(dig)) {
         checkToolSchema(tool, this.#options.limits);
         this.#schemaValid?.add(dig);
