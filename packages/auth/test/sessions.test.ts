@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemorySessionStore } from '@etdi/auth';
 import { testClock } from './support/clock.js';
-import { sessionStoreContract } from './support/session-store-contract.js';
+import { sessionRecord, sessionStoreContract } from './support/session-store-contract.js';
 
 describe('MemorySessionStore', () => {
   sessionStoreContract(
@@ -13,15 +13,7 @@ describe('MemorySessionStore', () => {
     const clock = testClock();
     const store = new MemorySessionStore({ now: clock, maxEntries: 2 });
     for (const id of ['a', 'b', 'c']) {
-      await store.create({
-        id,
-        provider: 'p',
-        method: 'custom',
-        permissions: [],
-        roles: [],
-        createdAt: clock(),
-        expiresAt: clock() + 1000,
-      });
+      await store.create(sessionRecord(id, clock(), 1000));
     }
     expect(await store.get('a')).toBeUndefined();
     expect((await store.get('c'))?.id).toBe('c');

@@ -2,22 +2,28 @@ import { describe, expect, it } from 'vitest';
 import type { AuthSession, SessionStore } from '@etdi/auth';
 import type { TestClock } from './clock.js';
 
-/** What every SessionStore does; run against memory and Redis alike. */
-export function sessionStoreContract(
-  make: (clock: TestClock) => SessionStore,
-  clockFactory: () => TestClock,
-): void {
-  const session = (clock: TestClock, id: string, ttl = 60_000): AuthSession => ({
+/** A session record created at `now` that lives `ttl` ms: the fixture of every session test. */
+export function sessionRecord(id: string, now: number, ttl = 60_000): AuthSession {
+  return {
     id,
     provider: 'jwt',
     method: 'jwt',
     userId: 'alice',
     permissions: ['a'],
     roles: [],
-    createdAt: clock(),
-    expiresAt: clock() + ttl,
+    createdAt: now,
+    expiresAt: now + ttl,
     data: { jti: 'j1' },
-  });
+  };
+}
+
+/** What every SessionStore does; run against memory and Redis alike. */
+export function sessionStoreContract(
+  make: (clock: TestClock) => SessionStore,
+  clockFactory: () => TestClock,
+): void {
+  const session = (clock: TestClock, id: string, ttl = 60_000): AuthSession =>
+    sessionRecord(id, clock(), ttl);
 
   describe('session store contract', () => {
     it('returns what was stored until it expires', async () => {
