@@ -2,7 +2,40 @@
 // pin store. No HTTP. Every export is named; docs/wire-format.md is the contract.
 
 export { REASON_CODES, isReasonCode, type ReasonCode } from './reason-codes.js';
-export { EtdiError, pointerToken, type EtdiErrorCode } from './errors.js';
+export {
+  EtdiError,
+  ETDI_ERROR_CODES,
+  isEtdiErrorCode,
+  pointerToken,
+  type EtdiErrorCode,
+} from './errors/etdi-error.js';
+
+// The family's shared vocabulary: one error base, one logger contract, one ajv factory, scopes.
+export {
+  CodedError,
+  defineCodes,
+  codeGuard,
+  errorMessage,
+  type CodedErrorOptions,
+} from './errors/coded-error.js';
+export {
+  silentLogger,
+  createConsoleLogger,
+  redactLogFields,
+  redactingLogger,
+  type Logger,
+  type LogFields,
+  type LogLevel,
+  type ConsoleLoggerOptions,
+} from './logger.js';
+export {
+  createAjv,
+  compileSchema,
+  schemaIssues,
+  formatIssues,
+  type SchemaIssue,
+} from './schema/compile-schema.js';
+export { isScopeToken, parseScope, missingScopes } from './scopes.js';
 
 // Canonical form and digests
 export {
@@ -75,7 +108,6 @@ export { TrustStore, type TrustedKey, type AddJwksOptions } from './trust/trust-
 export {
   TOOL_JWS_TYPE,
   normalizePerms,
-  isScopeToken,
   isSemanticVersion,
   assertProviderId,
   type ToolClaims,
@@ -114,7 +146,7 @@ export {
 } from './revocation/revocation-list.js';
 
 // Pins
-export type { Pin, PinStore } from './pins/pin-store.js';
+export { pinKey, type Pin, type PinId, type PinStore } from './pins/pin-store.js';
 export { MemoryPinStore } from './pins/memory-pin-store.js';
 export { checkPin, type PinCheck, type PinSubject } from './pins/check-pin.js';
 

@@ -1,7 +1,7 @@
 import * as crypto from 'node:crypto';
 import { types } from 'node:util';
 import jcs from 'canonicalize';
-import { EtdiError, pointerToken } from '../errors.js';
+import { EtdiError, pointerToken } from '../errors/etdi-error.js';
 
 /** Limits applied while checking a value before canonicalization. */
 export interface CanonicalizeOptions {

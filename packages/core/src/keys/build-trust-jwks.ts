@@ -1,4 +1,4 @@
-import { EtdiError } from '../errors.js';
+import { EtdiError } from '../errors/etdi-error.js';
 import { assertProviderId } from '../sign/claims.js';
 import { importVerificationKey, toPublicJwk } from './import-key.js';
 import type { KeyStatus, PublicJwk, TrustJwk, TrustJwks } from './types.js';

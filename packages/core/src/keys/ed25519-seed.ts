@@ -1,5 +1,5 @@
 import { getPublicKeyAsync } from '@noble/ed25519';
-import { EtdiError } from '../errors.js';
+import { EtdiError } from '../errors/etdi-error.js';
 import { jwkThumbprint } from './thumbprint.js';
 import type { PrivateJwk } from './types.js';
 

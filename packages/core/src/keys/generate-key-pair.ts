@@ -1,6 +1,6 @@
 import { generateKeyPair as generateNodeKeyPair } from 'node:crypto';
 import { promisify } from 'node:util';
-import { EtdiError } from '../errors.js';
+import { EtdiError } from '../errors/etdi-error.js';
 import { isSigningAlgorithm, MIN_RSA_BITS, type SigningAlgorithm } from './algorithms.js';
 import { jwkThumbprint } from './thumbprint.js';
 import type { PrivateJwk, PublicJwk } from './types.js';

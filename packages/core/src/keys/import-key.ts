@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { EtdiError } from '../errors.js';
+import { EtdiError } from '../errors/etdi-error.js';
 import { algorithmOfKey, isSigningAlgorithm, type SigningAlgorithm } from './algorithms.js';
 import { jwkThumbprint } from './thumbprint.js';
 import type { PrivateJwk, PublicJwk, SigningKey } from './types.js';

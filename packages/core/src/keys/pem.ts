@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { EtdiError } from '../errors.js';
+import { EtdiError } from '../errors/etdi-error.js';
 import type { PrivateJwk, PublicJwk } from './types.js';
 
 function toPem(what: string, convert: () => string | Buffer): string {

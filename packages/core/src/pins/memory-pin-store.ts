@@ -1,6 +1,5 @@
-import type { Pin, PinStore } from './pin-store.js';
+import { pinKey as keyOf, type Pin, type PinId, type PinStore } from './pin-store.js';
 
-const keyOf = (iss: string, sub: string) => JSON.stringify([iss, sub]);
 const copy = (pin: Pin): Pin => ({ ...pin, perms: [...pin.perms] });
 
 /** In-memory {@link PinStore}: the embedded default and the reference for the contract suite. */
@@ -10,6 +9,16 @@ export class MemoryPinStore implements PinStore {
   async get(iss: string, sub: string): Promise<Pin | undefined> {
     const pin = this.#pins.get(keyOf(iss, sub));
     return pin && copy(pin);
+  }
+
+  async getMany(ids: readonly PinId[]): Promise<Map<string, Pin>> {
+    const found = new Map<string, Pin>();
+    for (const { iss, sub } of ids) {
+      const key = keyOf(iss, sub);
+      const pin = this.#pins.get(key);
+      if (pin) found.set(key, copy(pin));
+    }
+    return found;
   }
 
   async set(pin: Pin): Promise<void> {

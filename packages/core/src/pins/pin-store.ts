@@ -12,6 +12,17 @@ export interface Pin {
   kid?: string;
 }
 
+/** A tool's identity `(iss, sub)`. */
+export interface PinId {
+  readonly iss: string;
+  readonly sub: string;
+}
+
+/** The key of a tool's identity in maps such as {@link PinStore.getMany}'s result. */
+export function pinKey(iss: string, sub: string): string {
+  return JSON.stringify([iss, sub]);
+}
+
 /**
  * Where approvals are kept: in memory (the embedded default), Redis or SQL when several gateway
  * nodes share them. Every implementation passes the same contract suite
@@ -19,6 +30,12 @@ export interface Pin {
  */
 export interface PinStore {
   get(iss: string, sub: string): Promise<Pin | undefined>;
+  /**
+   * The pins of many tools in one round trip (a 100-tool list is one Redis `MGET` or one SQL
+   * query, not 100): a map keyed by {@link pinKey}`(iss, sub)`, holding only the tools that
+   * have a pin.
+   */
+  getMany(ids: readonly PinId[]): Promise<Map<string, Pin>>;
   /** Stores the pin, replacing any pin of the same `(iss, sub)` (an approval or an upgrade). */
   set(pin: Pin): Promise<void>;
   /**

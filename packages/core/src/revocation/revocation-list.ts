@@ -1,5 +1,5 @@
 import { compactVerify, CompactSign, decodeProtectedHeader } from 'jose';
-import { EtdiError } from '../errors.js';
+import { EtdiError } from '../errors/etdi-error.js';
 import type { SigningKey } from '../keys/types.js';
 import { keyWindowProblem, type TrustStore } from '../trust/trust-store.js';
 import { epochSeconds, parseDuration, type TimeInput } from '../util/duration.js';

@@ -1,5 +1,6 @@
 import semver from 'semver';
-import { EtdiError } from '../errors.js';
+import { EtdiError } from '../errors/etdi-error.js';
+import { isScopeToken } from '../scopes.js';
 
 /** The `typ` header of a signed tool definition. */
 export const TOOL_JWS_TYPE = 'etdi-tool+jwt';
@@ -23,8 +24,6 @@ export interface ToolClaims {
   jti?: string;
 }
 
-/** RFC 6749 §3.3 scope token: printable ASCII without space, `"` and `\`. */
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 /** A provider id: a reverse-DNS-like namespace, or any URI-safe identifier. */
 const PROVIDER_ID = /^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,255}$/;
 const DIGEST = /^[A-Za-z0-9_-]{43}$/;
@@ -32,10 +31,6 @@ const DIGEST = /^[A-Za-z0-9_-]{43}$/;
 /** Whether `value` is a semantic version (SemVer 2.0.0, e.g. `1.2.0`, `2.0.0-rc.1`), exactly. */
 export function isSemanticVersion(value: unknown): value is string {
   return typeof value === 'string' && semver.valid(value) === value;
-}
-
-export function isScopeToken(value: unknown): value is string {
-  return typeof value === 'string' && SCOPE_TOKEN.test(value);
 }
 
 /** Checks a provider id; throws `invalid-argument` naming the rule. */

@@ -1,6 +1,6 @@
 import { CompactSign } from 'jose';
 import { sha256Base64url } from '../canonical/canonicalize.js';
-import { EtdiError } from '../errors.js';
+import { EtdiError } from '../errors/etdi-error.js';
 import { importSigningKey } from '../keys/import-key.js';
 import type { PrivateJwk, SigningKey } from '../keys/types.js';
 import { withSignature } from '../tool/signed-content.js';

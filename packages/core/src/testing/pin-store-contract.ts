@@ -1,5 +1,5 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Pin, PinStore } from '../pins/pin-store.js';
+import { pinKey, type Pin, type PinStore } from '../pins/pin-store.js';
 
 export interface PinStoreContractOptions {
   /** A fresh, empty store for each test (give each its own namespace or key prefix). */
@@ -65,6 +65,26 @@ export function pinStoreContract(name: string, options: PinStoreContractOptions)
       await store.set(pin({ iss: 'a', sub: 'b:c', ver: '2.0.0' }));
       expect((await store.get('a:b', 'c'))?.ver).toBe('1.0.0');
       expect((await store.get('a', 'b:c'))?.ver).toBe('2.0.0');
+    });
+
+    it('getMany returns the pins of many tools at once, keyed by pinKey, only those pinned', async () => {
+      await store.set(pin({ iss: 'com.acme', sub: 'a', ver: '1.0.0' }));
+      await store.set(pin({ iss: 'com.acme', sub: 'b', ver: '2.0.0' }));
+      await store.set(pin({ iss: 'a:b', sub: 'c', ver: '3.0.0' }));
+      const found = await store.getMany([
+        { iss: 'com.acme', sub: 'a' },
+        { iss: 'com.acme', sub: 'missing' },
+        { iss: 'com.acme', sub: 'b' },
+        { iss: 'a', sub: 'b:c' },
+        { iss: 'a:b', sub: 'c' },
+      ]);
+      expect([...found.keys()].sort()).toEqual(
+        [pinKey('com.acme', 'a'), pinKey('com.acme', 'b'), pinKey('a:b', 'c')].sort(),
+      );
+      expect(found.get(pinKey('com.acme', 'a'))).toEqual(pin({ sub: 'a', ver: '1.0.0' }));
+      expect(found.get(pinKey('com.acme', 'b'))?.ver).toBe('2.0.0');
+      expect(found.get(pinKey('a:b', 'c'))?.ver).toBe('3.0.0');
+      expect((await store.getMany([])).size).toBe(0);
     });
 
     it('replaces a pin on set', async () => {
@@ -141,6 +161,9 @@ export function pinStoreContract(name: string, options: PinStoreContractOptions)
       const got = await store.get('com.acme', 'read_file');
       got!.perms.push('admin');
       got!.ver = '9.9.9';
+      expect(await store.get('com.acme', 'read_file')).toEqual(pin());
+      const many = await store.getMany([{ iss: 'com.acme', sub: 'read_file' }]);
+      many.get(pinKey('com.acme', 'read_file'))!.perms.push('admin');
       expect(await store.get('com.acme', 'read_file')).toEqual(pin());
     });
 

@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { canonicalize, DEFAULT_MAX_DEPTH } from '../canonical/canonicalize.js';
-import { EtdiError, pointerToken } from '../errors.js';
+import { EtdiError, pointerToken } from '../errors/etdi-error.js';
 import { signatureOf, signedContent } from './signed-content.js';
 import { TOOL_SCHEMA } from './tool-schema.js';
 import type { Tool } from './types.js';

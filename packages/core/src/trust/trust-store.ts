@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { Ajv } from 'ajv';
-import { EtdiError } from '../errors.js';
+import { EtdiError } from '../errors/etdi-error.js';
 import type { SigningAlgorithm } from '../keys/algorithms.js';
 import { importVerificationKey } from '../keys/import-key.js';
 import type { KeyStatus, TrustJwk, TrustJwks } from '../keys/types.js';

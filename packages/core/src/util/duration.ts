@@ -1,4 +1,4 @@
-import { EtdiError } from '../errors.js';
+import { EtdiError } from '../errors/etdi-error.js';
 
 const UNITS: Record<string, number> = {
   s: 1,

@@ -1,4 +1,4 @@
-import { pointerToken } from '../errors.js';
+import { pointerToken } from '../errors/etdi-error.js';
 
 type Frame =
   | { readonly kind: 'object'; readonly seen: Set<string>; key: string | undefined }

@@ -1,4 +1,4 @@
-import { EtdiError } from '../errors.js';
+import { EtdiError } from '../errors/etdi-error.js';
 
 /** Largest compact JWS accepted, in characters. Tool JWSs are a few hundred. */
 export const MAX_JWS_LENGTH = 16 * 1024;

@@ -1,5 +1,5 @@
 import { verify as cryptoVerify } from 'node:crypto';
-import { EtdiError } from '../errors.js';
+import { EtdiError } from '../errors/etdi-error.js';
 import {
   isSigningAlgorithm,
   nodeVerifyParams,
