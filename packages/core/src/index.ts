@@ -160,3 +160,5 @@ export {
   type ServerUrlOptions,
   type ServerUrlProblem,
 } from './util/server-url.js';
+export { formUrlEncode, basicClientAuthorization } from './util/client-credentials.js';
+export { pemCertificates } from './util/pem.js';

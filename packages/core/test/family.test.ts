@@ -15,6 +15,9 @@ import {
   redactingLogger,
   schemaIssues,
   type Logger,
+  basicClientAuthorization,
+  formUrlEncode,
+  pemCertificates,
 } from '@etdi/core';
 
 describe('CodedError', () => {
@@ -135,5 +138,28 @@ describe('schemaIssues', () => {
       ]),
     );
     expect(formatIssues('config', issues.slice(0, 1))).toMatch(/^config: \/cfg\/\w: /);
+  });
+});
+
+describe('basicClientAuthorization', () => {
+  it('form-encodes id and secret before base64 (RFC 6749 §2.3.1)', () => {
+    const header = basicClientAuthorization('my client', 'a+b:c/d');
+    const decoded = Buffer.from(header.slice('Basic '.length), 'base64').toString('utf8');
+    expect(header.startsWith('Basic ')).toBe(true);
+    expect(decoded).toBe('my+client:a%2Bb%3Ac%2Fd');
+    expect(formUrlEncode('é ~*')).toBe('%C3%A9+%7E*');
+  });
+});
+
+describe('pemCertificates', () => {
+  const block = (n: number) => `-----BEGIN CERTIFICATE-----\nAAA${n}\n-----END CERTIFICATE-----`;
+  it('splits a bundle into its certificate blocks, ignoring the text around them', () => {
+    expect(pemCertificates(`subject=x\n${block(1)}\n\n${block(2)}\n`)).toEqual([
+      block(1),
+      block(2),
+    ]);
+    expect(pemCertificates([block(1), block(3)])).toEqual([block(1), block(3)]);
+    expect(pemCertificates(undefined)).toEqual([]);
+    expect(pemCertificates('no certificate here')).toEqual([]);
   });
 });
