@@ -125,6 +125,9 @@ export {
 } from './verify/parse-jws.js';
 export type {
   VerifyOptions,
+  VerifierUpdate,
+  VerifierCacheStats,
+  CacheCounters,
   VerifyResult,
   VerifiedTool,
   RejectedTool,

@@ -38,6 +38,28 @@ export interface VerifyOptions {
   limits?: ToolLimits;
 }
 
+/**
+ * What {@link Verifier.update} may change on a live verifier: every option except `cache` and
+ * `limits`, which its caches depend on. Members left out (or `undefined`) keep their value.
+ */
+export type VerifierUpdate = Partial<Omit<VerifyOptions, 'cache' | 'limits'>>;
+
+/** Counters of one verifier cache. */
+export interface CacheCounters {
+  /** Work skipped: a schema validation or a signature check the cache answered. */
+  readonly hits: number;
+  /** Work done: a schema validation or a signature check that ran. */
+  readonly misses: number;
+  /** What the cache holds now. */
+  readonly entries: number;
+}
+
+/** {@link Verifier.cacheStats}: schema validity by digest, signature validity by JWS. */
+export interface VerifierCacheStats {
+  readonly schema: CacheCounters;
+  readonly signature: CacheCounters;
+}
+
 /** A tool that passed every check. */
 export interface VerifiedTool {
   readonly ok: true;
