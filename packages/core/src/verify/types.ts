@@ -8,15 +8,29 @@ import type { ToolLimits } from '../tool/validate-tool.js';
 import type { TrustStore } from '../trust/trust-store.js';
 import type { TimeInput } from '../util/duration.js';
 
+/**
+ * Options of {@link Verifier}, {@link verifyTool} and {@link verifyTools}. Durations follow the
+ * family's rule: `maxAge: '30d'` (a string with a unit) or `maxAgeSec: 2592000` (seconds), not
+ * both. A verifier reads them once, at construction.
+ */
 export interface VerifyOptions {
   /** Keys bound to providers. */
   trust: TrustStore;
   /** Verification time. Default: the current time, read once per call. */
   now?: TimeInput | (() => TimeInput);
-  /** Oldest acceptable signature (`iat`), in seconds or a duration such as `30d`. Default none. */
-  maxAge?: number | string;
-  /** Allowed clock skew for `iat`, `nbf`, `exp`, in seconds or a duration. Default 60 s. */
-  clockTolerance?: number | string;
+  /**
+   * Oldest acceptable signature (`iat`), a duration such as `30d`. Default none.
+   *
+   * A number of seconds here is deprecated (use `maxAgeSec`) and is refused once `etdi verify`
+   * has moved to `maxAgeSec`.
+   */
+  maxAge?: string | number;
+  /** Oldest acceptable signature (`iat`), in seconds. */
+  maxAgeSec?: number;
+  /** Allowed clock skew for `iat`, `nbf`, `exp` and the revocation list, a duration. Default `60s`. */
+  clockTolerance?: string;
+  /** Allowed clock skew, in seconds. */
+  clockToleranceSec?: number;
   /** Accepted algorithms; a subset of EdDSA, ES256, PS256. Default all three. */
   algorithms?: readonly SigningAlgorithm[];
   /** The registry's revocation list. A list past its `exp` fails every tool as `stale`. */

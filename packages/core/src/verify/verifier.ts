@@ -15,7 +15,7 @@ import type { SignedTool } from '../tool/types.js';
 import { toolDigest } from '../tool/tool-digest.js';
 import { checkToolSchema, type ToolLimits } from '../tool/validate-tool.js';
 import { keyWindowProblem, type TrustedKey, type TrustStore } from '../trust/trust-store.js';
-import { epochSeconds, parseDuration, type TimeInput } from '../util/duration.js';
+import { durationOption, epochSeconds, type TimeInput } from '../util/duration.js';
 import type { RevocationList } from '../revocation/revocation-list.js';
 import { parseCompactJws, type ParsedJws } from './parse-jws.js';
 import type {
@@ -145,6 +145,9 @@ interface Settings {
   readonly recordPins: boolean;
 }
 
+/** The clock skew allowed when the options name none: one minute. */
+const DEFAULT_CLOCK_TOLERANCE_SEC = 60;
+
 function algorithmSet(algorithms: readonly unknown[]): ReadonlySet<string> {
   for (const a of algorithms) {
     if (!isSigningAlgorithm(a)) {
@@ -177,14 +180,13 @@ function settingsOf(o: VerifierUpdate, base: Settings | undefined): Settings {
       `The revocation list of ${held.issuer} (seq ${revocations.seq}) is older than the one in use (seq ${held.seq}): rollback refused`,
     );
   }
+  const maxAge = durationOption(o, 'maxAge', { legacySeconds: true });
+  const tolerance = durationOption(o, 'clockTolerance');
   return {
     trust,
     now: o.now === undefined ? base?.now : fixedTime(o.now),
-    maxAge: o.maxAge === undefined ? base?.maxAge : parseDuration(o.maxAge, 'maxAge'),
-    tolerance:
-      o.clockTolerance === undefined
-        ? (base?.tolerance ?? 60)
-        : parseDuration(o.clockTolerance, 'clockTolerance'),
+    maxAge: maxAge ?? base?.maxAge,
+    tolerance: tolerance ?? base?.tolerance ?? DEFAULT_CLOCK_TOLERANCE_SEC,
     algorithms:
       o.algorithms === undefined
         ? (base?.algorithms ?? new Set(SIGNING_ALGORITHMS))
