@@ -1,3 +1,4 @@
+import { errorMessage, redactingLogger, silentLogger, type Logger } from '@etdi/core';
 import { createProviderChain, type ChainMode } from './chain/provider-chain.js';
 import { ProviderRegistry } from './chain/provider-registry.js';
 import type { AuthCredentials } from './credentials.js';
@@ -6,7 +7,6 @@ import {
   type AuthRequest,
   type ExtractOptions,
 } from './extract/extract-credentials.js';
-import { noopLogger, redactingLogger, type AuthLogger } from './logger.js';
 import type { AuthProvider } from './provider.js';
 import { AuthResult } from './result.js';
 
@@ -22,7 +22,7 @@ export interface AuthenticatorOptions {
   registry?: ProviderRegistry;
   /** How credentials are read from requests. */
   extract?: ExtractOptions;
-  logger?: AuthLogger;
+  logger?: Logger;
   /** Runs on {@link Authenticator.close}, after the providers are closed. */
   onClose?: () => Promise<void>;
 }
@@ -35,7 +35,7 @@ export class Authenticator {
   readonly chain: AuthProvider;
   readonly registry: ProviderRegistry;
   readonly extractOptions: ExtractOptions;
-  readonly #logger: AuthLogger;
+  readonly #logger: Logger;
   readonly #onClose: (() => Promise<void>) | undefined;
 
   constructor(options: AuthenticatorOptions) {
@@ -49,7 +49,7 @@ export class Authenticator {
         ...(options.logger === undefined ? {} : { logger: options.logger }),
       });
     this.extractOptions = options.extract ?? {};
-    this.#logger = redactingLogger(options.logger ?? noopLogger);
+    this.#logger = redactingLogger(options.logger ?? silentLogger);
     this.#onClose = options.onClose;
   }
 
@@ -68,9 +68,12 @@ export class Authenticator {
     try {
       return await this.chain.authenticate(this.extract(request));
     } catch (cause) {
-      this.#logger.error('authentication failed unexpectedly', {
-        error: cause instanceof Error ? cause.message : String(cause),
-      });
+      this.#logger.error(
+        {
+          error: errorMessage(cause),
+        },
+        'authentication failed unexpectedly',
+      );
       return new AuthResult({
         status: 'error',
         error: 'internal-error',

@@ -1,4 +1,5 @@
-// @etdi/auth: the AuthProvider framework and its providers. Every export is named.
+// @etdi/auth: the AuthProvider framework and its providers. Every export is named. Loggers are
+// @etdi/core's `Logger` (pino's order, `info(fields, message)`), so Fastify's `app.log` fits.
 
 // Vocabulary: statuses, methods, failure codes, the error class.
 export {
@@ -74,18 +75,6 @@ export {
   type AuthHookReply,
   type RequestAuthenticator,
 } from './fastify/auth-hook.js';
-
-// Logging.
-export {
-  noopLogger,
-  createConsoleLogger,
-  redactLogFields,
-  redactingLogger,
-  type AuthLogger,
-  type LogFields,
-  type LogLevel,
-  type ConsoleLoggerOptions,
-} from './logger.js';
 
 // Sessions.
 export type { AuthSession, SessionStore } from './sessions/session-store.js';

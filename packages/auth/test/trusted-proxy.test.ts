@@ -7,10 +7,10 @@ import {
   TrustedProxyProvider,
   authHook,
   createAuthenticator,
-  createConsoleLogger,
   type AuthProvider,
   type TrustedProxyProviderOptions,
 } from '@etdi/auth';
+import { createConsoleLogger } from '@etdi/core';
 import { SignJWT, generateKeyPair } from 'jose';
 import { recordingLogger } from './support/recording-logger.js';
 
@@ -62,7 +62,7 @@ describe('TrustedProxyProvider', () => {
       const result = await p.authenticate(from('203.0.113.9', { 'x-authenticated-user': 'admin' }));
       expect(result).toMatchObject({ status: 'invalid_credentials', error: 'untrusted-proxy' });
       expect(
-        logger.lines.some((l) => l.level === 'warn' && l.fields?.remoteAddress === '203.0.113.9'),
+        logger.lines.some((l) => l.level === 'warn' && l.fields.remoteAddress === '203.0.113.9'),
       ).toBe(true);
     });
 

@@ -83,8 +83,8 @@ export class TrustedProxyProvider extends BaseAuthProvider {
     }
     if (!this.clientAuthEnabled && !this.trustProxyAuth) {
       this.logger.warn(
-        'SECURITY: client authentication is disabled and the proxy header is not trusted; every request is accepted as anonymous',
         { provider: this.name, clientAuthEnabled: false, trustProxyAuth: false },
+        'SECURITY: client authentication is disabled and the proxy header is not trusted; every request is accepted as anonymous',
       );
     }
   }
@@ -127,11 +127,14 @@ export class TrustedProxyProvider extends BaseAuthProvider {
       return this.noCredentials(`No ${this.#userHeader} header`);
     }
     if (!this.#proxies.matches(remote)) {
-      this.logger.warn('proxy user header from an untrusted address refused', {
-        provider: this.name,
-        remoteAddress: remote,
-        header: this.#userHeader,
-      });
+      this.logger.warn(
+        {
+          provider: this.name,
+          remoteAddress: remote,
+          header: this.#userHeader,
+        },
+        'proxy user header from an untrusted address refused',
+      );
       return this.failure(
         'invalid_credentials',
         'untrusted-proxy',
