@@ -68,13 +68,14 @@ export {
 export { PROVIDER_SCHEMAS, type BuiltinProviderType } from './config/provider-schemas.js';
 
 // Fastify.
+export { etdiAuth, type EtdiAuthOptions } from './fastify/etdi-auth-plugin.js';
 export {
   authHook,
-  wwwAuthenticate,
+  type AuthHookHandler,
   type AuthHookOptions,
-  type AuthHookReply,
   type RequestAuthenticator,
 } from './fastify/auth-hook.js';
+export { wwwAuthenticate, type WwwAuthenticateOptions } from './fastify/www-authenticate.js';
 
 // Sessions.
 export type { AuthSession, SessionStore } from './sessions/session-store.js';

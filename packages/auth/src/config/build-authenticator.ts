@@ -124,7 +124,7 @@ function located(error: unknown, base: string): unknown {
  *
  * @example
  * const auth = await buildAuthenticator(await loadAuthConfig('auth.yaml'));
- * app.addHook('onRequest', authHook(auth));
+ * await app.register(etdiAuth, { authenticator: auth });
  */
 export async function buildAuthenticator(
   document: unknown,
