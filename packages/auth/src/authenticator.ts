@@ -4,6 +4,7 @@ import { ProviderRegistry } from './chain/provider-registry.js';
 import type { AuthCredentials } from './credentials.js';
 import {
   extractCredentials,
+  extractionHeaders,
   type AuthRequest,
   type ExtractOptions,
 } from './extract/extract-credentials.js';
@@ -37,6 +38,7 @@ export class Authenticator {
   readonly extractOptions: ExtractOptions;
   readonly #logger: Logger;
   readonly #onClose: (() => Promise<void>) | undefined;
+  #credentialHeaders: readonly string[] | undefined;
 
   constructor(options: AuthenticatorOptions) {
     this.registry = options.registry ?? new ProviderRegistry();
@@ -56,6 +58,28 @@ export class Authenticator {
   /** The credentials of a request, read with this authenticator's extraction options. */
   extract(request: AuthRequest): AuthCredentials {
     return extractCredentials(request, this.extractOptions);
+  }
+
+  /**
+   * Lower-case names of every request header this authenticator reads a credential or an
+   * asserted identity from: `authorization`, the extraction's configured headers (`x-api-key`, a
+   * custom `x-acme-key`, the client certificate header) and the headers providers read
+   * themselves (a trusted proxy's user and groups headers). A gateway strips them all from what
+   * it forwards, so a credential that authenticated the caller never reaches an upstream.
+   *
+   * @example
+   * injectToken({ transport: 'http', headers }, token, upstream.oauth, {
+   *   stripHeaders: auth.credentialHeaders(),
+   * });
+   */
+  credentialHeaders(): readonly string[] {
+    this.#credentialHeaders ??= Object.freeze([
+      ...new Set([
+        ...extractionHeaders(this.extractOptions),
+        ...(this.chain.credentialHeaders?.() ?? []).map((name) => name.toLowerCase()),
+      ]),
+    ]);
+    return this.#credentialHeaders;
   }
 
   /** Authenticates already extracted credentials through the chain. */

@@ -78,6 +78,15 @@ export abstract class BaseAuthProvider implements AuthProvider {
 
   abstract supportedMethods(): readonly AuthMethod[];
 
+  /**
+   * Headers this provider reads itself (through `credentials.header(name)`), lower case. None by
+   * default; a provider that reads its own header overrides this, so that header never reaches an
+   * upstream either.
+   */
+  credentialHeaders(): readonly string[] {
+    return [];
+  }
+
   /** The provider's own check. May throw: {@link authenticate} turns a throw into `error`. */
   protected abstract authenticateCredentials(credentials: AuthCredentials): Promise<AuthResult>;
 

@@ -16,7 +16,6 @@ export { AuthError, type AuthErrorCode, type ConfigIssue } from './errors.js';
 // Credentials in, results out.
 export {
   AuthCredentials,
-  isSensitiveHeader,
   type AuthCredentialsInit,
   type AuthContext,
   type ClientCertificate,
@@ -75,7 +74,11 @@ export {
   type AuthHookOptions,
   type RequestAuthenticator,
 } from './fastify/auth-hook.js';
-export { wwwAuthenticate, type WwwAuthenticateOptions } from './fastify/www-authenticate.js';
+export {
+  wwwAuthenticate,
+  type BearerChallenge,
+  type WwwAuthenticateOptions,
+} from './fastify/www-authenticate.js';
 
 // Sessions.
 export type { AuthSession, SessionStore } from './sessions/session-store.js';

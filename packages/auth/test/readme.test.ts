@@ -151,4 +151,24 @@ describe('README: Fastify examples', () => {
     expect(codeExample('fastify-gateway')).toContain(String(res.headers['www-authenticate']));
     await app.close();
   });
+
+  it('gateway: a scope check a route computes gets an insufficient_scope challenge', async () => {
+    const { app, keys } = await runExample<{ app: FastifyInstance; keys: ApiKeyProvider }>(
+      'fastify-scope',
+      'app, keys',
+    );
+    const key = (await keys.issueKey({ userId: 'ci', scopes: ['files:read'] })).reveal();
+    const headers = { 'x-api-key': key };
+    const refused = await app.inject({ method: 'POST', url: '/tools/delete_file/call', headers });
+    expect(refused.statusCode).toBe(403);
+    // One challenge: one header line on the wire (inject shows the value Fastify was given).
+    expect([refused.headers['www-authenticate']].flat()).toEqual([
+      'Bearer realm="etdi", error="insufficient_scope", error_description="delete_file needs files:write", scope="files:write"',
+    ]);
+    expect(codeExample('fastify-scope')).toContain(String(refused.headers['www-authenticate']));
+    expect(refused.json()).toMatchObject({ status: 403, code: 'insufficient-scope' });
+    const allowed = await app.inject({ method: 'POST', url: '/tools/read_file/call', headers });
+    expect(allowed.json()).toEqual({ called: 'read_file' });
+    await app.close();
+  });
 });

@@ -183,6 +183,11 @@ export class ProviderChain implements AuthProvider {
     return this.#anyOf((p) => p.refreshAuthentication(sessionId, credentials));
   }
 
+  /** Every header any provider of the chain reads itself, once each. */
+  credentialHeaders(): readonly string[] {
+    return unique(this.providers.flatMap((p) => p.credentialHeaders?.() ?? []));
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.providers.map((p) => p.close?.()));
   }

@@ -102,6 +102,13 @@ export class TrustedProxyProvider extends BaseAuthProvider {
     return requiredKeysOf('proxy');
   }
 
+  /** The user and groups headers: identities the proxy asserts, never for an upstream's eyes. */
+  override credentialHeaders(): readonly string[] {
+    return this.#groupsHeader === undefined
+      ? [this.#userHeader]
+      : [this.#userHeader, this.#groupsHeader];
+  }
+
   /** Whether this provider accepts requests without a credential (client auth disabled). */
   get acceptsAnonymous(): boolean {
     return !this.clientAuthEnabled && !this.trustProxyAuth;
