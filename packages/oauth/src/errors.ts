@@ -106,7 +106,7 @@ export interface OAuthErrorDetails {
  *
  * @example
  * const result = await oauth.getAccessToken('github', config);
- * if (result.error) {
+ * if (!result.ok) {
  *   switch (result.error.code) {
  *     case 'authorization-required': return redirectToLogin();
  *     case 'invalid-client': return alertOperator(result.error);

@@ -38,9 +38,13 @@ export {
   CREDENTIAL_HEADER_PREFIXES,
   DEFAULT_STDIO_ENV,
   type TokenTarget,
+  type HttpTokenTarget,
+  type StdioTokenTarget,
   type UpstreamHeaders,
   type ProcessEnv,
   type InjectTokenOptions,
+  type HttpInjectOptions,
+  type StdioInjectOptions,
 } from './inject.js';
 export { OAuthMetrics, type OAuthMetricsSnapshot } from './metrics.js';
 export { type TokenCache, type TokenCacheEntry, type RefreshTokenEntry } from './cache/types.js';

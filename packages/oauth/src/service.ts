@@ -78,8 +78,8 @@ export type RevokedTokenType = 'access_token' | 'refresh_token';
 
 /** What {@link OAuthService.revoke} resolves to. The cache entry is cleared in both cases. */
 export type RevocationResult =
-  | { readonly revoked: readonly RevokedTokenType[]; readonly error?: undefined }
-  | { readonly error: OAuthError; readonly revoked?: undefined };
+  | { readonly ok: true; readonly revoked: readonly RevokedTokenType[] }
+  | { readonly ok: false; readonly error: OAuthError };
 
 interface Target {
   readonly server: string;
@@ -275,14 +275,14 @@ export class OAuthService {
   /**
    * A token for `server` under `config`: from the cache when one is there and not due for
    * refresh, otherwise from the authorization server. Never rejects: failures resolve to
-   * `{ error }` with an {@link OAuthError} whose message holds no secret.
+   * `{ ok: false, error }` with an {@link OAuthError} whose message holds no secret.
    *
    * The configuration object is validated once and remembered by identity, so pass the same
    * object on every call (the gateway's parsed upstream configuration).
    *
    * @example
    * const result = await oauth.getAccessToken('github', config, { projectId: 'acme' });
-   * if (result.error) return reply.code(502).send({ error: result.error.code });
+   * if (!result.ok) return reply.code(502).send({ error: result.error.code });
    * headers.authorization = result.token.authorization;
    */
   getAccessToken(
@@ -294,10 +294,11 @@ export class OAuthService {
     try {
       target = this.#target(server, config, options);
     } catch (error) {
-      return Promise.resolve({ error: asOAuthError(error) });
+      return Promise.resolve({ ok: false, error: asOAuthError(error) });
     }
     if (!target.prepared.enabled) {
       return Promise.resolve({
+        ok: false,
         error: new OAuthError('disabled', `OAuth is disabled for server "${server}"`),
       });
     }
@@ -367,6 +368,7 @@ export class OAuthService {
     let result = this.#results.get(entry);
     if (result === undefined) {
       result = Object.freeze({
+        ok: true,
         token: new AccessToken(entry.accessToken, entry.expiresAt, entry.scope),
       });
       this.#results.set(entry, result);
@@ -607,7 +609,7 @@ export class OAuthService {
         return this.#result(previous);
       }
       logger.error(failure, `token acquisition failed: ${withId.message}`);
-      return { error: withId };
+      return { ok: false, error: withId };
     }
   }
 
@@ -852,13 +854,13 @@ export class OAuthService {
    * Finishes an authorization-code flow: checks `state` (known, unexpired, unused, and started
    * by this `session`), exchanges the code with the PKCE verifier, validates the scope and
    * caches the token under the server, configuration and project the flow began with. Resolves
-   * to `{ error }` with `state-mismatch`, `authorization-denied` or any token endpoint code;
+   * to `{ ok: false, error }` with `state-mismatch`, `authorization-denied` or any token endpoint code;
    * never rejects.
    *
    * @example
    * app.get('/oauth/callback', async (req, reply) => {
    *   const result = await oauth.completeAuthorization(req.url, { session: req.session.id });
-   *   return result.error ? reply.code(400).send({ error: result.error.code }) : reply.send('ok');
+   *   return result.ok ? reply.send('ok') : reply.code(400).send({ error: result.error.code });
    * });
    */
   async completeAuthorization(
@@ -870,6 +872,7 @@ export class OAuthService {
       params = callbackParams(callback);
     } catch (error) {
       return {
+        ok: false,
         error: new OAuthError('invalid-argument', 'authorization callback is not a URL', {
           cause: error,
         }),
@@ -881,7 +884,10 @@ export class OAuthService {
         { code: 'state-mismatch' },
         `authorization callback refused: ${why}`,
       );
-      return { error: new OAuthError('state-mismatch', `authorization callback refused: ${why}`) };
+      return {
+        ok: false,
+        error: new OAuthError('state-mismatch', `authorization callback refused: ${why}`),
+      };
     };
     const session = (options as Partial<CompleteAuthorizationOptions> | undefined)?.session;
     if (typeof session !== 'string' || session === '') {
@@ -912,6 +918,7 @@ export class OAuthService {
         `authorization denied (${detail})`,
       );
       return {
+        ok: false,
         error: new OAuthError(
           'authorization-denied',
           `authorization denied for server "${target.server}" (${detail})`,
@@ -924,6 +931,7 @@ export class OAuthService {
     const code = params.get('code');
     if (code === null || code === '') {
       return {
+        ok: false,
         error: new OAuthError(
           'invalid-argument',
           'authorization callback has neither "code" nor "error"',
@@ -979,7 +987,7 @@ export class OAuthService {
         { ...fields, code: error.code, status: error.status, oauthError: error.oauthError },
         `authorization code exchange failed: ${error.message}`,
       );
-      return { error };
+      return { ok: false, error };
     }
   }
 
@@ -998,7 +1006,7 @@ export class OAuthService {
     try {
       target = this.#target(server, config, options);
     } catch (error) {
-      return { error: asOAuthError(error) };
+      return { ok: false, error: asOAuthError(error) };
     }
     const correlationId = randomUUID();
     const fields = this.#logFields(target, correlationId);
@@ -1006,14 +1014,14 @@ export class OAuthService {
     const { prepared } = target;
     if (access === undefined && refresh === undefined) {
       this.#options.logger.info(fields, 'nothing cached to revoke');
-      return { revoked: [] };
+      return { ok: true, revoked: [] };
     }
     if (prepared.revocationUrl === undefined) {
       this.#options.logger.warn(
         fields,
         'no revocationUrl: token dropped from the cache but not revoked',
       );
-      return { revoked: [] };
+      return { ok: true, revoked: [] };
     }
     const tokens: [RevokedTokenType, string][] = [];
     if (refresh !== undefined) tokens.push(['refresh_token', refresh.refreshToken]);
@@ -1047,6 +1055,7 @@ export class OAuthService {
           `revocation failed: ${cause.message}`,
         );
         return {
+          ok: false,
           error: new OAuthError(
             'revocation-failed',
             `could not revoke the ${hint}: ${cause.message}`,
@@ -1062,7 +1071,7 @@ export class OAuthService {
       }
     }
     this.#options.logger.info({ ...fields, revoked }, 'token revoked');
-    return { revoked };
+    return { ok: true, revoked };
   }
 
   /**

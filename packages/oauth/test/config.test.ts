@@ -11,6 +11,7 @@ import {
 } from '@etdi/oauth';
 import { createTestCa, issueCertificate } from '../../../testing/certs.js';
 import { TestOAuthServer, writePemFiles } from './support/oauth-server.js';
+import { errorOf } from './support/harness.js';
 
 const valid: OAuthConfig = {
   tokenUrl: 'https://auth.example.com/oauth/token',
@@ -395,7 +396,7 @@ describe('OAuthService.prepare with mTLS files', () => {
     };
     const before = server.tokenRequests.length;
     const result = await oauth.getAccessToken('upstream', config);
-    expect(result.error).toMatchObject({ code: 'mtls-unavailable' });
+    expect(errorOf(result)).toMatchObject({ code: 'mtls-unavailable' });
     expect(server.tokenRequests.length).toBe(before);
   });
 });

@@ -3,7 +3,15 @@
  * of waiting, and a logger that keeps every line (to assert correlation ids, and that no secret
  * ever reaches a log line).
  */
-import type { OAuthConfig, OAuthLogFields, OAuthLogger } from '@etdi/oauth';
+import type {
+  AccessToken,
+  OAuthConfig,
+  OAuthError,
+  OAuthLogFields,
+  OAuthLogger,
+  RevocationResult,
+  TokenResult,
+} from '@etdi/oauth';
 import { DEFAULT_CLIENT, type TestOAuthServer } from './oauth-server.js';
 
 /** A clock tests move by hand. Starts on a whole second so HTTP-dates are exact. */
@@ -76,4 +84,16 @@ export function clientCredentials(
     allowLoopbackHttp: true,
     ...overrides,
   };
+}
+
+/** The token of a result that must have succeeded; a failure throws its own error at the test. */
+export function tokenOf(result: TokenResult): AccessToken {
+  if (!result.ok) throw result.error;
+  return result.token;
+}
+
+/** The error of a result that must have failed. */
+export function errorOf(result: TokenResult | RevocationResult): OAuthError {
+  if (result.ok) throw new Error('expected the operation to fail, but it succeeded');
+  return result.error;
 }
