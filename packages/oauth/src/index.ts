@@ -16,6 +16,7 @@ export { AccessToken, type TokenResult } from './access-token.js';
 export {
   OAuthError,
   OAUTH_ERROR_CODES,
+  isOAuthErrorCode,
   type OAuthErrorCode,
   type OAuthErrorDetails,
 } from './errors.js';
@@ -51,4 +52,3 @@ export { type TokenCache, type TokenCacheEntry, type RefreshTokenEntry } from '.
 export { MemoryTokenCache, type MemoryTokenCacheOptions } from './cache/memory.js';
 export { RedisTokenCache, type RedisTokenCacheOptions } from './cache/redis.js';
 export { type TokenEncryptionKey } from './cache/encryption.js';
-export { type OAuthLogger, type OAuthLogFields } from './logger.js';

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { LogFields } from '@etdi/core';
 import type { Dispatcher } from 'undici';
 import { AccessToken, type TokenResult } from './access-token.js';
 import type { RefreshTokenEntry, TokenCacheEntry } from './cache/types.js';
@@ -7,7 +8,6 @@ import type { OAuthConfig } from './config/types.js';
 import { OAuthError } from './errors.js';
 import { postForm, type EndpointResponse } from './http/endpoint.js';
 import { scrub } from './http/scrub.js';
-import type { OAuthLogFields } from './logger.js';
 import { OAuthMetrics } from './metrics.js';
 import {
   resolveServiceOptions,
@@ -120,15 +120,6 @@ function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | undefined)?.then === 'function';
 }
 
-function asOAuthError(error: unknown, correlationId?: string): OAuthError {
-  if (error instanceof OAuthError) return error;
-  return new OAuthError(
-    'invalid-argument',
-    `unexpected failure: ${error instanceof Error ? error.name : typeof error}`,
-    { cause: error, correlationId },
-  );
-}
-
 function callbackParams(callback: AuthorizationCallback): URLSearchParams {
   if (callback instanceof URLSearchParams) return callback;
   if (callback instanceof URL) return callback.searchParams;
@@ -219,7 +210,7 @@ export class OAuthService {
     if (prepared.dispatcher !== undefined) this.#agents.add(prepared.dispatcher);
     if (prepared.enabled && !prepared.enforceHttps) {
       this.#options.logger.warn(
-        { configId: prepared.fingerprint, tokenUrl: new URL(prepared.tokenUrl).origin },
+        { configId: prepared.fingerprint, authorizationServer: new URL(prepared.tokenUrl).origin },
         'enforceHttps is off: client credentials and tokens may cross the network in clear',
       );
     }
@@ -294,7 +285,7 @@ export class OAuthService {
     try {
       target = this.#target(server, config, options);
     } catch (error) {
-      return Promise.resolve({ ok: false, error: asOAuthError(error) });
+      return Promise.resolve({ ok: false, error: OAuthError.from(error) });
     }
     if (!target.prepared.enabled) {
       return Promise.resolve({
@@ -405,7 +396,7 @@ export class OAuthService {
     return Math.max(0, this.#options.now() - started);
   }
 
-  #logFields(target: Target, correlationId: string): OAuthLogFields {
+  #logFields(target: Target, correlationId: string): LogFields {
     return {
       correlationId,
       server: target.server,
@@ -560,7 +551,7 @@ export class OAuthService {
         {
           ...fields,
           reason,
-          refreshToken: refreshedWith !== undefined ? 'used' : 'none',
+          viaRefreshToken: refreshedWith !== undefined,
           expiresInMs: tokens.access.expiresAt - requestedAt,
           scope: tokens.access.scope,
         },
@@ -568,12 +559,12 @@ export class OAuthService {
       );
       return this.#result(tokens.access);
     } catch (thrown) {
-      const error = asOAuthError(thrown, correlationId);
+      const error = OAuthError.from(thrown, correlationId);
       const withId =
         error.correlationId === undefined
           ? new OAuthError(error.code, error.message, {
               cause: error.cause,
-              field: error.field,
+              pointer: error.pointer,
               status: error.status,
               oauthError: error.oauthError,
               correlationId,
@@ -981,7 +972,7 @@ export class OAuthService {
       );
       return this.#result(tokens.access);
     } catch (thrown) {
-      const error = asOAuthError(thrown, correlationId);
+      const error = OAuthError.from(thrown, correlationId);
       this.metrics.recordAcquisition(false, this.#elapsedSince(started), error.code);
       this.#options.logger.error(
         { ...fields, code: error.code, status: error.status, oauthError: error.oauthError },
@@ -1006,7 +997,7 @@ export class OAuthService {
     try {
       target = this.#target(server, config, options);
     } catch (error) {
-      return { ok: false, error: asOAuthError(error) };
+      return { ok: false, error: OAuthError.from(error) };
     }
     const correlationId = randomUUID();
     const fields = this.#logFields(target, correlationId);
@@ -1049,7 +1040,15 @@ export class OAuthService {
         revoked.push(hint);
         this.metrics.recordRevocation();
       } catch (thrown) {
-        const cause = asOAuthError(thrown, correlationId);
+        const cause = OAuthError.from(thrown, correlationId);
+        if (cause.code === 'internal-error') {
+          // Not the endpoint's answer: a bug or a dependency fault, reported as what it is.
+          this.#options.logger.error(
+            { ...fields, code: cause.code, hint },
+            `revocation failed: ${cause.message}`,
+          );
+          return { ok: false, error: cause };
+        }
         this.#options.logger.error(
           { ...fields, code: 'revocation-failed', cause: cause.code, status: cause.status, hint },
           `revocation failed: ${cause.message}`,

@@ -459,7 +459,7 @@ describe('getAccessToken with client credentials', () => {
       const { oauth } = service();
       const config = clientCredentials(server, { allowLoopbackHttp: false });
       const result = await oauth.getAccessToken('upstream', config);
-      expect(errorOf(result)).toMatchObject({ code: 'insecure-url', field: '/tokenUrl' });
+      expect(errorOf(result)).toMatchObject({ code: 'insecure-url', pointer: '/tokenUrl' });
       expect(server.tokenRequests).toHaveLength(0);
     });
   });
@@ -495,6 +495,17 @@ describe('getAccessToken with client credentials', () => {
       const acquired = logger.lines.find((l) => l.message === 'token acquired')!;
       expect(acquired.fields.correlationId).not.toBe(id);
       expect(acquired.fields.projectId).toBe('p');
+    });
+
+    it('takes a pino-style logger and writes no line of a level it has disabled', async () => {
+      // pino's shape: (fields, message) and isLevelEnabled; debug is off, as in production.
+      const logger = Object.assign(new CapturingLogger(), {
+        isLevelEnabled: (level: string) => level !== 'debug',
+      });
+      const { oauth } = service({ logger });
+      expect((await oauth.getAccessToken('upstream', clientCredentials(server))).ok).toBe(true);
+      expect(logger.lines.map((l) => l.message)).toEqual(['acquiring token', 'token acquired']);
+      expect(logger.lines.every((l) => l.level !== 'debug')).toBe(true);
     });
   });
 });

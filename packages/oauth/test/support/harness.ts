@@ -3,12 +3,11 @@
  * of waiting, and a logger that keeps every line (to assert correlation ids, and that no secret
  * ever reaches a log line).
  */
+import type { LogFields, Logger } from '@etdi/core';
 import type {
   AccessToken,
   OAuthConfig,
   OAuthError,
-  OAuthLogFields,
-  OAuthLogger,
   RevocationResult,
   TokenResult,
 } from '@etdi/oauth';
@@ -37,23 +36,23 @@ export function recordingSleep(): { sleep: (ms: number) => Promise<void>; waits:
 
 export interface LogLine {
   readonly level: 'debug' | 'info' | 'warn' | 'error';
-  readonly fields: OAuthLogFields;
+  readonly fields: LogFields;
   readonly message: string;
 }
 
 /** A logger that keeps every line. */
-export class CapturingLogger implements OAuthLogger {
+export class CapturingLogger implements Logger {
   readonly lines: LogLine[] = [];
-  debug(fields: OAuthLogFields, message: string): void {
+  debug(fields: LogFields, message: string): void {
     this.lines.push({ level: 'debug', fields, message });
   }
-  info(fields: OAuthLogFields, message: string): void {
+  info(fields: LogFields, message: string): void {
     this.lines.push({ level: 'info', fields, message });
   }
-  warn(fields: OAuthLogFields, message: string): void {
+  warn(fields: LogFields, message: string): void {
     this.lines.push({ level: 'warn', fields, message });
   }
-  error(fields: OAuthLogFields, message: string): void {
+  error(fields: LogFields, message: string): void {
     this.lines.push({ level: 'error', fields, message });
   }
   /** Every line as one string, the way a JSON log sink would write them. */
