@@ -9,6 +9,7 @@ import {
   type SignedTool,
   type TrustStore,
 } from '@etdi/core';
+import { etdiErrorOf as refusal } from './support/errors.js';
 import { provider, trustFor, type Provider } from './support/keys.js';
 import { sampleTool } from './support/tools.js';
 
@@ -20,15 +21,6 @@ const claimsOf = (t: SignedTool) =>
   JSON.parse(
     Buffer.from(t._meta[SIGNATURE_META_KEY].split('.')[1]!, 'base64url').toString(),
   ) as Record<string, number>;
-
-async function refusal(run: () => unknown): Promise<unknown> {
-  try {
-    await run();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 
 /** Durations: `name` takes a string with a unit, `nameSec` a number of seconds, never both. */
 describe('duration options', () => {

@@ -9,6 +9,7 @@ import {
   EtdiError,
   type CanonicalizeOptions,
 } from '@etdi/core';
+import { errorOf } from './support/errors.js';
 
 /**
  * The reference: what `canonicalize` was before its single pass, and what it must stay byte for
@@ -176,12 +177,7 @@ describe('canonicalize against the reference (the canonicalize library behind th
           return reads === 1 ? Number.NaN : 1;
         },
       };
-      let error: unknown;
-      try {
-        canonicalize(shifty);
-      } catch (e) {
-        error = e;
-      }
+      const error = errorOf(() => canonicalize(shifty));
       expect(error).toBeInstanceOf(EtdiError);
       expect(error).toMatchObject({ code: 'not-canonicalizable', pointer: '' });
     });

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { assertCanonicalizable, canonicalBytes, canonicalize, EtdiError } from '@etdi/core';
+import { errorOf } from './support/errors.js';
 
 const dir = fileURLToPath(new URL('./fixtures/jcs/', import.meta.url));
 const vectors = readdirSync(`${dir}input`)
@@ -82,12 +83,7 @@ describe('canonicalize', () => {
     ];
     for (const [what, value, pointer] of cases) {
       it(`rejects ${what} with not-canonicalizable at ${pointer || '/'}`, () => {
-        let error: unknown;
-        try {
-          canonicalize(value);
-        } catch (e) {
-          error = e;
-        }
+        const error = errorOf(() => canonicalize(value));
         expect(error).toBeInstanceOf(EtdiError);
         expect(error).toMatchObject({ code: 'not-canonicalizable', pointer });
       });

@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalize, EtdiError, validateTool, type Tool } from '@etdi/core';
+import { canonicalize, validateTool, type Tool } from '@etdi/core';
 import { loadCorpus } from './support/corpus.js';
+import { errorOf } from './support/errors.js';
 import { clone, sampleTool } from './support/tools.js';
-
-function errorOf(fn: () => unknown): EtdiError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof EtdiError) return e;
-    throw e;
-  }
-  throw new Error('expected an EtdiError');
-}
 
 describe('validateTool', () => {
   describe('when the tool is a real MCP tool', () => {

@@ -15,6 +15,7 @@ import {
   type VerifyOptions,
 } from '@etdi/core';
 import { loadCorpus } from './support/corpus.js';
+import { errorOf } from './support/errors.js';
 import { provider, trustFor, type Provider } from './support/keys.js';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');
@@ -193,12 +194,7 @@ describe('Verifier', () => {
     it('refuses an older revocation list of the same issuer, and then changes nothing', async () => {
       const verifier = new Verifier({ trust, now: NOW, revocations: await revocationList([], 5) });
       const older = await revocationList([], 4);
-      let error: unknown;
-      try {
-        verifier.update({ revocations: older, maxAge: '1s' });
-      } catch (e) {
-        error = e;
-      }
+      const error = errorOf(() => verifier.update({ revocations: older, maxAge: '1s' }));
       expect(error).toBeInstanceOf(EtdiError);
       expect(error).toMatchObject({ code: 'invalid-argument' });
       // maxAge was not applied either: the update is all or nothing.

@@ -1,5 +1,5 @@
 import semver from 'semver';
-import { isSemanticVersion } from '../sign/claims.js';
+import { isSemanticVersion, sortedUnique } from '../sign/claims.js';
 import type { Pin } from './pin-store.js';
 
 /** What a verified definition is, relative to the pin of its tool. */
@@ -34,7 +34,7 @@ export function checkPin(pin: Pin | undefined, s: PinSubject): PinCheck {
       detail: `the stored pin of ${pin.iss}/${pin.sub} is corrupt (ver ${JSON.stringify(pin.ver)}); approve the tool again`,
     };
   }
-  const approvedPerms = [...new Set(pin.perms)].sort();
+  const approvedPerms = sortedUnique(pin.perms);
   const order = semver.compare(s.ver, pin.ver);
   if (order === 0) {
     if (s.dig !== pin.dig) {

@@ -2,7 +2,7 @@ import { compactVerify, CompactSign, decodeProtectedHeader } from 'jose';
 import { EtdiError } from '../errors/etdi-error.js';
 import type { SigningKey } from '../keys/types.js';
 import { keyWindowProblem, type TrustStore } from '../trust/trust-store.js';
-import { durationOption, epochSeconds, type TimeInput } from '../util/duration.js';
+import { durationOption, epochSeconds, isoSeconds, type TimeInput } from '../util/duration.js';
 
 /** The `typ` header of a signed revocation list. */
 export const REVOCATION_LIST_TYPE = 'etdi-revocations+jwt';
@@ -255,7 +255,7 @@ export async function verifyRevocationList(
   const tolerance =
     durationOption(options, 'clockTolerance') ?? REVOCATION_DEFAULTS.clockToleranceSec;
   if (claims.iat > now + tolerance) {
-    invalid(`is issued in the future (iat ${new Date(claims.iat * 1000).toISOString()})`);
+    invalid(`is issued in the future (iat ${isoSeconds(claims.iat)})`);
   }
   const maxLifetime = durationOption(options, 'maxLifetime') ?? REVOCATION_DEFAULTS.maxLifetimeSec;
   if (claims.exp - claims.iat > maxLifetime) {
@@ -266,9 +266,7 @@ export async function verifyRevocationList(
   }
   const list = new RevocationList(claims);
   if (!options.allowExpired && list.isExpired(now, tolerance)) {
-    invalid(
-      `expired at ${new Date(list.expiresAt * 1000).toISOString()}; refusing a possibly frozen list`,
-    );
+    invalid(`expired at ${isoSeconds(list.expiresAt)}; refusing a possibly frozen list`);
   }
   if (options.current && list.seq < options.current.seq) {
     invalid(

@@ -54,7 +54,12 @@ export function normalizePerms(perms: readonly unknown[]): string[] {
       );
     }
   }
-  return [...new Set(perms as string[])].sort();
+  return sortedUnique(perms as string[]);
+}
+
+/** Scopes as a set in one spelling: sorted, each once. Permissions compare as sets everywhere. */
+export function sortedUnique(scopes: readonly string[]): string[] {
+  return [...new Set(scopes)].sort();
 }
 
 function isNumericDate(v: unknown): v is number {

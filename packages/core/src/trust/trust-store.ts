@@ -5,6 +5,7 @@ import type { SigningAlgorithm } from '../keys/algorithms.js';
 import { importVerificationKey } from '../keys/import-key.js';
 import type { KeyStatus, TrustJwk, TrustJwks } from '../keys/types.js';
 import { compileSchema, formatIssues, schemaIssues } from '../schema/compile-schema.js';
+import { isoSeconds as iso } from '../util/duration.js';
 import { RFC3339_DATE_TIME, TrustJwksSchema } from './trust-jwks-schema.js';
 
 /** One key the verifier trusts, bound to the provider it signs for. */
@@ -68,8 +69,6 @@ function mergeKey(current: TrustedKey, incoming: TrustedKey): TrustedKey {
     a === undefined ? b : b === undefined ? a : Math.max(a, b);
   const notAfter = earliest(current.notAfter, incoming.notAfter);
   const notBefore = latest(current.notBefore, incoming.notBefore);
-  const iso = (t: number | undefined) =>
-    t === undefined ? undefined : new Date(t * 1000).toISOString();
   const jwk: TrustJwk = { ...current.jwk, status };
   if (notAfter !== undefined) jwk.notAfter = iso(notAfter);
   if (notBefore !== undefined) jwk.notBefore = iso(notBefore);
@@ -82,7 +81,6 @@ function mergeKey(current: TrustedKey, incoming: TrustedKey): TrustedKey {
  * signed up to its `notAfter`).
  */
 export function keyWindowProblem(key: TrustedKey, iat: number): string | undefined {
-  const iso = (t: number) => new Date(t * 1000).toISOString();
   if (key.status === 'revoked') return `key ${key.kid} is revoked`;
   if (key.notAfter !== undefined && iat > key.notAfter) {
     return `key ${key.kid} ${key.status === 'retired' ? 'was retired' : 'stopped being valid'} at ${iso(key.notAfter)}, before this signature (iat ${iso(iat)})`;

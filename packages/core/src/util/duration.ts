@@ -78,6 +78,11 @@ export function durationOption(
   return parseDuration(text, name);
 }
 
+/** An RFC 3339 date-time (UTC) of a NumericDate (epoch seconds), for documents and messages. */
+export function isoSeconds(seconds: number): string {
+  return new Date(seconds * 1000).toISOString();
+}
+
 /** A point in time as milliseconds since the epoch. */
 export type TimeInput = Date | number;
 

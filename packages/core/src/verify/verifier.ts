@@ -9,13 +9,23 @@ import {
 import { checkPin } from '../pins/check-pin.js';
 import { pinKey, type Pin, type PinStore } from '../pins/pin-store.js';
 import type { ReasonCode } from '../reason-codes.js';
-import { describeClaimsProblem, TOOL_JWS_TYPE, type ToolClaims } from '../sign/claims.js';
+import {
+  describeClaimsProblem,
+  sortedUnique,
+  TOOL_JWS_TYPE,
+  type ToolClaims,
+} from '../sign/claims.js';
 import { signatureOf } from '../tool/signed-content.js';
 import type { SignedTool } from '../tool/types.js';
 import { toolDigest } from '../tool/tool-digest.js';
 import { checkToolSchema, type ToolLimits } from '../tool/validate-tool.js';
 import { keyWindowProblem, type TrustedKey, type TrustStore } from '../trust/trust-store.js';
-import { durationOption, epochSeconds, type TimeInput } from '../util/duration.js';
+import {
+  durationOption,
+  epochSeconds,
+  isoSeconds as iso,
+  type TimeInput,
+} from '../util/duration.js';
 import type { RevocationList } from '../revocation/revocation-list.js';
 import { parseCompactJws, type ParsedJws } from './parse-jws.js';
 import type {
@@ -491,7 +501,6 @@ export class Verifier {
       );
     }
     const tol = s.tolerance;
-    const iso = (t: number) => new Date(t * 1000).toISOString();
     if (claims.nbf !== undefined && claims.nbf > now + tol) {
       return rejection(
         tool,
@@ -545,7 +554,7 @@ export class Verifier {
         );
       }
     }
-    return { p, perms: [...new Set(claims.perms)].sort() };
+    return { p, perms: sortedUnique(claims.perms) };
   }
 
   /** The stateful checks against `pinned`, the pin read for this tool, and the approval. */
@@ -567,7 +576,7 @@ export class Verifier {
       dig,
       perms,
       kid: key.kid,
-      approvedAt: new Date(now * 1000).toISOString(),
+      approvedAt: iso(now),
     });
     let check = checkPin(pinned, subject);
     if (check.ok && check.action === 'first-use' && !s.approveFirstUse) {
