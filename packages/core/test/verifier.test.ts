@@ -237,6 +237,36 @@ describe('Verifier', () => {
     });
   });
 
+  describe('verifyAll, which sends signatures to the thread pool before checking contents', () => {
+    it('reports the same first failing check as verify, for tools with several problems', async () => {
+      const stranger = await provider('com.acme', 'EdDSA', 9);
+      // Each case its own tool (names must differ within a list).
+      const t = (i: number) => corpus[i]!;
+      const byStranger = (i: number) =>
+        signTool(t(i), { key: stranger.key, ver: '1.0.0', now: NOW });
+      const sig = (x: SignedTool) => x._meta['io.etdi/signature'];
+      const cases: [unknown, string][] = [
+        [{ ...(await byStranger(0)), inputSchema: { type: 'array' } }, 'schema-invalid'],
+        [{ ...t(1), description: 'lone \uD800' }, 'malformed'],
+        [{ ...(await byStranger(2)), title: 5 }, 'schema-invalid'],
+        [{ ...t(3), _meta: { 'io.etdi/signature': 7 } }, 'malformed'],
+        [{ ...t(4), _meta: { 'io.etdi/signature': `${sig(t(4))}x.y` } }, 'malformed'],
+        [{ ...t(5), _meta: {} }, 'unsigned'],
+        [await byStranger(6), 'unknown-key'],
+        [{ ...t(7), description: 'changed' }, 'digest-mismatch'],
+        [t(8), 'ok'],
+      ];
+      const verifier = new Verifier({ trust, now: NOW });
+      const all = await verifier.verifyAll(cases.map(([t]) => t));
+      const one = await Promise.all(
+        cases.map(([t]) => new Verifier({ trust, now: NOW }).verify(t)),
+      );
+      const reason = (r: { ok: boolean; reason?: string }) => (r.ok ? 'ok' : r.reason);
+      expect(all.results.map(reason)).toEqual(cases.map(([, r]) => r));
+      expect(one.map(reason)).toEqual(cases.map(([, r]) => r));
+    });
+  });
+
   describe('cacheStats', () => {
     it('counts every check as a miss when caching is off', async () => {
       const verifier = new Verifier({ trust, now: NOW, cache: false });

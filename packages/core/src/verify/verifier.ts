@@ -40,9 +40,13 @@ import type {
 } from './types.js';
 
 /** Everything learned about a tool before its signature is checked. */
-interface Prepared {
+interface Prepared extends SignatureStage {
   readonly tool: SignedTool;
   readonly dig: string;
+}
+
+/** What the signature says, checked against the trust, before the signature itself is. */
+interface SignatureStage {
   readonly jws: string;
   readonly parsed: ParsedJws;
   readonly alg: SigningAlgorithm;
@@ -277,7 +281,7 @@ export class Verifier {
   async verify(tool: unknown): Promise<VerifyResult> {
     const s = this.#settings;
     const now = nowOf(s);
-    const prepared = this.#prepare(tool, s);
+    const prepared = this.#prepare(tool, this.#content(tool), this.#signature(tool, s));
     if (!('parsed' in prepared)) return prepared;
     const good = prepared.signatureKnownGood || this.#verifySignatureSync(prepared);
     const checked = this.#check(prepared, good, now, s);
@@ -302,25 +306,29 @@ export class Verifier {
       const name = (t as { name?: unknown } | null)?.name;
       if (typeof name === 'string') names.set(name, (names.get(name) ?? 0) + 1);
     }
-    // Each signature check goes to the thread pool as soon as its tool is prepared, so the pool
-    // verifies while the main thread canonicalizes the next tools.
-    const staged = tools.map((tool): RejectedTool | [Prepared, boolean | Promise<boolean>] => {
+    // The signatures go to the thread pool first: reading a JWS and looking its key up is a small
+    // part of preparing a tool, so the pool is busy from the start while the main thread
+    // canonicalizes and validates the contents. What is reported still follows the order of the
+    // checks: a content problem comes before any signature problem.
+    const staged = tools.map((tool) => {
       const name = (tool as { name?: unknown } | null)?.name;
-      if (typeof name === 'string' && (names.get(name) ?? 0) > 1) {
-        return rejection(
-          tool,
-          'malformed',
-          `the list has ${names.get(name)} tools named ${JSON.stringify(name)}`,
-          { pointer: '/name' },
-        );
+      const count = typeof name === 'string' ? (names.get(name) ?? 0) : 0;
+      if (count > 1) {
+        const detail = `the list has ${count} tools named ${JSON.stringify(name)}`;
+        return { tool, early: rejection(tool, 'malformed', detail, { pointer: '/name' }) };
       }
-      const p = this.#prepare(tool, s);
-      if (!('parsed' in p)) return p;
-      return [p, p.signatureKnownGood || this.#verifySignatureAsync(p)];
+      const sig = this.#signature(tool, s);
+      if (sig === undefined || 'ok' in sig) return { tool, sig };
+      return { tool, sig, good: sig.signatureKnownGood || this.#verifySignatureAsync(sig) };
     });
+    const prepared = staged.map((x) =>
+      x.early
+        ? { p: x.early }
+        : { p: this.#prepare(x.tool, this.#content(x.tool), x.sig), good: x.good },
+    );
     const checked: (RejectedTool | Checked)[] = [];
-    for (const st of staged) {
-      checked.push(Array.isArray(st) ? this.#check(st[0], await st[1], now, s) : st);
+    for (const { p, good } of prepared) {
+      checked.push('parsed' in p ? this.#check(p, (await good) ?? false, now, s) : p);
     }
     const store = s.pins;
     let results: VerifyResult[];
@@ -353,14 +361,15 @@ export class Verifier {
     };
   }
 
-  #prepare(tool: unknown, s: Settings): Prepared | RejectedTool {
-    let dig: string;
+  /** The content checks: canonical form and digest (`malformed`), MCP schema (`schema-invalid`). */
+  #content(tool: unknown): { readonly dig: string } | RejectedTool {
     try {
-      dig = toolDigest(tool, this.#limits);
+      const dig = toolDigest(tool, this.#limits);
       if (!this.#schemaValid.lookup(dig)) {
         checkToolSchema(tool, this.#limits);
         this.#schemaValid.add(dig);
       }
+      return { dig };
     } catch (e) {
       if (e instanceof EtdiError && (e.code === 'malformed' || e.code === 'schema-invalid')) {
         return rejection(
@@ -372,9 +381,16 @@ export class Verifier {
       }
       throw e;
     }
-    const jws = signatureOf(tool) as string | undefined;
-    if (jws === undefined)
-      return rejection(tool, 'unsigned', 'the tool has no _meta["io.etdi/signature"]');
+  }
+
+  /**
+   * The signature checks that need no content: the JWS, its header and claims (`malformed`),
+   * the algorithm, and the key in the current trust (`alg-not-allowed` ... `key-revoked`).
+   * `undefined` when the tool has no string signature (the content checks say what that is).
+   */
+  #signature(tool: unknown, s: Settings): SignatureStage | RejectedTool | undefined {
+    const jws = signatureOf(tool);
+    if (typeof jws !== 'string') return undefined;
     let parsed: ParsedJws;
     try {
       parsed = parseCompactJws(jws);
@@ -438,10 +454,23 @@ export class Verifier {
     if (keyProblem) return rejection(tool, 'key-revoked', keyProblem, ids);
     // Only now, with the key checked against the current trust, may a cached signature count.
     const signatureKnownGood = this.#signatureValid.lookup(jws);
-    return { tool: tool as SignedTool, dig, jws, parsed, alg, claims, key, signatureKnownGood };
+    return { jws, parsed, alg, claims, key, signatureKnownGood };
   }
 
-  #verifySignatureSync(p: Prepared): boolean {
+  /** The two stages together, reporting the first failing check in the order of DESIGN.md. */
+  #prepare(
+    tool: unknown,
+    content: { readonly dig: string } | RejectedTool,
+    signature: SignatureStage | RejectedTool | undefined,
+  ): Prepared | RejectedTool {
+    if ('ok' in content) return content;
+    if (signature === undefined)
+      return rejection(tool, 'unsigned', 'the tool has no _meta["io.etdi/signature"]');
+    if ('ok' in signature) return signature;
+    return { ...signature, tool: tool as SignedTool, dig: content.dig };
+  }
+
+  #verifySignatureSync(p: SignatureStage): boolean {
     const { digest, key } = verifyParamsOf(p.key);
     try {
       return cryptoVerify(
@@ -455,7 +484,7 @@ export class Verifier {
     }
   }
 
-  #verifySignatureAsync(p: Prepared): Promise<boolean> {
+  #verifySignatureAsync(p: SignatureStage): Promise<boolean> {
     const { digest, key } = verifyParamsOf(p.key);
     return new Promise((resolve) => {
       try {
