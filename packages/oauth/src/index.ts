@@ -21,15 +21,17 @@ export {
   type OAuthErrorDetails,
 } from './errors.js';
 export {
+  OAuthConfigSchema,
+  MtlsConfigSchema,
+  OAUTH_CONFIG_DEFAULTS,
   type OAuthConfig,
   type MtlsConfig,
   type OAuthVersion,
   type OAuthGrantType,
   type CodeChallengeMethod,
   type ScopeValidation,
-} from './config/types.js';
+} from './config/schema.js';
 export { assertOAuthConfig } from './config/assert.js';
-export { OAUTH_CONFIG_SCHEMA } from './config/schema.js';
 export { maskOAuthConfig } from './config/mask.js';
 export { createPkcePair, type PkcePair } from './pkce.js';
 export { computePkceChallenge } from './pkce-challenge.js';
@@ -48,7 +50,15 @@ export {
   type StdioInjectOptions,
 } from './inject.js';
 export { OAuthMetrics, type OAuthMetricsSnapshot } from './metrics.js';
-export { type TokenCache, type TokenCacheEntry, type RefreshTokenEntry } from './cache/types.js';
+export {
+  TokenCacheEntrySchema,
+  RefreshTokenEntrySchema,
+  type TokenCache,
+  type TokenCacheEntry,
+  type RefreshTokenEntry,
+  type TokenEntries,
+  type TokenKind,
+} from './cache/types.js';
 export { MemoryTokenCache, type MemoryTokenCacheOptions } from './cache/memory.js';
 export { RedisTokenCache, type RedisTokenCacheOptions } from './cache/redis.js';
 export { type TokenEncryptionKey } from './cache/encryption.js';

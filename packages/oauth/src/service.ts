@@ -3,8 +3,8 @@ import type { LogFields } from '@etdi/core';
 import type { Dispatcher } from 'undici';
 import { AccessToken, type TokenResult } from './access-token.js';
 import type { RefreshTokenEntry, TokenCacheEntry } from './cache/types.js';
-import { prepareConfig, type PreparedConfig } from './config/prepare.js';
-import type { OAuthConfig } from './config/types.js';
+import { prepareConfig, type PreparedConfig, type PreparedGrant } from './config/prepare.js';
+import type { OAuthConfig } from './config/schema.js';
 import { OAuthError } from './errors.js';
 import { postForm, type EndpointResponse } from './http/endpoint.js';
 import { scrub } from './http/scrub.js';
@@ -81,16 +81,30 @@ export type RevocationResult =
   | { readonly ok: true; readonly revoked: readonly RevokedTokenType[] }
   | { readonly ok: false; readonly error: OAuthError };
 
-interface Target {
+interface Target<P extends PreparedConfig = PreparedConfig> {
   readonly server: string;
   readonly configId: string;
   readonly projectId: string | undefined;
   readonly key: string;
-  readonly prepared: PreparedConfig;
+  readonly prepared: P;
+}
+
+/** A target whose configuration is enabled: one of the grant types. */
+type GrantTarget = Target<PreparedGrant>;
+
+/** A target of the authorization-code grant. */
+type CodeTarget = Target<Extract<PreparedGrant, { readonly grantType: 'authorization_code' }>>;
+
+function isEnabled(target: Target): target is GrantTarget {
+  return target.prepared.enabled;
+}
+
+function isCodeFlow(target: Target): target is CodeTarget {
+  return target.prepared.enabled && target.prepared.grantType === 'authorization_code';
 }
 
 interface PendingAuthorization {
-  readonly target: Target;
+  readonly target: CodeTarget;
   readonly verifier: string | undefined;
   readonly expiresAt: number;
   /** SHA-256 (hex) of the session that started the flow. */
@@ -207,7 +221,8 @@ export class OAuthService {
     let prepared = this.#prepared.get(config);
     if (prepared !== undefined) return prepared;
     prepared = prepareConfig(config, this.#options.now());
-    if (prepared.dispatcher !== undefined) this.#agents.add(prepared.dispatcher);
+    if (prepared.enabled && prepared.dispatcher !== undefined)
+      this.#agents.add(prepared.dispatcher);
     if (prepared.enabled && !prepared.enforceHttps) {
       this.#options.logger.warn(
         { configId: prepared.fingerprint, authorizationServer: new URL(prepared.tokenUrl).origin },
@@ -281,25 +296,26 @@ export class OAuthService {
     config: OAuthConfig,
     options: GetAccessTokenOptions = {},
   ): Promise<TokenResult> {
-    let target: Target;
+    let found: Target;
     try {
-      target = this.#target(server, config, options);
+      found = this.#target(server, config, options);
     } catch (error) {
       return Promise.resolve({ ok: false, error: OAuthError.from(error) });
     }
-    if (!target.prepared.enabled) {
+    if (!isEnabled(found)) {
       return Promise.resolve({
         ok: false,
         error: new OAuthError('disabled', `OAuth is disabled for server "${server}"`),
       });
     }
+    const target = found;
     const seq = ++this.#seq;
     // A forced refresh still reads the entry: its refresh token (perhaps stored by another
     // replica) is cheaper to use than a new grant.
     const forced = options.forceRefresh === true;
     let lookup: TokenCacheEntry | undefined | Promise<TokenCacheEntry | undefined>;
     try {
-      lookup = this.#options.cache.get(target.key);
+      lookup = this.#options.cache.get('access', target.key);
     } catch (error) {
       return this.#afterLookup(target, seq, this.#cacheFailed(target, 'read', error), forced);
     }
@@ -329,7 +345,7 @@ export class OAuthService {
   }
 
   #afterLookup(
-    target: Target,
+    target: GrantTarget,
     seq: number,
     entry: TokenCacheEntry | undefined,
     forced: boolean,
@@ -368,7 +384,7 @@ export class OAuthService {
   }
 
   #acquireShared(
-    target: Target,
+    target: GrantTarget,
     seq: number,
     previous: TokenCacheEntry | undefined,
     reason: Reason,
@@ -407,14 +423,12 @@ export class OAuthService {
   }
 
   /** Form parameters of client authentication in the body (client_secret_post, public, mTLS). */
-  #clientAuth(form: URLSearchParams, prepared: PreparedConfig): void {
-    if (prepared.headers['authorization'] !== undefined) return; // client_secret_basic
-    form.set('client_id', prepared.clientId);
-    if (prepared.secretInBody) form.set('client_secret', prepared.clientSecret!);
+  #clientAuth(form: URLSearchParams, prepared: PreparedGrant): void {
+    for (const [name, value] of prepared.bodyAuth) form.set(name, value);
   }
 
   async #tokenRequest(
-    target: Target,
+    target: GrantTarget,
     form: URLSearchParams,
     correlationId: string,
     secrets: readonly string[],
@@ -437,7 +451,7 @@ export class OAuthService {
     );
   }
 
-  #grantForm(prepared: PreparedConfig, grantType: string): URLSearchParams {
+  #grantForm(prepared: PreparedGrant, grantType: string): URLSearchParams {
     const form = new URLSearchParams({ grant_type: grantType });
     if (prepared.scope !== '') form.set('scope', prepared.scope);
     for (const resource of prepared.resources) form.append('resource', resource);
@@ -445,7 +459,7 @@ export class OAuthService {
   }
 
   /** The request of a new grant (not a refresh of a cached token). */
-  #freshGrantForm(target: Target, failedRefreshToken: string | undefined): URLSearchParams {
+  #freshGrantForm(target: GrantTarget, failedRefreshToken: string | undefined): URLSearchParams {
     const { prepared, server } = target;
     switch (prepared.grantType) {
       case 'client_credentials': {
@@ -463,7 +477,7 @@ export class OAuthService {
           );
         }
         const form = this.#grantForm(prepared, 'refresh_token');
-        form.set('refresh_token', prepared.refreshToken!);
+        form.set('refresh_token', prepared.refreshToken);
         for (const [name, value] of prepared.additionalParams) form.set(name, value);
         return form;
       }
@@ -483,7 +497,7 @@ export class OAuthService {
   async #refreshTokenOf(target: Target): Promise<RefreshTokenEntry | undefined> {
     let refresh: RefreshTokenEntry | undefined;
     try {
-      refresh = await this.#options.cache.getRefreshToken(target.key);
+      refresh = await this.#options.cache.get('refresh', target.key);
     } catch (error) {
       this.#cacheFailed(target, 'refresh token read', error);
       refresh = this.#recent.get(target.key)?.refresh;
@@ -494,7 +508,7 @@ export class OAuthService {
   }
 
   async #acquire(
-    target: Target,
+    target: GrantTarget,
     previous: TokenCacheEntry | undefined,
     reason: Reason,
   ): Promise<TokenResult> {
@@ -609,7 +623,7 @@ export class OAuthService {
     const recent = this.#recent.get(target.key);
     if (recent !== undefined) this.#recent.set(target.key, { ...recent, refresh: undefined });
     try {
-      await this.#options.cache.deleteRefreshToken(target.key);
+      await this.#options.cache.delete(target.key, 'refresh');
     } catch (error) {
       this.#options.logger.warn(
         {
@@ -623,7 +637,7 @@ export class OAuthService {
   }
 
   #toTokenSet(
-    target: Target,
+    target: GrantTarget,
     response: TokenResponse,
     requestedAt: number,
     /** The refresh token the request redeemed: its value, scope and known expiry. */
@@ -652,9 +666,9 @@ export class OAuthService {
     }
     // The lifetime counts from when the request was sent: the token cannot be older than that.
     const lifetime =
-      response.expiresIn === undefined
+      response.expiresInSec === undefined
         ? this.#options.defaultTokenLifetimeMs
-        : response.expiresIn * 1000;
+        : response.expiresInSec * 1000;
     const expiresAt = requestedAt + lifetime;
     // Never let the buffer eat more than half the lifetime: a 60 s token with the default 300 s
     // buffer would otherwise be "due" at once and every request would fetch a new one.
@@ -672,8 +686,8 @@ export class OAuthService {
     const refreshToken = response.refreshToken ?? redeemed.refreshToken;
     if (refreshToken === undefined) return { access, refresh: undefined };
     const refreshExpiresAt =
-      response.refreshExpiresIn !== undefined && response.refreshExpiresIn > 0
-        ? requestedAt + response.refreshExpiresIn * 1000
+      response.refreshExpiresInSec !== undefined && response.refreshExpiresInSec > 0
+        ? requestedAt + response.refreshExpiresInSec * 1000
         : response.refreshToken === undefined
           ? redeemed.expiresAt
           : undefined;
@@ -707,11 +721,11 @@ export class OAuthService {
     this.metrics.trackToken(target.key, access.expiresAt);
     const { cache } = this.#options;
     const writes: [string, () => void | Promise<void>][] = [
-      ['token', () => cache.set(target.key, access, access.expiresAt - now)],
+      ['token', () => cache.set('access', target.key, access, access.expiresAt - now)],
     ];
     if (refresh !== undefined) {
       const until = refresh.expiresAt ?? now + this.#options.refreshTokenRetentionMs;
-      writes.push(['refresh token', () => cache.setRefreshToken(target.key, refresh, until - now)]);
+      writes.push(['refresh token', () => cache.set('refresh', target.key, refresh, until - now)]);
     }
     for (const [what, write] of writes) {
       try {
@@ -759,13 +773,16 @@ export class OAuthService {
     // JavaScript callers may pass nothing at all.
     const given = (options as Partial<AuthorizationUrlOptions> | undefined) ?? {};
     const target = this.#target(server, config, given);
-    const { prepared } = target;
-    if (prepared.grantType !== 'authorization_code') {
-      throw new OAuthError(
-        'invalid-argument',
-        `server "${server}" is configured for grantType "${prepared.grantType}", not "authorization_code"`,
-      );
+    if (!isCodeFlow(target)) {
+      const { prepared } = target;
+      throw prepared.enabled
+        ? new OAuthError(
+            'invalid-argument',
+            `server "${server}" is configured for grantType "${prepared.grantType}", not "authorization_code"`,
+          )
+        : new OAuthError('disabled', `OAuth is disabled for server "${server}"`);
     }
+    const { prepared } = target;
     const { session } = given;
     if (typeof session !== 'string' || session === '') {
       throw new OAuthError(
@@ -793,11 +810,11 @@ export class OAuthService {
       );
     }
     const state = randomBytes(32).toString('base64url');
-    const pkce = prepared.usePkce ? createPkcePair(prepared.codeChallengeMethod) : undefined;
-    const url = new URL(prepared.authorizationUrl!);
+    const pkce = prepared.pkce === undefined ? undefined : createPkcePair(prepared.pkce);
+    const url = new URL(prepared.authorizationUrl);
     url.searchParams.set('response_type', 'code');
     url.searchParams.set('client_id', prepared.clientId);
-    url.searchParams.set('redirect_uri', prepared.redirectUri!);
+    url.searchParams.set('redirect_uri', prepared.redirectUri);
     if (prepared.scope !== '') url.searchParams.set('scope', prepared.scope);
     url.searchParams.set('state', state);
     if (pkce !== undefined) {
@@ -933,7 +950,7 @@ export class OAuthService {
   }
 
   async #exchangeCode(
-    target: Target,
+    target: CodeTarget,
     code: string,
     verifier: string | undefined,
   ): Promise<TokenResult> {
@@ -950,7 +967,7 @@ export class OAuthService {
       const form = new URLSearchParams({
         grant_type: 'authorization_code',
         code,
-        redirect_uri: target.prepared.redirectUri!,
+        redirect_uri: target.prepared.redirectUri,
       });
       if (verifier !== undefined) form.set('code_verifier', verifier);
       for (const resource of target.prepared.resources) form.append('resource', resource);
@@ -1007,7 +1024,7 @@ export class OAuthService {
       this.#options.logger.info(fields, 'nothing cached to revoke');
       return { ok: true, revoked: [] };
     }
-    if (prepared.revocationUrl === undefined) {
+    if (!prepared.enabled || prepared.revocationUrl === undefined) {
       this.#options.logger.warn(
         fields,
         'no revocationUrl: token dropped from the cache but not revoked',
@@ -1096,12 +1113,12 @@ export class OAuthService {
     let refresh = recent?.refresh;
     const { cache } = this.#options;
     try {
-      access = (await cache.get(target.key)) ?? access;
+      access = (await cache.get('access', target.key)) ?? access;
     } catch (error) {
       this.#cacheFailed(target, 'read', error);
     }
     try {
-      refresh = (await cache.getRefreshToken(target.key)) ?? refresh;
+      refresh = (await cache.get('refresh', target.key)) ?? refresh;
     } catch (error) {
       this.#cacheFailed(target, 'refresh token read', error);
     }

@@ -187,9 +187,6 @@ describe('secrets', () => {
         set: () => {
           throw new Error('connection refused');
         },
-        getRefreshToken: refused,
-        setRefreshToken: refused,
-        deleteRefreshToken: refused,
         delete: refused,
       };
       const logger = new CapturingLogger();
