@@ -1,16 +1,14 @@
 // @etdi/oauth: the gateway's own upstream OAuth token service (issue 4). Every export is named.
 export { createOAuthService } from './create-service.js';
+export { OAuthService, type GetAccessTokenOptions } from './service.js';
+export { type TokenRequestOptions } from './service/target.js';
 export {
-  OAuthService,
-  type GetAccessTokenOptions,
-  type TokenRequestOptions,
   type AuthorizationRequest,
   type AuthorizationUrlOptions,
   type AuthorizationCallback,
   type CompleteAuthorizationOptions,
-  type RevocationResult,
-  type RevokedTokenType,
-} from './service.js';
+} from './service/pending-authorizations.js';
+export { type RevocationResult, type RevokedTokenType } from './service/revocation.js';
 export { type OAuthServiceOptions, type RetryOptions } from './options.js';
 export { AccessToken, type TokenResult } from './access-token.js';
 export {
