@@ -433,6 +433,34 @@ describe('OAuthService.prepare with mTLS files', () => {
     );
   });
 
+  it('fails when a block of the CA bundle does not parse, naming which', () => {
+    const path = join(dir, 'bad-bundle.pem');
+    const truncated = '-----BEGIN CERTIFICATE-----\nMIIBAAAA\n-----END CERTIFICATE-----\n';
+    writeFileSync(path, `${server.ca.cert}\n${truncated}`);
+    expect(() =>
+      createOAuthService().prepare(mtlsConfig({ ...server.clientFiles, caPath: path })),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'mtls-unavailable',
+        pointer: '/mtls/caPath',
+        message: expect.stringContaining('certificate 2 of 2'),
+      }),
+    );
+  });
+
+  it('reads a certificate file with text around the PEM block (openssl bag attributes)', async () => {
+    const path = join(dir, 'with-attributes.pem');
+    writeFileSync(
+      path,
+      `Bag Attributes\n    localKeyID: 01 02 03\nsubject=CN = etdi-gateway-mtls\n${server.clientCertificate.cert}`,
+    );
+    const oauth = createOAuthService();
+    expect(() =>
+      oauth.prepare(mtlsConfig({ ...server.clientFiles, certPath: path })),
+    ).not.toThrow();
+    await oauth.close();
+  });
+
   it('fails when a file holds no PEM', () => {
     const path = join(dir, 'garbage.pem');
     writeFileSync(path, 'not a certificate');

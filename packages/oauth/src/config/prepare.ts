@@ -1,6 +1,7 @@
 import { X509Certificate, createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent, type Dispatcher } from 'undici';
+import { basicClientAuthorization, parseScope, pemCertificates } from '@etdi/core';
 import { OAuthError } from '../errors.js';
 import { checkOAuthConfig, type CheckedGrant } from './check.js';
 import type { MtlsConfig, OAuthGrantType, ScopeValidation } from './schema.js';
@@ -67,26 +68,58 @@ function readPem(path: string, pointer: string, what: string): string {
 interface LoadedMtls {
   readonly cert: string;
   readonly key: string;
-  readonly ca: string | undefined;
+  /** The CA bundle's certificates, one PEM each. */
+  readonly ca: string[] | undefined;
   readonly passphrase: string | undefined;
+}
+
+interface ParsedPem {
+  readonly pem: string;
+  readonly x509: X509Certificate;
+}
+
+/**
+ * The certificates of a PEM file, each parsed: `@etdi/core`'s `pemCertificates` splits the
+ * bundle, and a file without one, or with a block that does not parse, is refused by name.
+ */
+function certificatesOf(
+  text: string,
+  path: string,
+  pointer: string,
+  what: string,
+): [ParsedPem, ...ParsedPem[]] {
+  const pems = pemCertificates(text);
+  if (pems.length === 0) {
+    throw new OAuthError(
+      'mtls-unavailable',
+      `mTLS ${what} "${path}" does not hold a PEM certificate`,
+      {
+        pointer,
+      },
+    );
+  }
+  const parsed = pems.map((pem, i): ParsedPem => {
+    try {
+      return { pem, x509: new X509Certificate(pem) };
+    } catch (cause) {
+      throw new OAuthError(
+        'mtls-unavailable',
+        `mTLS ${what} "${path}": certificate ${i + 1} of ${pems.length} does not parse`,
+        { pointer, cause },
+      );
+    }
+  });
+  return parsed as [ParsedPem, ...ParsedPem[]]; // not empty: checked above
 }
 
 function loadMtls(mtls: MtlsConfig, now: number): LoadedMtls {
   const cert = readPem(mtls.certPath, '/mtls/certPath', 'certificate');
   const key = readPem(mtls.keyPath, '/mtls/keyPath', 'private key');
-  const ca =
+  const caText =
     mtls.caPath === undefined ? undefined : readPem(mtls.caPath, '/mtls/caPath', 'CA bundle');
 
-  let x509: X509Certificate;
-  try {
-    x509 = new X509Certificate(cert);
-  } catch (cause) {
-    throw new OAuthError(
-      'mtls-unavailable',
-      `mTLS certificate file "${mtls.certPath}" does not hold a PEM certificate`,
-      { pointer: '/mtls/certPath', cause },
-    );
-  }
+  // The leaf first; a chain may follow it in the same file, and goes to the server as it is.
+  const { x509 } = certificatesOf(cert, mtls.certPath, '/mtls/certPath', 'certificate file')[0];
   let keyObject: KeyObject;
   try {
     keyObject = createPrivateKey({ key, format: 'pem', passphrase: mtls.passphrase });
@@ -115,23 +148,11 @@ function loadMtls(mtls: MtlsConfig, now: number): LoadedMtls {
       { pointer: '/mtls/certPath' },
     );
   }
-  if (ca !== undefined) {
-    try {
-      new X509Certificate(ca);
-    } catch (cause) {
-      throw new OAuthError(
-        'mtls-unavailable',
-        `mTLS CA bundle "${mtls.caPath}" does not hold a PEM certificate`,
-        { pointer: '/mtls/caPath', cause },
-      );
-    }
-  }
+  const ca =
+    caText === undefined || mtls.caPath === undefined
+      ? undefined
+      : certificatesOf(caText, mtls.caPath, '/mtls/caPath', 'CA bundle').map(({ pem }) => pem);
   return { cert, key, ca, passphrase: mtls.passphrase };
-}
-
-function formEncode(value: string): string {
-  // application/x-www-form-urlencoded, as RFC 6749 §2.3.1 asks for Basic credentials.
-  return new URLSearchParams([['', value]]).toString().slice(1);
 }
 
 /**
@@ -143,7 +164,7 @@ function formEncode(value: string): string {
 export function prepareConfig(value: unknown, now: number): PreparedConfig {
   const checked = checkOAuthConfig(value);
   const c = checked.config;
-  const scope = (c.scope ?? '').split(' ').filter(Boolean).join(' ');
+  const scope = parseScope(c.scope).join(' ');
   const fingerprint = createHash('sha256')
     .update(
       JSON.stringify([
@@ -175,12 +196,9 @@ export function prepareConfig(value: unknown, now: number): PreparedConfig {
     if (header.length >= 8) secrets.push(header);
   const bodyAuth: (readonly [string, string])[] = [];
   if (c.clientSecret !== undefined && c.useBasicAuth) {
-    const credentials = Buffer.from(
-      `${formEncode(clientId)}:${formEncode(c.clientSecret)}`,
-      'utf8',
-    ).toString('base64');
-    headers['authorization'] = `Basic ${credentials}`;
-    secrets.push(credentials);
+    const authorization = basicClientAuthorization(clientId, c.clientSecret);
+    headers['authorization'] = authorization;
+    secrets.push(authorization.slice('Basic '.length));
   } else {
     // client_secret_post, or a client that authenticates otherwise (public, mTLS) and names itself.
     bodyAuth.push(['client_id', clientId]);

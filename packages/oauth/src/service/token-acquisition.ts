@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { missingScopes, parseScope } from '@etdi/core';
 import type { TokenResult } from '../access-token.js';
 import type { RefreshTokenEntry, TokenCacheEntry } from '../cache/types.js';
 import type { PreparedGrant } from '../config/prepare.js';
 import { OAuthError } from '../errors.js';
 import type { EndpointResponse } from '../http/endpoint.js';
 import type { ResolvedServiceOptions } from '../options.js';
-import { missingScopes } from '../scope.js';
 import { parseTokenResponse, type TokenResponse } from '../token-response.js';
 import { requestServer } from './authorization-server.js';
 import { logFields, type CodeTarget, type GrantTarget } from './target.js';
@@ -278,7 +278,7 @@ export class TokenAcquisition implements TokenSource {
     const { prepared, server } = target;
     // RFC 6749 §5.1 / §6: an absent scope means "as requested" (or, on refresh, as before).
     const scope = response.scope ?? redeemed.scope ?? prepared.scope;
-    const missing = missingScopes(prepared.scope, scope);
+    const missing = missingScopes(parseScope(scope), parseScope(prepared.scope));
     if (missing.length > 0 && prepared.validateScopes !== 'off') {
       const message = `granted scope "${scope}" does not cover the requested "${prepared.scope}" (missing: ${missing.join(' ')})`;
       if (prepared.validateScopes === 'error') {
