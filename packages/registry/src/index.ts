@@ -1,5 +1,7 @@
 // @etdi/registry: the signed tool-definition registry service. Every export is named.
 
+export { buildRegistry } from './build-registry.js';
+export { REGISTRY_DEFAULTS, type RegistryOptions, type RateLimitOptions } from './options.js';
 export {
   RegistryError,
   REGISTRY_ERROR_CODES,
@@ -8,6 +10,8 @@ export {
   type RegistryErrorCode,
   type RegistryErrorOptions,
 } from './errors.js';
+export { PROBLEM_TYPE, type Problem, type ProblemCode } from './http/problem.js';
+export type { Principal } from './http/auth.js';
 
 // Stores
 export type {
@@ -39,6 +43,7 @@ export {
 } from './store/postgres-registry-store.js';
 export { openStore, type OpenStoreOptions } from './store/open-store.js';
 export { MIGRATIONS, type Migration } from './store/migrations.js';
+export { RegistryApiKeyStore } from './store/registry-api-key-store.js';
 
 // Provider ids
 export {
@@ -47,3 +52,6 @@ export {
   providerIdentity,
   type ProviderIdentity,
 } from './provider-id.js';
+
+// Receipts
+export { RECEIPT_TYPE, receiptSubject, type ReceiptClaims } from './service/receipt.js';

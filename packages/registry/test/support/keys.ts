@@ -3,10 +3,12 @@ import {
   generateKeyPair,
   importSigningKey,
   signTool,
+  toolDigest,
   type SignedTool,
   type SigningKey,
   type TrustJwks,
 } from '@etdi/core';
+import { CompactSign } from 'jose';
 
 /** A provider's signing key and its trust JWKS. */
 export interface ProviderKey {
@@ -54,4 +56,28 @@ export function signed(
     ...(options.now === undefined ? {} : { now: options.now }),
     ...(options.expiresIn === undefined ? {} : { expiresIn: options.expiresIn }),
   });
+}
+
+/**
+ * A tool signed with arbitrary claims (over the tool's real digest unless given), for the
+ * claims a well-behaved signer refuses to make.
+ */
+export async function signedWithClaims(
+  pk: ProviderKey,
+  content: Record<string, unknown>,
+  claims: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const payload = {
+    iss: pk.iss,
+    sub: content.name,
+    ver: '1.0.0',
+    dig: toolDigest(content),
+    perms: [],
+    iat: Math.floor(Date.now() / 1000),
+    ...claims,
+  };
+  const jws = await new CompactSign(Buffer.from(JSON.stringify(payload)))
+    .setProtectedHeader({ alg: pk.key.alg, kid: pk.key.kid, typ: 'etdi-tool+jwt' })
+    .sign(pk.key.privateKey);
+  return { ...content, _meta: { 'io.etdi/signature': jws } };
 }
