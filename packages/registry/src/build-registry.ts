@@ -20,8 +20,9 @@ import { REGISTRY_DEFAULTS, type RegistryOptions } from './options.js';
 import { isProviderId } from './provider-id.js';
 import { RevocationPublisher } from './service/revocation-publisher.js';
 import { VersionCache } from './service/version-cache.js';
+import { registryVersion } from './version.js';
 
-const VERSION = '0.1.0';
+const VERSION = registryVersion();
 
 async function signingKeyOf(key: SigningKey | PrivateJwk, id: string): Promise<SigningKey> {
   const imported =
@@ -142,6 +143,12 @@ export async function buildRegistry(options: RegistryOptions): Promise<FastifyIn
   });
   app.addHook('preClose', async () => {
     ctx.closing.value = true;
+  });
+  // A response finished while closing ends its connection: a keep-alive connection that goes
+  // idle after the server started closing would otherwise hold shutdown up until it times out.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (ctx.closing.value) reply.header('connection', 'close');
+    return payload;
   });
   if (options.closeStore ?? REGISTRY_DEFAULTS.closeStore) {
     app.addHook('onClose', async () => {
