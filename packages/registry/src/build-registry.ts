@@ -119,7 +119,6 @@ export async function buildRegistry(options: RegistryOptions): Promise<FastifyIn
       adminKeys: options.adminKeys ?? [],
       now,
       logger: app.log,
-      metrics,
       ...(options.apiKeyPepper === undefined ? {} : { pepper: options.apiKeyPepper }),
     }),
     metrics,
@@ -128,7 +127,6 @@ export async function buildRegistry(options: RegistryOptions): Promise<FastifyIn
     closing: { value: false },
   };
 
-  app.decorateRequest('principal', null);
   acceptJsonBodies(app, bodyLimit);
   problemResponses(app, metrics);
   metrics.observe(app);
@@ -175,6 +173,7 @@ export async function buildRegistry(options: RegistryOptions): Promise<FastifyIn
     });
   }
 
+  await ctx.auth.register(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -1,37 +1,26 @@
 // The registry's whole authentication wiring: @etdi/auth API keys (publishers from the store,
-// admins from start-up), the principal a request acts as, and the ownership rules. Kept in one
-// file so that adopting @etdi/auth's Fastify plugin is a change here only.
+// admins from start-up) behind @etdi/auth's Fastify plugin, the principal a request acts as,
+// and the ownership rules.
 import {
   ApiKeyProvider,
   createAuthenticator,
+  etdiAuth,
   hashApiKey,
-  httpStatusFor,
   parseApiKey,
-  wwwAuthenticate,
   type ApiKeyRecord,
-  type AuthLogger,
   type Authenticator,
   type IssuedApiKey,
 } from '@etdi/auth';
 import type { Logger } from '@etdi/core';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RegistryError } from '../errors.js';
 import { RegistryApiKeyStore } from '../store/registry-api-key-store.js';
 import type { RegistryStore } from '../store/registry-store.js';
-import type { RegistryMetrics } from './metrics.js';
-import { problemOf, sendProblem } from './problem.js';
 
 /** Who a request acts as. Admins act on every provider; a publisher on its own only. */
 export type Principal =
   | { readonly role: 'admin'; readonly keyId: string }
   | { readonly role: 'publisher'; readonly iss: string; readonly keyId: string };
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Set by {@link RegistryAuth.authenticate} on the routes that need a key. */
-    principal: Principal | null;
-  }
-}
 
 const ADMIN_ROLE = 'registry-admin';
 const PUBLISHER_ROLE = 'registry-publisher';
@@ -46,18 +35,6 @@ export interface RegistryAuthOptions {
   /** Epoch milliseconds. */
   readonly now: () => number;
   readonly logger: Logger;
-  readonly metrics: RegistryMetrics;
-}
-
-// @etdi/auth's logger still takes (message, fields); the registry's is pino-ordered.
-function authLogger(logger: Logger): AuthLogger {
-  return {
-    debug: (message, fields) => logger.debug(fields ?? {}, message),
-    info: (message, fields) => logger.info(fields ?? {}, message),
-    warn: (message, fields) => logger.warn(fields ?? {}, message),
-    error: (message, fields) => logger.error(fields ?? {}, message),
-    isLevelEnabled: (level) => logger.isLevelEnabled?.(level) ?? true,
-  };
 }
 
 function adminRecord(key: string, pepper: string | undefined, createdAt: number): ApiKeyRecord {
@@ -81,55 +58,38 @@ function adminRecord(key: string, pepper: string | undefined, createdAt: number)
 
 /**
  * API key authentication for the registry: `Authorization: Bearer keyId.secret` (or
- * `X-API-Key`). Refusals are problem+json with @etdi/auth's failure code as `code` (401
+ * `X-API-Key`), through @etdi/auth's `etdiAuth` plugin on the routes that name
+ * `app.requireAuth`. Refusals are @etdi/auth's problem+json with its failure code as `code` (401
  * `invalid-api-key`, `key-expired`, `key-inactive`, `no-credentials`; 503 when the store is
  * down) and a `WWW-Authenticate` challenge.
  */
 export class RegistryAuth {
   readonly #provider: ApiKeyProvider;
   readonly #authenticator: Authenticator;
-  readonly #metrics: RegistryMetrics;
 
   constructor(options: RegistryAuthOptions) {
     const admins = options.adminKeys.map((k) => adminRecord(k, options.pepper, options.now()));
-    const logger = authLogger(options.logger);
     this.#provider = new ApiKeyProvider({
       store: new RegistryApiKeyStore(options.store, admins),
       acceptBearer: true,
       now: options.now,
-      logger,
+      logger: options.logger,
       ...(options.pepper === undefined ? {} : { pepper: options.pepper }),
     });
-    this.#authenticator = createAuthenticator({ providers: [this.#provider], logger });
-    this.#metrics = options.metrics;
+    this.#authenticator = createAuthenticator({
+      providers: [this.#provider],
+      logger: options.logger,
+    });
   }
 
-  /** A `preHandler` that requires a valid key and sets `request.principal`. */
-  readonly authenticate = async (
-    request: FastifyRequest,
-    reply: FastifyReply,
-  ): Promise<FastifyReply | undefined> => {
-    const result = await this.#authenticator.authenticateRequest(request);
-    if (result.isSuccess) {
-      const keyId = String(result.metadata.keyId ?? '');
-      if (result.roles.includes(ADMIN_ROLE)) {
-        request.principal = { role: 'admin', keyId };
-        return undefined;
-      }
-      if (result.roles.includes(PUBLISHER_ROLE) && result.projectId !== undefined) {
-        request.principal = { role: 'publisher', iss: result.projectId, keyId };
-        return undefined;
-      }
-    }
-    const status = result.isSuccess ? 403 : httpStatusFor(result.status);
-    const code = result.isSuccess ? 'admin-required' : (result.error ?? 'internal-error');
-    if (status === 401) {
-      const challenges = wwwAuthenticate(result, { realm: 'etdi-registry' });
-      reply.header('www-authenticate', challenges.length === 1 ? challenges[0]! : challenges);
-    }
-    this.#metrics.problem(code);
-    return sendProblem(reply, problemOf(status, code, result.message));
-  };
+  /** Registers `etdiAuth`: `request.auth`, and `app.requireAuth` for the routes that need a key. */
+  async register(app: FastifyInstance): Promise<void> {
+    await app.register(etdiAuth, {
+      authenticator: this.#authenticator,
+      global: false,
+      realm: 'etdi-registry',
+    });
+  }
 
   /** Issues a publisher key for `iss`: the key is returned once, only its hash is stored. */
   issuePublisherKey(
@@ -151,12 +111,15 @@ export class RegistryAuth {
   }
 }
 
-/** The principal of an authenticated request. */
+/** The principal of a request that passed `app.requireAuth`. */
 export function principalOf(request: FastifyRequest): Principal {
-  if (!request.principal) {
-    throw new RegistryError('internal-error', 'route reached without authentication');
+  const auth = request.auth;
+  const keyId = String(auth?.metadata.keyId ?? '');
+  if (auth?.isSuccess && auth.roles.includes(ADMIN_ROLE)) return { role: 'admin', keyId };
+  if (auth?.isSuccess && auth.roles.includes(PUBLISHER_ROLE) && auth.projectId !== undefined) {
+    return { role: 'publisher', iss: auth.projectId, keyId };
   }
-  return request.principal;
+  throw new RegistryError('internal-error', 'route reached without a registry API key');
 }
 
 /** Throws `admin-required` (403) unless the request acts as an admin. */

@@ -1,9 +1,8 @@
 // Request and response schemas of the registry API, written once with TypeBox: Fastify
 // validates requests with them (strict ajv, nothing stripped or coerced but query strings) and
 // @fastify/swagger publishes them as OpenAPI 3.1.
+import { RFC3339_DATE_TIME, SignedToolSchema, TrustJwkSchema, TrustJwksSchema } from '@etdi/core';
 import Type, { type Static } from 'typebox';
-
-const RFC3339 = '^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$';
 
 /** A provider id by the wire format's rule (§1.5). */
 export const ProviderIdSchema = Type.String({
@@ -21,7 +20,10 @@ const DigestSchema = Type.String({
   pattern: '^[A-Za-z0-9_-]{43}$',
   description: 'base64url SHA-256 of the canonical signed content (wire format §1.3)',
 });
-const DateTimeSchema = Type.String({ pattern: RFC3339, description: 'RFC 3339 date-time' });
+const DateTimeSchema = Type.String({
+  pattern: RFC3339_DATE_TIME,
+  description: 'RFC 3339 date-time',
+});
 const ReasonSchema = Type.String({ minLength: 1, maxLength: 512 });
 
 export const IssParams = Type.Object({ iss: ProviderIdSchema }, { additionalProperties: false });
@@ -80,22 +82,15 @@ export const CreateApiKeyBody = Type.Object(
 export type CreateApiKeyBody = Static<typeof CreateApiKeyBody>;
 
 const B64URL = '^[A-Za-z0-9_-]+$';
-/** One key of a trust JWKS as a publisher sends it: public members only. */
+/**
+ * One key of a trust JWKS as a publisher sends it: core's trust JWK with its `kid` and `iss`
+ * required and nothing else allowed (a private member is refused before this, by name).
+ */
 export const TrustJwkInput = Type.Object(
   {
-    kty: Type.Enum(['OKP', 'EC', 'RSA']),
-    crv: Type.Optional(Type.String({ maxLength: 32 })),
-    x: Type.Optional(Type.String({ pattern: B64URL, maxLength: 2048 })),
-    y: Type.Optional(Type.String({ pattern: B64URL, maxLength: 2048 })),
-    n: Type.Optional(Type.String({ pattern: B64URL, maxLength: 4096 })),
-    e: Type.Optional(Type.String({ pattern: B64URL, maxLength: 64 })),
+    ...TrustJwkSchema.properties,
     kid: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', description: 'RFC 7638 thumbprint' }),
-    alg: Type.Optional(Type.Enum(['EdDSA', 'ES256', 'PS256'])),
-    use: Type.Optional(Type.Literal('sig')),
     iss: ProviderIdSchema,
-    status: Type.Optional(Type.Enum(['active', 'retired', 'revoked'])),
-    notBefore: Type.Optional(DateTimeSchema),
-    notAfter: Type.Optional(DateTimeSchema),
   },
   { additionalProperties: false },
 );
@@ -163,11 +158,8 @@ export type ListToolsQuery = Static<typeof ListToolsQuery>;
 
 // Replies
 
-const Jwk = Type.Object(
-  { kty: Type.String(), kid: Type.String() },
-  { additionalProperties: true, description: 'A trust JWK: public members, iss, status, dates' },
-);
-export const JwksReply = Type.Object({ keys: Type.Array(Jwk) }, { additionalProperties: false });
+const Jwk = TrustJwkSchema;
+export const JwksReply = TrustJwksSchema;
 
 export const RegistryDocumentReply = Type.Object(
   {
@@ -279,10 +271,7 @@ export const VersionStatusReply = Type.Object(
 );
 
 /** A signed tool, served byte for byte as published. */
-export const SignedToolReply = Type.Object(
-  { name: Type.String(), inputSchema: Type.Object({}, { additionalProperties: true }) },
-  { additionalProperties: true, description: 'The signed MCP tool, byte for byte as published' },
-);
+export const SignedToolReply = SignedToolSchema;
 
 export const DigestReply = Type.Object(
   {

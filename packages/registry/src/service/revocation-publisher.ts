@@ -74,7 +74,7 @@ export class RevocationPublisher {
       key: this.#options.key,
       issuer: this.#options.registryId,
       seq,
-      expiresIn: this.#options.lifetimeSec,
+      expiresInSec: this.#options.lifetimeSec,
       now,
     });
     const iat = Math.floor(now / 1000);

@@ -54,7 +54,7 @@ export async function providerRoutes(app: FastifyInstance, ctx: RegistryContext)
   app.post<{ Body: CreateProviderBody }>(
     '/v1/providers',
     {
-      onRequest: ctx.auth.authenticate,
+      onRequest: app.requireAuth,
       schema: {
         tags: ['providers'],
         summary: 'Create a provider namespace (admin)',
@@ -103,7 +103,7 @@ export async function providerRoutes(app: FastifyInstance, ctx: RegistryContext)
   app.post<{ Params: { iss: string }; Body: CreateApiKeyBody }>(
     '/v1/providers/:iss/api-keys',
     {
-      onRequest: ctx.auth.authenticate,
+      onRequest: app.requireAuth,
       // The body is optional: no body means no name and no expiry.
       preValidation: async (request) => {
         request.body ??= {};
@@ -147,7 +147,7 @@ export async function providerRoutes(app: FastifyInstance, ctx: RegistryContext)
   app.delete<{ Params: { iss: string; keyId: string } }>(
     '/v1/providers/:iss/api-keys/:keyId',
     {
-      onRequest: ctx.auth.authenticate,
+      onRequest: app.requireAuth,
       schema: {
         tags: ['providers'],
         summary: "Deactivate a publisher API key (admin, or the provider's publisher)",
@@ -177,7 +177,7 @@ export async function providerRoutes(app: FastifyInstance, ctx: RegistryContext)
   app.post<{ Params: { iss: string }; Body: TrustJwksBody }>(
     '/v1/providers/:iss/keys',
     {
-      onRequest: ctx.auth.authenticate,
+      onRequest: app.requireAuth,
       // Before the schema: a private member gets a message that says what went wrong.
       preValidation: async (request) => {
         const keys = (request.body as { keys?: unknown } | undefined)?.keys;

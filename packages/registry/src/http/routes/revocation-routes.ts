@@ -76,7 +76,7 @@ export async function revocationRoutes(app: FastifyInstance, ctx: RegistryContex
   app.post<{ Body: RevocationBody }>(
     '/v1/revocations',
     {
-      onRequest: ctx.auth.authenticate,
+      onRequest: app.requireAuth,
       schema: {
         tags: ['revocations'],
         summary:

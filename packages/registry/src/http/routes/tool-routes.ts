@@ -97,7 +97,7 @@ export async function toolRoutes(app: FastifyInstance, ctx: RegistryContext): Pr
   app.post<{ Body: PublishBody }>(
     '/v1/tools',
     {
-      onRequest: ctx.auth.authenticate,
+      onRequest: app.requireAuth,
       schema: {
         tags: ['tools'],
         summary:
@@ -258,7 +258,7 @@ export async function toolRoutes(app: FastifyInstance, ctx: RegistryContext): Pr
   app.patch<{ Params: { iss: string; name: string; ver: string }; Body: VersionStatusBody }>(
     '/v1/tools/:iss/:name/:ver',
     {
-      onRequest: ctx.auth.authenticate,
+      onRequest: app.requireAuth,
       schema: {
         tags: ['tools'],
         summary:
