@@ -132,21 +132,23 @@ export async function buildRegistry(options: RegistryOptions): Promise<FastifyIn
   metrics.observe(app);
   conditionalGets(app);
 
-  app.addHook('onRequest', async (_request, reply) => {
-    if (ctx.closing.value) {
-      reply.header('connection', 'close');
-      return sendProblem(reply, problemOf(503, 'not-ready', 'The registry is shutting down'));
+  // Callback hooks, not async ones: they run on every request.
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!ctx.closing.value) {
+      done();
+      return;
     }
-    return undefined;
+    reply.header('connection', 'close');
+    sendProblem(reply, problemOf(503, 'not-ready', 'The registry is shutting down'));
   });
   app.addHook('preClose', async () => {
     ctx.closing.value = true;
   });
   // A response finished while closing ends its connection: a keep-alive connection that goes
   // idle after the server started closing would otherwise hold shutdown up until it times out.
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (ctx.closing.value) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
   if (options.closeStore ?? REGISTRY_DEFAULTS.closeStore) {
     app.addHook('onClose', async () => {
@@ -164,6 +166,12 @@ export async function buildRegistry(options: RegistryOptions): Promise<FastifyIn
     await app.register(rateLimit, {
       max: limits.max,
       timeWindow: limits.windowMs,
+      // Rate headers on refusals only (429 with Retry-After), not on every response.
+      addHeadersOnExceeding: {
+        'x-ratelimit-limit': false,
+        'x-ratelimit-remaining': false,
+        'x-ratelimit-reset': false,
+      },
       errorResponseBuilder: (_request, context) =>
         new RegistryError(
           'rate-limited',

@@ -30,16 +30,21 @@ export function ifNoneMatchMatches(header: string | undefined, etag: string): bo
 
 /**
  * Every successful GET (and HEAD) carries a strong ETag (the route's own, or one computed from
- * the bytes sent) and answers a matching `If-None-Match` with 304 and no body.
+ * the bytes sent) and answers a matching `If-None-Match` with 304 and no body. A callback hook,
+ * not an async one: it runs on every response.
  */
 export function conditionalGets(app: FastifyInstance): void {
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     if ((request.method !== 'GET' && request.method !== 'HEAD') || reply.statusCode !== 200) {
-      return payload;
+      done(null, payload);
+      return;
     }
     let etag = reply.getHeader('etag') as string | undefined;
     if (etag === undefined) {
-      if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
+      if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) {
+        done(null, payload);
+        return;
+      }
       etag = strongEtag(payload);
       reply.header('etag', etag);
     }
@@ -47,8 +52,9 @@ export function conditionalGets(app: FastifyInstance): void {
       reply.code(304);
       reply.removeHeader('content-length');
       reply.removeHeader('content-type');
-      return null;
+      done(null, null);
+      return;
     }
-    return payload;
+    done(null, payload);
   });
 }

@@ -27,18 +27,25 @@ export class RegistryMetrics {
     registers: [this.registry],
   });
 
+  // Children by label values: resolving labels on every request costs more than the count.
+  readonly #requestCounters = new Map<string, { inc(): void }>();
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
   /** Counts every response under its route pattern (`unmatched` for unknown routes). */
   observe(app: FastifyInstance): void {
-    app.addHook('onResponse', async (request, reply) => {
-      this.#requests.inc({
-        method: request.method,
-        route: request.routeOptions.url ?? 'unmatched',
-        status: String(reply.statusCode),
-      });
+    app.addHook('onResponse', (request, reply, done) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      const key = `${request.method} ${reply.statusCode} ${route}`;
+      let counter = this.#requestCounters.get(key);
+      if (!counter) {
+        counter = this.#requests.labels(request.method, route, String(reply.statusCode));
+        this.#requestCounters.set(key, counter);
+      }
+      counter.inc();
+      done();
     });
   }
 

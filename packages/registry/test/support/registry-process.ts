@@ -51,6 +51,15 @@ export interface RegistryProcess {
   kill9(): Promise<void>;
 }
 
+// Children still running when the test process ends are killed with it, whatever happened.
+const children = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+/** How long a registry may take to start on a busy machine before the test gives up on it. */
+const START_TIMEOUT_MS = 90_000;
+
 /** A scratch directory with a registry signing key and an admin key, removed by `remove`. */
 export function registryFiles(id = 'registry.test') {
   const dir = mkdtempSync(join(tmpdir(), 'etdi-registry-proc-'));
@@ -81,6 +90,8 @@ export async function runRegistryBin(
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -90,8 +101,9 @@ export async function runRegistryBin(
 }
 
 /**
- * Starts `etdi-registry` on an ephemeral port and resolves once it listens (its log line says
- * where). Every caller stops it (`stop` or `kill9`) in `afterAll`/`finally`.
+ * Starts `etdi-registry` on an ephemeral port and resolves once it listens (its `info` log line
+ * says where, so the log level must stay `info` or lower). Every caller stops it (`stop` or
+ * `kill9`) in `afterAll`/`finally`.
  */
 export async function startRegistryProcess(
   args: readonly string[],
@@ -106,6 +118,8 @@ export async function startRegistryProcess(
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   const lines: string[] = [];
   const waiters: { match: (line: string) => boolean; resolve: (line: string) => void }[] = [];
   let stderr = '';
@@ -132,7 +146,20 @@ export async function startRegistryProcess(
       );
     });
   };
-  const listening = await waitForLine((l) => l.includes('Server listening at http://127.0.0.1'));
+  let timer: NodeJS.Timeout | undefined;
+  const listening = await Promise.race([
+    waitForLine((l) => l.includes('Server listening at http://127.0.0.1')),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(
+          new Error(
+            `etdi-registry did not listen within ${START_TIMEOUT_MS} ms; stderr:\n${stderr}`,
+          ),
+        );
+      }, START_TIMEOUT_MS);
+    }),
+  ]).finally(() => clearTimeout(timer));
   const url = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(listening)![1]!;
   return {
     url,

@@ -244,6 +244,9 @@ export async function toolRoutes(app: FastifyInstance, ctx: RegistryContext): Pr
         );
         return sendVersion(reply, entry, REVALIDATE, ifNoneMatch);
       }
+      // Only valid versions are cached: a hit needs no further check.
+      const cached = ctx.versions.get(VersionCache.key(iss, name, ver));
+      if (cached) return sendVersion(reply, cached, IMMUTABLE, ifNoneMatch);
       if (!isSemanticVersion(ver)) {
         throw new RegistryError(
           'invalid-request',
