@@ -17,15 +17,20 @@ import {
  * - `upstream-timeout`: the upstream did not answer within its `timeout`.
  * - `upstream-unauthorized`: the upstream refused the gateway's own credentials (twice, the
  *   second time with a freshly acquired token).
- * - `store-unavailable`: Redis (session bindings) could not be reached.
+ * - `trust-unavailable`: a trust source (JWKS file, registry) cannot be used at start-up.
+ * - `store-error`: a store (Redis session bindings, pins) failed or could not be reached.
+ * - `not-found`, `conflict`: administrative calls (approvals) on the guard's admin API.
  * - `internal-error`: a bug or a dependency fault.
  */
 export const GATEWAY_ERROR_CODES = defineCodes([
   'invalid-config',
+  'trust-unavailable',
   'upstream-unavailable',
   'upstream-timeout',
   'upstream-unauthorized',
-  'store-unavailable',
+  'store-error',
+  'not-found',
+  'conflict',
   'internal-error',
 ]);
 

@@ -100,7 +100,7 @@ async function gatewayPlugin(app: FastifyInstance, options: EtdiGatewayOptions):
       await client.connect();
     } catch (cause) {
       client.disconnect();
-      throw new GatewayError('store-unavailable', 'cannot connect to the sessions Redis', {
+      throw new GatewayError('store-error', 'cannot connect to the sessions Redis', {
         cause,
         pointer: '/sessions/redis/url',
       });

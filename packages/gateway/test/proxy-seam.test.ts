@@ -48,7 +48,11 @@ for (const json of [false, true]) {
           auth: apiKeyAuth(alice, bob),
           trust: {},
           upstreams: {
-            files: { url: upstream.url.href, headers: { 'X-Upstream-Key': 'gateway-own-key' } },
+            files: {
+              url: upstream.url.href,
+              headers: { 'X-Upstream-Key': 'gateway-own-key' },
+              providers: ['com.test'],
+            },
           },
         },
         { guard },
@@ -184,7 +188,11 @@ describe('authentication and origin checks', () => {
   beforeAll(async () => {
     upstream = await startUpstream(TOOLS);
     gateway = await startGateway(
-      { auth: apiKeyAuth(alice), trust: {}, upstreams: { files: { url: upstream.url.href } } },
+      {
+        auth: apiKeyAuth(alice),
+        trust: {},
+        upstreams: { files: { url: upstream.url.href, providers: ['com.test'] } },
+      },
       { guard: new DropToolGuard('evil') },
     );
   });

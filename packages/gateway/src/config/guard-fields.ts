@@ -24,5 +24,5 @@ export const PinsConfigSchema = Type.Object(
 /** The guard's members of one upstream (guard-owned). */
 export const UpstreamGuardSchema = Type.Object({
   mode: Type.Optional(Type.Union([Type.Literal('enforce'), Type.Literal('report')])),
-  providers: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  providers: Type.Array(Type.String({ minLength: 1 })),
 });

@@ -383,7 +383,7 @@ export class McpProxy {
     const status =
       code === 'upstream-timeout'
         ? 504
-        : code === 'store-unavailable'
+        : code === 'store-error'
           ? 503
           : code === 'internal-error'
             ? 500

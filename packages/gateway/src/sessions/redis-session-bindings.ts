@@ -72,5 +72,5 @@ export class RedisSessionBindings implements SessionBindingStore {
 }
 
 function unavailable(cause: unknown): GatewayError {
-  return new GatewayError('store-unavailable', 'session bindings: Redis is unavailable', { cause });
+  return new GatewayError('store-error', 'session bindings: Redis is unavailable', { cause });
 }
