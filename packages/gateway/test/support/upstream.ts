@@ -29,6 +29,8 @@ export interface TestUpstream {
 export interface TestUpstreamOptions {
   /** Answer with JSON bodies instead of SSE streams. */
   readonly json?: boolean;
+  /** Requests whose `Authorization` this refuses get 401 (an upstream wanting a token). */
+  readonly accepts?: (authorization: string | undefined) => boolean;
 }
 
 export async function startUpstream(
@@ -65,6 +67,11 @@ export async function startUpstream(
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
     seen.push({ method: req.method ?? '', headers: req.headers, body: text });
+    if (options.accepts && !options.accepts(req.headers.authorization)) {
+      res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' });
+      res.end();
+      return;
+    }
     const sid = req.headers['mcp-session-id'];
     const parsed: unknown = text === '' ? undefined : JSON.parse(text);
     let transport = typeof sid === 'string' ? sessions.get(sid)?.transport : undefined;
