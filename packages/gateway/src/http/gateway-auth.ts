@@ -1,5 +1,7 @@
 import {
+  AuthError,
   authHook,
+  validateAuthConfig,
   buildAuthenticator,
   type AuthLogger,
   type AuthResult,
@@ -8,6 +10,7 @@ import {
 } from '@etdi/auth';
 import { missingScopes, type Logger } from '@etdi/core';
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import { GatewayError } from '../errors.js';
 
 // All of the gateway's wiring to @etdi/auth lives in this file, so adopting the auth package's
 // Fastify plugin (and its exported credential header list) is a change here only.
@@ -54,9 +57,8 @@ export function authenticate(
   resourceMetadataUrl: string,
 ): onRequestAsyncHookHandler {
   const hook = authHook<FastifyRequest>(authenticator, { resourceMetadataUrl });
-  return async (request, reply) => {
-    await hook(request, reply);
-  };
+  // Returning the reply tells Fastify that the hook has answered and the handler must not run.
+  return (request, reply) => hook(request, reply);
 }
 
 /**
@@ -106,4 +108,29 @@ export function refuseInsufficientScope(
 export function principalOf(auth: AuthResult | null): string {
   if (auth === null || auth.anonymous) return 'anonymous';
   return JSON.stringify([auth.source.provider, auth.userId ?? null, auth.projectId ?? null]);
+}
+
+/**
+ * Validates the `auth` member of the gateway document without building anything (for
+ * `--check`): problems become the gateway's `invalid-config` issues, under `/auth`.
+ */
+export function checkAuthDocument(
+  document: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+): void {
+  try {
+    validateAuthConfig(document, { env });
+  } catch (error) {
+    if (!(error instanceof AuthError)) throw error;
+    const issues = (
+      error.issues.length > 0
+        ? error.issues
+        : [{ pointer: error.pointer ?? '', message: error.message }]
+    ).map((i) => ({ pointer: `/auth${i.pointer}`, message: i.message }));
+    throw new GatewayError(
+      'invalid-config',
+      `invalid gateway configuration: ${issues.map((i) => `${i.pointer}: ${i.message}`).join('; ')}`,
+      { cause: error, issues },
+    );
+  }
 }
