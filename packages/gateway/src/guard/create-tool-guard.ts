@@ -28,7 +28,7 @@ import {
   type TrustConfig,
   type UpstreamGuardConfig,
 } from './config-schema.js';
-import { GatewayError } from './gateway-error.js';
+import { GatewayError } from '../errors.js';
 import { GuardMetrics } from './guard-metrics.js';
 import type { CallDecision, GuardContext, ToolGuard } from './tool-guard.js';
 import { VerifyingGuard, type UpstreamPolicy } from './verifying-guard.js';
@@ -71,9 +71,7 @@ function invalid(message: string, pointer: string): never {
   throw new GatewayError(
     'invalid-config',
     `Invalid gateway configuration: ${pointer}: ${message}`,
-    {
-      pointer,
-    },
+    { issues: [{ pointer, message }] },
   );
 }
 
@@ -84,9 +82,7 @@ function validated<T>(schema: object, value: unknown, base: string): T {
     throw new GatewayError(
       'invalid-config',
       formatIssues('Invalid gateway configuration', issues),
-      {
-        pointer: issues[0]?.pointer ?? base,
-      },
+      { issues },
     );
   }
   return value;

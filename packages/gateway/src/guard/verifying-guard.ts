@@ -18,7 +18,7 @@ import { AuditLog } from '../audit/audit-log.js';
 import { parseJsonDocument } from '../trust/json-document.js';
 import { statedClaims, type SignedCopy } from '../trust/signed-copies.js';
 import type { TrustSnapshot, TrustSources } from '../trust/trust-sources.js';
-import { GatewayError } from './gateway-error.js';
+import { GatewayError } from '../errors.js';
 import type { GuardMetrics } from './guard-metrics.js';
 import { ListCache, type CachedPage, type PinDependency } from './list-cache.js';
 import { errorResponse, flagged, isRecord, serializeAroundId } from './list-message.js';

@@ -1,7 +1,7 @@
 import { compileSchema, pinKey, type Pin, type PinId, type PinStore } from '@etdi/core';
 import type { Redis } from 'ioredis';
 import Type from 'typebox';
-import { GatewayError } from '../guard/gateway-error.js';
+import { GatewayError } from '../errors.js';
 
 /** Options of {@link RedisPinStore}. */
 export interface RedisPinStoreOptions {

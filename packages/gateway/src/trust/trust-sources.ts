@@ -1,5 +1,5 @@
 import { TrustStore, type Logger, type RevocationList } from '@etdi/core';
-import { GatewayError } from '../guard/gateway-error.js';
+import { GatewayError } from '../errors.js';
 import type { GuardMetrics } from '../guard/guard-metrics.js';
 import { readJsonDocument } from './json-document.js';
 import {
