@@ -16,12 +16,12 @@ export type BuildGatewayOptions = Omit<EtdiGatewayOptions, 'config'> & {
  *
  * @example
  * const config = await loadGatewayConfig('gateway.yaml');
- * const app = await buildGateway(config, { guard });
+ * const app = await buildGateway(config);
  * await app.listen(config.listen);
  */
 export async function buildGateway(
   config: GatewayConfig | unknown,
-  options: BuildGatewayOptions,
+  options: BuildGatewayOptions = {},
 ): Promise<FastifyInstance> {
   const resolved = isResolved(config)
     ? config

@@ -12,10 +12,22 @@ export {
 export {
   GatewayConfigSchema,
   UpstreamConfigSchema,
-  DurationSchema,
   type GatewayConfigDocument,
   type UpstreamConfigDocument,
 } from './config/schema.js';
+export {
+  DurationSchema,
+  TrustConfigSchema,
+  PinsConfigSchema,
+  UpstreamGuardSchema,
+  RegistryTrustSchema,
+  RedisPinsSchema,
+  GUARD_DEFAULTS,
+  type TrustConfig,
+  type PinsConfig,
+  type UpstreamGuardConfig,
+  type ToolGuardConfig,
+} from './guard/config-schema.js';
 export { GATEWAY_DEFAULTS } from './config/defaults.js';
 export type { GatewayConfig, UpstreamConfig } from './config/gateway-config.js';
 export {
@@ -30,6 +42,7 @@ export {
 
 // The server and the plugin.
 export { buildGateway, type BuildGatewayOptions } from './build-gateway.js';
+export { runGatewayCli, type GatewayCliIo } from './run-gateway-cli.js';
 export { etdiGateway, ADMIN_SCOPE, type EtdiGatewayOptions, type GatewayState } from './plugin.js';
 export { GatewayMetrics } from './metrics.js';
 
@@ -37,6 +50,16 @@ export { GatewayMetrics } from './metrics.js';
 export type { Upstream, UpstreamRequest, UpstreamResponse } from './upstream/upstream.js';
 export { HttpUpstream, type HttpUpstreamOptions } from './upstream/http-upstream.js';
 export { HeaderPolicy, UpstreamCredentials } from './upstream/upstream-headers.js';
+
+// The guard.
+export {
+  createToolGuard,
+  type CreateToolGuardOptions,
+  type GatewayToolGuard,
+} from './guard/create-tool-guard.js';
+export { RedisPinStore, type RedisPinStoreOptions } from './pins/redis-pin-store.js';
+export type { ToolRecord, ToolSource, PendingApproval } from './guard/tool-record.js';
+export type { GuardAdmin, ApprovalTarget, ApprovalRequestView } from './admin/guard-admin.js';
 
 // The guard seam.
 export type {

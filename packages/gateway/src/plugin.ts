@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { GATEWAY_DEFAULTS } from './config/defaults.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { GatewayError } from './errors.js';
+import { createToolGuard } from './guard/create-tool-guard.js';
 import type { ToolGuard } from './guard/tool-guard.js';
 import {
   authenticate,
@@ -34,8 +35,11 @@ export const ADMIN_SCOPE = 'etdi:admin';
 export interface EtdiGatewayOptions {
   /** A validated configuration (`validateGatewayConfig`, `loadGatewayConfig`). */
   readonly config: GatewayConfig;
-  /** The tool guard every upstream goes through. The plugin closes it with the app. */
-  readonly guard: ToolGuard;
+  /**
+   * The tool guard every upstream goes through. Default: `createToolGuard` from the document's
+   * `trust`, `pins` and upstreams. The plugin closes it with the app.
+   */
+  readonly guard?: ToolGuard;
   /** The guard's admin routes, mounted at `/admin` behind the auth chain and `etdi:admin`. */
   readonly adminRoutes?: FastifyPluginAsync<{ guard: ToolGuard }>;
   /** Default: built from the configuration's `auth` document (and closed with the app). */
@@ -71,7 +75,7 @@ declare module 'fastify' {
 }
 
 async function gatewayPlugin(app: FastifyInstance, options: EtdiGatewayOptions): Promise<void> {
-  const { config, guard } = options;
+  const { config } = options;
   const logger = redactingLogger(options.logger ?? (app.log as unknown as Logger));
   const metrics = options.metrics ?? new GatewayMetrics();
   const closers: (() => Promise<unknown>)[] = [];
@@ -87,8 +91,6 @@ async function gatewayPlugin(app: FastifyInstance, options: EtdiGatewayOptions):
       }
     }
   });
-  closers.push(() => guard.close());
-
   let redis = options.redis;
   if (!redis && config.sessions.store === 'redis' && config.sessions.redis) {
     const client = new Redis(config.sessions.redis.url, {
@@ -108,6 +110,9 @@ async function gatewayPlugin(app: FastifyInstance, options: EtdiGatewayOptions):
     closers.push(() => client.quit());
     redis = client;
   }
+  const guard = options.guard ?? (await openGuard(config, logger, metrics, redis));
+  closers.push(() => guard.close());
+
   const sessions: SessionBindingStore =
     config.sessions.store === 'redis' && redis
       ? new RedisSessionBindings({
@@ -281,6 +286,35 @@ async function gatewayPlugin(app: FastifyInstance, options: EtdiGatewayOptions):
       { prefix: '/admin' },
     );
   }
+}
+
+/**
+ * The guard a configuration describes. It shares the gateway's Redis client when pins and
+ * session bindings live in the same Redis; otherwise it opens (and closes) its own.
+ */
+function openGuard(
+  config: GatewayConfig,
+  logger: Logger,
+  metrics: GatewayMetrics,
+  redis: Redis | undefined,
+): Promise<ToolGuard> {
+  const { trust, pins } = config.document;
+  const shared = pins?.store === 'redis' && pins.redis?.url === config.sessions.redis?.url;
+  return createToolGuard(
+    {
+      trust,
+      pins,
+      upstreams: Object.fromEntries(
+        [...config.upstreams.values()].map((u) => [u.name, u.document]),
+      ),
+    },
+    {
+      baseDir: config.baseDir,
+      logger,
+      metrics: metrics.registry,
+      ...(shared && redis ? { redis } : {}),
+    },
+  );
 }
 
 /**

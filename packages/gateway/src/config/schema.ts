@@ -1,12 +1,11 @@
 import { OAUTH_CONFIG_SCHEMA } from '@etdi/oauth';
 import Type, { type Static } from 'typebox';
-import { PinsConfigSchema, TrustConfigSchema, UpstreamGuardSchema } from './guard-fields.js';
-
-/** A duration as configuration documents write it: `30s`, `10m`, `24h`, `90d`. */
-export const DurationSchema = Type.String({
-  pattern: '^\\d+(\\.\\d+)?(s|sec|m|min|h|d|w|y)$',
-  description: 'a duration with a unit: 30s, 10m, 24h, 90d',
-});
+import {
+  DurationSchema,
+  PinsConfigSchema,
+  TrustConfigSchema,
+  UpstreamGuardSchema,
+} from '../guard/config-schema.js';
 
 const RedisSchema = Type.Object(
   {
