@@ -53,3 +53,55 @@ export async function startServerEverything(): Promise<ServerEverything> {
     },
   };
 }
+
+/**
+ * The tool list an MCP server serves, exactly as it sends it (raw JSON, not through a client
+ * library that could drop members): what an operator reviews and signs into `signedTools`.
+ */
+export async function rawToolList(url: URL): Promise<Record<string, unknown>[]> {
+  const headers = {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+  };
+  const init = await fetch(url, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: {
+        protocolVersion: '2025-06-18',
+        capabilities: {},
+        clientInfo: { name: 'review', version: '1' },
+      },
+    }),
+  });
+  const session = init.headers.get('mcp-session-id') ?? '';
+  await init.text();
+  const withSession = {
+    ...headers,
+    'mcp-session-id': session,
+    'mcp-protocol-version': '2025-06-18',
+  };
+  await fetch(url, {
+    method: 'POST',
+    headers: withSession,
+    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+  }).then((r) => r.text());
+  const list = await fetch(url, {
+    method: 'POST',
+    headers: withSession,
+    body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+  });
+  const text = await list.text();
+  const json = list.headers.get('content-type')?.includes('event-stream')
+    ? text
+        .split(/\r?\n/)
+        .filter((l) => l.startsWith('data:'))
+        .map((l) => l.slice(5).trim())
+        .find((d) => d.includes('"tools"'))!
+    : text;
+  await fetch(url, { method: 'DELETE', headers: withSession }).then((r) => r.text());
+  return (JSON.parse(json) as { result: { tools: Record<string, unknown>[] } }).result.tools;
+}
