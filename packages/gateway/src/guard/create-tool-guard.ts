@@ -17,6 +17,7 @@ import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { GuardAdmin } from '../admin/guard-admin.js';
 import { RedisPinStore } from '../pins/redis-pin-store.js';
+import { RegistryTrust } from '../trust/registry-trust.js';
 import { TrustSources, type TrustFile } from '../trust/trust-sources.js';
 import {
   GUARD_DEFAULTS,
@@ -54,6 +55,8 @@ export interface CreateToolGuardOptions {
   readonly filePollIntervalMs?: number;
   /** Watch trust files with `fs.watch`. Default true. */
   readonly watchFiles?: boolean;
+  /** Timeout of each registry request (headers, then body). Default 10000. */
+  readonly registryTimeoutMs?: number;
 }
 
 /** The guard the gateway runs: the {@link ToolGuard} seam plus the admin surface. */
@@ -203,9 +206,30 @@ export async function createToolGuard(
   const metrics = new GuardMetrics(options.metrics);
   const now = options.now ?? Date.now;
 
+  const registry = trust.registry
+    ? new RegistryTrust({
+        url: trust.registry.url,
+        refreshIntervalSec: seconds(
+          trust.registry.refreshInterval ?? GUARD_DEFAULTS.registry.refreshInterval,
+          '/trust/registry/refreshInterval',
+        ),
+        maxStalenessSec: seconds(
+          trust.registry.maxStaleness ?? GUARD_DEFAULTS.registry.maxStaleness,
+          '/trust/registry/maxStaleness',
+        ),
+        clockToleranceSec,
+        now,
+        logger,
+        metrics,
+        ...(options.registryTimeoutMs === undefined
+          ? {}
+          : { timeoutMs: options.registryTimeoutMs }),
+      })
+    : undefined;
   const sources = await TrustSources.open({
     jwks: files(trust.jwks, '/trust/jwks'),
     signedTools: files(trust.signedTools, '/trust/signedTools'),
+    remote: registry,
     logger,
     metrics,
     pollIntervalMs: options.filePollIntervalMs ?? 5000,
@@ -221,7 +245,7 @@ export async function createToolGuard(
   const guard = new VerifyingGuard({
     upstreams,
     sources,
-    registry: undefined,
+    registry,
     requireReceipt: trust.registry?.requireReceipt ?? GUARD_DEFAULTS.registry.requireReceipt,
     pins: pinStore.store,
     firstUse: pins.firstUse ?? GUARD_DEFAULTS.pins.firstUse,

@@ -625,6 +625,7 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
     }));
     for (const s of slots) this.#classify(up, s, counts, listing, snapshot, run);
     await this.#attestFromRegistry(up, slots, run, nowMs);
+    this.#rank(up, slots);
     await this.#precheck(up, slots, run, nowMs);
     await this.#verifyCandidates(slots, pinned, run);
     await this.#diagnose(slots, plain);
@@ -697,14 +698,16 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
         s.result === undefined &&
         s.dig !== undefined &&
         s.name !== undefined &&
-        s.candidates.every((c) => c.source !== 'in-band'),
+        // A local signed copy (or an in-band signature) spares the registry the question.
+        s.candidates.length === 0,
     );
     await Promise.all(
       unsigned.map(async (s) => {
         try {
           const copies = await registry.copies(s.dig!);
           for (const copy of copies) this.#addCopy(up, s, copy, 'registry');
-          if (copies.length === 0) this.#changesBy(run, nowMs, registry.negativeTtlSec);
+          // "No usable copy" can change when one is published: rely on it for a while only.
+          if (s.candidates.length === 0) this.#changesBy(run, nowMs, registry.negativeTtlSec);
         } catch (e) {
           s.result = rejected(
             'stale',
@@ -714,9 +717,13 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
         }
       }),
     );
-    // Preferred provider first, then the newest version.
+  }
+
+  /** Attested copies in order of preference: the upstream's first provider, then the newest. */
+  #rank(up: Upstream, slots: readonly Slot[]): void {
     const rank = (c: Candidate) => up.providers.indexOf(String(c.claims?.iss));
-    for (const s of unsigned) {
+    for (const s of slots) {
+      if (s.candidates.length < 2) continue;
       s.candidates.sort((a, b) => {
         const byProvider = rank(a) - rank(b);
         if (byProvider !== 0) return byProvider;
@@ -999,10 +1006,10 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
         if (r.claims.exp !== undefined) bound(r.claims.exp + tol);
         if (this.#o.maxAgeSec !== undefined) bound(r.claims.iat + this.#o.maxAgeSec + tol + 1);
       } else if (r.reason === 'not-yet-valid') {
-        const nbf = numberClaim(s.chosen?.claims, 'nbf');
-        const iat = numberClaim(s.chosen?.claims, 'iat');
-        bound(nbf === undefined ? undefined : nbf - tol);
-        bound(iat === undefined ? undefined : iat - tol);
+        // Valid once both nbf and iat are within the tolerance: the later of the two.
+        const nbf = numberClaim(s.chosen?.claims, 'nbf') ?? -Infinity;
+        const iat = numberClaim(s.chosen?.claims, 'iat') ?? -Infinity;
+        bound(Math.max(nbf, iat) - tol);
       }
     }
     if (snapshot.revocations) bound(snapshot.revocations.expiresAt + tol);

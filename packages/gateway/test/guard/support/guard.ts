@@ -28,6 +28,8 @@ export interface GuardSetupOptions {
   /** Files to write into the directory first (name → JSON value). */
   readonly files?: Record<string, unknown>;
   readonly options?: Partial<CreateToolGuardOptions>;
+  /** The clock the guard runs on (shared with a test registry, say). */
+  readonly clock?: ReturnType<typeof testClock>;
 }
 
 /** A guard over real files in a temporary directory, with a capturing logger and a test clock. */
@@ -42,7 +44,7 @@ export async function guardWith(setup: GuardSetupOptions): Promise<GuardSetup> {
     jwksFiles.unshift('trust.jwks.json');
   }
   const logger = captureLogger();
-  const clock = testClock();
+  const clock = setup.clock ?? testClock();
   const metrics = new Registry();
   let guard: GatewayToolGuard;
   try {
