@@ -60,6 +60,7 @@ export {
 export { RedisPinStore, type RedisPinStoreOptions } from './pins/redis-pin-store.js';
 export type { ToolRecord, ToolSource, PendingApproval } from './guard/tool-record.js';
 export type { GuardAdmin, ApprovalTarget, ApprovalRequestView } from './admin/guard-admin.js';
+export { adminRoutes, type AdminRoutesOptions } from './admin/admin-routes.js';
 
 // The guard seam.
 export type {

@@ -7,6 +7,8 @@ import { Redis } from 'ioredis';
 import { GATEWAY_DEFAULTS } from './config/defaults.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { GatewayError } from './errors.js';
+import { adminRoutes } from './admin/admin-routes.js';
+import type { GuardAdmin } from './admin/guard-admin.js';
 import { createToolGuard } from './guard/create-tool-guard.js';
 import type { ToolGuard } from './guard/tool-guard.js';
 import {
@@ -40,7 +42,10 @@ export interface EtdiGatewayOptions {
    * `trust`, `pins` and upstreams. The plugin closes it with the app.
    */
   readonly guard?: ToolGuard;
-  /** The guard's admin routes, mounted at `/admin` behind the auth chain and `etdi:admin`. */
+  /**
+   * Admin routes of your own for a guard of your own, mounted at `/admin` behind the auth chain
+   * and `etdi:admin`. Default: the guard's admin API when the guard has one.
+   */
   readonly adminRoutes?: FastifyPluginAsync<{ guard: ToolGuard }>;
   /** Default: built from the configuration's `auth` document (and closed with the app). */
   readonly authenticator?: Authenticator;
@@ -141,13 +146,17 @@ async function gatewayPlugin(app: FastifyInstance, options: EtdiGatewayOptions):
     oauth = service;
   }
 
-  const headerPolicy = new HeaderPolicy(credentialHeaderNames(authenticator));
+  const credentialHeaders = credentialHeaderNames(authenticator);
+  const headerPolicy = new HeaderPolicy(credentialHeaders);
   const upstreams = new Map<string, Upstream>();
   for (const upstream of config.upstreams.values()) {
     const custom = options.upstreams?.get(upstream.name);
     const transport =
       custom ??
-      new HttpUpstream({ config: upstream, credentials: new UpstreamCredentials(upstream, oauth) });
+      new HttpUpstream({
+        config: upstream,
+        credentials: new UpstreamCredentials(upstream, oauth, credentialHeaders),
+      });
     upstreams.set(upstream.name, transport);
     closers.push(() => transport.close());
   }
@@ -254,19 +263,22 @@ async function gatewayPlugin(app: FastifyInstance, options: EtdiGatewayOptions):
       mcp.route({
         method: ['POST', 'GET', 'DELETE'],
         url: path,
-        onRequest: [hostCheck, authenticate(authenticator, metadataUrl)],
+        onRequest: [hostCheck, authenticate(authenticator, () => metadataUrl)],
         handler: (request, reply) => proxy.handle(request, reply),
       });
     }
   });
 
-  // The guard's admin API: same auth chain, and the admin scope.
-  if (options.adminRoutes) {
-    const adminRoutes = options.adminRoutes;
+  // The guard's admin API: same auth chain, Host check, and the admin scope.
+  const adminGuard = isGuardAdmin(guard) ? guard : undefined;
+  if (options.adminRoutes || adminGuard) {
     await app.register(
       async (admin) => {
         admin.addHook('onRequest', hostCheck);
-        admin.addHook('onRequest', authenticate(authenticator, rootMetadataUrl));
+        admin.addHook(
+          'onRequest',
+          authenticate(authenticator, () => rootMetadataUrl),
+        );
         admin.addHook('onRequest', async (request, reply) => {
           if (missingScopesOf(request.auth, [ADMIN_SCOPE]).length > 0) {
             return refuseInsufficientScope(
@@ -281,11 +293,22 @@ async function gatewayPlugin(app: FastifyInstance, options: EtdiGatewayOptions):
           }
           return undefined;
         });
-        await admin.register(adminRoutes, { guard });
+        if (options.adminRoutes) await admin.register(options.adminRoutes, { guard });
+        else if (adminGuard) await admin.register(adminRoutes, { guard: adminGuard });
       },
       { prefix: '/admin' },
     );
   }
+}
+
+/** Whether a guard has the admin surface (`createToolGuard`'s guard has). */
+function isGuardAdmin(guard: ToolGuard): guard is ToolGuard & GuardAdmin {
+  const g = guard as Partial<GuardAdmin>;
+  return (
+    typeof g.tools === 'function' &&
+    typeof g.approvals === 'function' &&
+    typeof g.approve === 'function'
+  );
 }
 
 /**

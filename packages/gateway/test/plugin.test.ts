@@ -69,9 +69,8 @@ describe('etdiGateway plugin', () => {
       headers: headers(bob.key),
     });
     expect(denied.statusCode).toBe(403);
-    expect(denied.headers['www-authenticate']).toContain(
-      'error="insufficient_scope", scope="etdi:admin"',
-    );
+    expect(denied.headers['www-authenticate']).toMatch(/error="insufficient_scope"/);
+    expect(denied.headers['www-authenticate']).toContain('scope="etdi:admin"');
     const ok = await server.inject({
       method: 'GET',
       url: '/admin/tools',

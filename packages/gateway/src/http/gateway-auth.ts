@@ -1,76 +1,49 @@
 import {
   AuthError,
   authHook,
-  validateAuthConfig,
   buildAuthenticator,
-  type AuthLogger,
+  validateAuthConfig,
+  wwwAuthenticate,
+  type AuthHookHandler,
   type AuthResult,
   type Authenticator,
   type BuildAuthenticatorOptions,
 } from '@etdi/auth';
-import { missingScopes, type Logger } from '@etdi/core';
-import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import { missingScopes } from '@etdi/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../errors.js';
 
-// All of the gateway's wiring to @etdi/auth lives in this file, so adopting the auth package's
-// Fastify plugin (and its exported credential header list) is a change here only.
+// All of the gateway's wiring to @etdi/auth lives in this file. `request.auth` is declared by
+// @etdi/auth (its `etdiAuth` plugin's module augmentation).
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The caller, as the auth chain accepted it; null before authentication. */
-    auth: AuthResult | null;
-  }
-}
-
-/** Options of {@link createGatewayAuthenticator}. */
-export interface GatewayAuthenticatorOptions extends Omit<BuildAuthenticatorOptions, 'logger'> {
-  readonly logger: Logger;
-}
-
-/**
- * Builds the authenticator an `auth` configuration document describes, logging through the
- * gateway's logger.
- */
+/** Builds the authenticator an `auth` configuration document describes. */
 export function createGatewayAuthenticator(
   document: unknown,
-  options: GatewayAuthenticatorOptions,
+  options: BuildAuthenticatorOptions,
 ): Promise<Authenticator> {
-  const { logger, ...rest } = options;
-  // @etdi/auth still takes (message, fields); the family's order is (fields, message).
-  const authLogger: AuthLogger = {
-    debug: (message, fields) => logger.debug(fields ?? {}, message),
-    info: (message, fields) => logger.info(fields ?? {}, message),
-    warn: (message, fields) => logger.warn(fields ?? {}, message),
-    error: (message, fields) => logger.error(fields ?? {}, message),
-    ...(logger.isLevelEnabled ? { isLevelEnabled: logger.isLevelEnabled.bind(logger) } : {}),
-  };
-  return buildAuthenticator(document, { ...rest, logger: authLogger });
+  return buildAuthenticator(document, options);
 }
 
 /**
- * The `onRequest` hook of a protected route: the auth chain, answering 401 (with
- * `WWW-Authenticate: Bearer …, resource_metadata="<this route's RFC 9728 document>"`), 403,
- * 429 or 503 itself. Anonymous acceptances (client auth switched off) pass.
+ * The `onRequest` hook of the protected routes: the auth chain, answering 401 (with
+ * `WWW-Authenticate: Bearer …, resource_metadata="<the route's RFC 9728 document>"`), 403,
+ * 429 or 503 itself. Anonymous acceptances (client auth switched off) pass. The gateway keeps
+ * its own hook rather than `app.requireAuth`: an operator's app may have registered `etdiAuth`
+ * with an authenticator of its own.
  */
 export function authenticate(
   authenticator: Authenticator,
-  resourceMetadataUrl: string,
-): onRequestAsyncHookHandler {
-  const hook = authHook<FastifyRequest>(authenticator, { resourceMetadataUrl });
-  // Returning the reply tells Fastify that the hook has answered and the handler must not run.
-  return (request, reply) => hook(request, reply);
+  resourceMetadataUrl: (request: FastifyRequest) => string,
+): AuthHookHandler {
+  return authHook(authenticator, { resourceMetadataUrl });
 }
 
 /**
- * Header names the auth configuration reads credentials from besides the standard ones
- * (`extraction.headers`, the client certificate header): they never travel upstream.
+ * Every header the authenticator reads a credential or an asserted identity from (standard
+ * ones, configured ones, the providers' own): none of them ever travels upstream.
  */
-export function credentialHeaderNames(authenticator: Authenticator): string[] {
-  const extract = authenticator.extractOptions;
-  return [
-    ...Object.values(extract.headers ?? {}).filter((h): h is string => typeof h === 'string'),
-    ...(extract.clientCertificateHeader ? [extract.clientCertificateHeader.name] : []),
-  ];
+export function credentialHeaderNames(authenticator: Authenticator): readonly string[] {
+  return authenticator.credentialHeaders();
 }
 
 /** The caller's scopes that are missing for `required` (empty: allowed). */
@@ -89,13 +62,17 @@ export function refuseInsufficientScope(
   resourceMetadataUrl: string,
   body: string,
 ): FastifyReply {
-  const scope = required.join(' ').replace(/["\\]/g, '');
+  const challenge = wwwAuthenticate(
+    {
+      error: 'insufficient_scope',
+      description: 'the caller lacks scopes this call needs',
+      scope: required,
+    },
+    { resourceMetadataUrl },
+  );
   return reply
     .code(403)
-    .header(
-      'www-authenticate',
-      `Bearer error="insufficient_scope", scope="${scope}", resource_metadata="${resourceMetadataUrl}"`,
-    )
+    .header('www-authenticate', challenge.length === 1 ? challenge[0]! : challenge)
     .header('cache-control', 'no-store')
     .type('application/json')
     .send(body);

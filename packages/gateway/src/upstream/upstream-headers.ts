@@ -80,8 +80,19 @@ export class UpstreamCredentials {
   readonly #oauth: OAuthService | undefined;
   readonly #static: Readonly<Record<string, string>>;
 
-  constructor(upstream: UpstreamConfig, oauth: OAuthService | undefined) {
+  readonly #credentialHeaders: readonly string[];
+
+  /**
+   * `credentialHeaders`: every header the caller's credentials are read from (the
+   * authenticator's list); `injectToken` strips them together with the standard ones.
+   */
+  constructor(
+    upstream: UpstreamConfig,
+    oauth: OAuthService | undefined,
+    credentialHeaders: readonly string[],
+  ) {
     this.#upstream = upstream;
+    this.#credentialHeaders = credentialHeaders;
     this.#oauth = upstream.oauth ? oauth : undefined;
     this.#static = Object.fromEntries(
       Object.entries(upstream.headers).map(([k, v]) => [k.toLowerCase(), v]),
@@ -115,14 +126,17 @@ export class UpstreamCredentials {
     const config = this.#upstream.oauth;
     if (!oauth || !config) return headers;
     const result = await oauth.getAccessToken(this.#upstream.name, config, { forceRefresh });
-    if (result.error !== undefined || result.token === undefined) {
+    if (!result.ok) {
       throw new GatewayError(
         'upstream-unauthorized',
-        `no upstream token for "${this.#upstream.name}": ${result.error?.code ?? 'unknown'}`,
+        `no upstream token for "${this.#upstream.name}": ${result.error.code}`,
         { cause: result.error },
       );
     }
-    const injected = injectToken({ transport: 'http', headers }, result.token, config);
+    const injected = injectToken({ transport: 'http', headers }, result.token, {
+      credentialHeaders: this.#credentialHeaders,
+      config,
+    });
     return injected.headers as Record<string, string>;
   }
 }
