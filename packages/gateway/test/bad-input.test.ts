@@ -184,6 +184,37 @@ describe('bad input', () => {
     expect(sdk.seen.length).toBe(before + 1);
   });
 
+  it('passes a wrong MCP-Protocol-Version to the upstream, whose 400 the caller gets', async () => {
+    const init = await post(
+      gateway,
+      'files',
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 11,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 't', version: '1' },
+        },
+      }),
+    );
+    const session = init.headers.get('mcp-session-id')!;
+    await init.text();
+    const wrong = await post(gateway, 'files', list(12), {
+      'mcp-session-id': session,
+      'mcp-protocol-version': '1999-01-01',
+    });
+    expect(wrong.status).toBe(400);
+    expect(await wrong.json()).toMatchObject({ error: { code: -32000 } });
+    const right = await post(gateway, 'files', list(13), {
+      'mcp-session-id': session,
+      'mcp-protocol-version': '2025-06-18',
+    });
+    expect(right.status).toBe(200);
+    expect(sdk.seen.at(-2)?.headers['mcp-protocol-version']).toBe('1999-01-01');
+  });
+
   it('answers an unknown session id with 404 without asking the upstream', async () => {
     const before = sdk.seen.length;
     const response = await post(gateway, 'files', list(8), { 'mcp-session-id': 'no-such-session' });
