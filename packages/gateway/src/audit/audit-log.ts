@@ -98,6 +98,8 @@ export class AuditLog {
     detail: string | undefined,
     time: string,
   ): void {
+    // Allowed calls are debug lines: at the call rate, not even built unless someone reads them.
+    if (decision === 'allowed' && this.#logger.isLevelEnabled?.('debug') === false) return;
     const line: AuditRecord = {
       ...this.#context(ctx, time),
       event: 'tools/call',

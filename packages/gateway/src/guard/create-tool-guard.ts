@@ -129,6 +129,7 @@ function upstreamPolicies(
 async function openPins(
   pins: PinsConfig,
   options: CreateToolGuardOptions,
+  logger: Logger,
 ): Promise<{ store: PinStore; close: () => Promise<void> }> {
   const none = async () => {};
   if (options.pinStore) return { store: options.pinStore, close: none };
@@ -140,6 +141,8 @@ async function openPins(
     return { store: new RedisPinStore({ redis: options.redis, prefix }), close: none };
   if (!pins.redis?.url) invalid('pins.store is redis: set pins.redis.url', '/pins/redis/url');
   const redis = new Redis(pins.redis.url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  // ioredis reconnects by itself; its errors are worth a line, never an unhandled event.
+  redis.on('error', (e: Error) => logger.warn({ error: e.message }, 'pin store Redis error'));
   try {
     await redis.connect();
   } catch (cause) {
@@ -237,7 +240,7 @@ export async function createToolGuard(
   });
   let pinStore: Awaited<ReturnType<typeof openPins>>;
   try {
-    pinStore = await openPins(pins, options);
+    pinStore = await openPins(pins, options, logger);
   } catch (e) {
     await sources.close();
     throw e;

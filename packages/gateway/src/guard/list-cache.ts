@@ -4,6 +4,8 @@ import type { ToolRecord } from './tool-record.js';
 
 /** A pin a cached page depends on, as it was right after the page was verified. */
 export interface PinDependency extends PinId {
+  /** `pinKey(iss, sub)`, computed once rather than on every hit. */
+  readonly key: string;
   /** {@link pinFingerprint} of the pin then, `''` when there was none. */
   readonly fingerprint: string;
 }

@@ -126,6 +126,8 @@ const BEFORE_PROVIDER_CHECK: ReadonlySet<string> = new Set([
   'unknown-key',
 ]);
 const PIN_REASONS: ReadonlySet<string> = new Set(['rug-pull', 'rollback', 'reapproval-required']);
+/** Tool decisions kept per upstream; the least recently listed are forgotten (unknown-tool). */
+const MAX_RECORDS = 10_000;
 /** Sessions whose pagination state is kept; the least recently used are forgotten. */
 const MAX_LISTINGS = 10_000;
 
@@ -375,6 +377,18 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
     return up;
   }
 
+  /** Keeps the latest decisions, most recent last; an upstream cannot grow them without bound. */
+  #remember(up: Upstream, records: readonly ToolRecord[]): void {
+    for (const r of records) {
+      if (r.name === undefined) continue;
+      up.records.delete(r.name);
+      up.records.set(r.name, r);
+    }
+    while (up.records.size > MAX_RECORDS) {
+      up.records.delete(up.records.keys().next().value as string);
+    }
+  }
+
   #problem(nowMs: number): string | undefined {
     const problem = this.#o.sources.problem(nowMs);
     this.#o.metrics.trustReady.set(problem === undefined ? 1 : 0);
@@ -395,15 +409,16 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
   }
 
   #verifiersOf(snapshot: TrustSnapshot): { pinned: Verifier; plain: Verifier } {
-    if (this.#verifiers?.generation !== snapshot.generation) {
-      // One verifier pair per trust generation: its caches (schema validity by digest, signatures
-      // by JWS) serve every list until trust changes.
+    const trust = {
+      trust: snapshot.trust,
+      revocations: snapshot.revocations,
+    };
+    if (!this.#verifiers) {
       const common = {
-        trust: snapshot.trust,
+        ...trust,
         now: this.#o.now,
-        clockTolerance: this.#o.clockToleranceSec,
-        ...(snapshot.revocations ? { revocations: snapshot.revocations } : {}),
-        ...(this.#o.maxAgeSec === undefined ? {} : { maxAge: this.#o.maxAgeSec }),
+        clockToleranceSec: this.#o.clockToleranceSec,
+        ...(this.#o.maxAgeSec === undefined ? {} : { maxAgeSec: this.#o.maxAgeSec }),
       };
       this.#verifiers = {
         generation: snapshot.generation,
@@ -416,11 +431,18 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
         // without ever recording a pin.
         plain: new Verifier(common),
       };
+    } else if (snapshot.generation > this.#verifiers.generation) {
+      // New trust on the live verifiers: their caches (schema validity by digest, signatures by
+      // JWS) survive, every tool still meets the new keys, revocations and times.
+      this.#verifiers.pinned.update(trust);
+      this.#verifiers.plain.update(trust);
+      this.#verifiers.generation = snapshot.generation;
     }
     return this.#verifiers;
   }
 
   #failure(text: string, span: IdSpan | undefined, error: unknown): ListRewrite {
+    // The cause goes to the log only: it can name internals (stores, addresses) clients need not see.
     this.#o.logger.error(
       { error: error instanceof Error ? error.message : String(error) },
       'tools/list could not be verified; answering with a JSON-RPC error',
@@ -429,7 +451,7 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
     return {
       text: errorResponse(
         id,
-        `The gateway could not verify the upstream's tools: ${error instanceof Error ? error.message : 'internal error'}`,
+        "The gateway could not verify the upstream's tools; the gateway's log says why",
       ),
       verified: 0,
       rejected: 0,
@@ -463,7 +485,7 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
     if (page.pins.length > 0) {
       const pins = await this.#o.pins.getMany(page.pins);
       for (const p of page.pins) {
-        if (pinFingerprint(pins.get(pinKey(p.iss, p.sub))) !== p.fingerprint) {
+        if (pinFingerprint(pins.get(p.key)) !== p.fingerprint) {
           this.#cache.delete(up.name, page);
           count('expired');
           return undefined;
@@ -471,7 +493,7 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
       }
     }
     count('hit');
-    for (const r of page.records) if (r.name !== undefined) up.records.set(r.name, r);
+    this.#remember(up, page.records);
     for (const n of page.names) listing.add(n);
     this.#countDecisions(up.name, page.records);
     this.#audit.cachedList(ctx, page.verified, page.rejected, new Date(nowMs).toISOString());
@@ -519,7 +541,7 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
     const message = doc.value;
     // Errors, notifications and requests are not tools/list results: nothing to verify.
     if (!isRecord(message) || !Object.hasOwn(message, 'result')) return unchanged;
-    const idText = JSON.stringify(message.id ?? null);
+    const idText = span ? text.slice(span.start, span.end) : JSON.stringify(message.id ?? null);
     const result = message.result;
     if (!isRecord(result) || !Array.isArray(result.tools)) {
       return {
@@ -554,14 +576,13 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
         : new Map<string, Pin>();
     const records = slots.map((s) => this.#recordOf(up, s, pins, decidedAt));
     const tools: unknown[] = [];
-    for (const [i, s] of slots.entries()) {
+    for (const s of slots) {
       const r = s.result!;
       if (r.ok) tools.push(r.tool);
       else if (up.mode === 'report' && isRecord(s.tool)) tools.push(flagged(s.tool, r.reason));
       // Enforce drops it; an entry that is not even an object cannot carry a flag: dropped too.
-      void i;
     }
-    for (const r of records) if (r.name !== undefined) up.records.set(r.name, r);
+    this.#remember(up, records);
     const names = slots.flatMap((s) => (s.name === undefined ? [] : [s.name]));
     for (const n of names) listing.add(n);
     this.#audit.listDecisions(ctx, records);
@@ -987,9 +1008,10 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
         (!pin && r.reason === 'reapproval-required' && this.#o.firstUse === 'hold');
       if (!same) return undefined;
     }
-    return [...run.pinIds.values()].map((id) => ({
+    return [...run.pinIds].map(([key, id]) => ({
       ...id,
-      fingerprint: pinFingerprint(pins.get(pinKey(id.iss, id.sub))),
+      key,
+      fingerprint: pinFingerprint(pins.get(key)),
     }));
   }
 

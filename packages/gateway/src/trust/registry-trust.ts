@@ -145,12 +145,40 @@ export class RegistryTrust implements RemoteTrust, AttestationLookups {
     const count = (source: string, result: string) =>
       this.#o.metrics.trustRefreshes.inc({ source, result });
     try {
-      await this.#discover();
-      const jwksChanged = await this.#refreshJwks();
-      const listChanged = await this.#refreshRevocations();
+      // Nothing is kept (not even an ETag) until every document was accepted: a bad answer must
+      // be asked for again, never turn into a 304 that counts as a fresh refresh.
+      const etags = new Map<string, string | undefined>();
+      const discovery = await this.#fetch('/.well-known/etdi-registry', etags);
+      const own = discovery === undefined ? undefined : await this.#registryOf(discovery);
+      const registryId = own?.id ?? this.#registryId!;
+      const registryKeys = own?.keys ?? this.#registryKeys!;
+      const jwks = await this.#fetch('/.well-known/jwks.json', etags);
+      if (jwks !== undefined) await TrustStore.fromJwks(jwks); // refuses a bad document
+      const jws = await this.#fetch('/v1/revocations', etags);
+      const list =
+        jws === undefined
+          ? this.#revocations
+          : await verifyRevocationList(jws as string, {
+              trust: registryKeys,
+              issuer: registryId,
+              now: this.#o.now(),
+              clockToleranceSec: this.#o.clockToleranceSec,
+              ...(this.#revocations ? { current: this.#revocations } : {}),
+            });
+      const listChanged =
+        list !== undefined &&
+        (list.seq !== this.#revocations?.seq || list.expiresAt !== this.#revocations.expiresAt);
+      this.#registryId = registryId;
+      this.#registryKeys = registryKeys;
+      for (const [path, etag] of etags) {
+        if (etag === undefined) this.#etags.delete(path);
+        else this.#etags.set(path, etag);
+      }
+      if (jwks !== undefined) this.#jwks = jwks;
+      this.#revocations = list;
       this.#lastSuccessMs = this.#o.now();
       this.#lastError = undefined;
-      const changed = jwksChanged || listChanged;
+      const changed = jwks !== undefined || listChanged;
       count('registry', changed ? 'updated' : 'unchanged');
       if (!changed) return false;
       this.#contribution = {
@@ -170,8 +198,12 @@ export class RegistryTrust implements RemoteTrust, AttestationLookups {
     }
   }
 
-  /** A JSON document from the registry (200), or `undefined` when it did not change (304). */
-  async #conditional(path: string): Promise<unknown> {
+  /**
+   * A document from the registry (200: JSON, or the JWS text of the revocation list), or
+   * `undefined` when it did not change (304). Its ETag goes into `etags`, kept by the caller
+   * once the whole refresh succeeded.
+   */
+  async #fetch(path: string, etags: Map<string, string | undefined>): Promise<unknown> {
     const answer = await this.#client.get(path, this.#etags.get(path));
     if (answer.status === 304 && this.#etags.has(path)) return undefined;
     if (answer.status !== 200) {
@@ -180,17 +212,15 @@ export class RegistryTrust implements RemoteTrust, AttestationLookups {
         `GET ${this.#o.url}${path} answered ${answer.status}`,
       );
     }
-    if (answer.etag !== undefined) this.#etags.set(path, answer.etag);
-    else this.#etags.delete(path);
+    etags.set(path, answer.etag);
     if (path === '/v1/revocations') return answer.body.trim();
     const doc = parseJsonDocument(answer.body, `${this.#o.url}${path}`);
     if (!doc.ok) throw new GatewayError('trust-unavailable', doc.error);
     return doc.value;
   }
 
-  async #discover(): Promise<void> {
-    const doc = await this.#conditional('/.well-known/etdi-registry');
-    if (doc === undefined) return;
+  /** The registry's id and own keys from `/.well-known/etdi-registry`. */
+  async #registryOf(doc: unknown): Promise<{ id: string; keys: TrustStore }> {
     if (!isRecord(doc) || typeof doc.id !== 'string' || !isRecord(doc.keys)) {
       throw new GatewayError(
         'trust-unavailable',
@@ -209,32 +239,7 @@ export class RegistryTrust implements RemoteTrust, AttestationLookups {
       .filter((k) => keys.get(k.kid))
       .map((k) => k.jwk);
     if (kept.length > 0) await keys.addJwks({ keys: kept });
-    this.#registryId = doc.id;
-    this.#registryKeys = keys;
-  }
-
-  async #refreshJwks(): Promise<boolean> {
-    const doc = await this.#conditional('/.well-known/jwks.json');
-    if (doc === undefined) return false;
-    await TrustStore.fromJwks(doc); // refuse a bad document here, before it replaces the old one
-    this.#jwks = doc;
-    return true;
-  }
-
-  async #refreshRevocations(): Promise<boolean> {
-    const jws = await this.#conditional('/v1/revocations');
-    if (jws === undefined) return false;
-    const list = await verifyRevocationList(jws as string, {
-      trust: this.#registryKeys!,
-      issuer: this.#registryId!,
-      now: this.#o.now(),
-      clockTolerance: this.#o.clockToleranceSec,
-      ...(this.#revocations ? { current: this.#revocations } : {}),
-    });
-    const changed =
-      list.seq !== this.#revocations?.seq || list.expiresAt !== this.#revocations.expiresAt;
-    this.#revocations = list;
-    return changed;
+    return { id: doc.id, keys };
   }
 
   // ------------------------------------------------------------ AttestationLookups

@@ -77,11 +77,13 @@ describe('the guard at tools/list: every reason code, with real signed tools (en
     expect(record.session).not.toBe(ctx.sessionId);
   });
 
-  it('malformed: an unreadable signature', async () => {
-    expect(await decide(g, withJws(tool('m1'), 'not-a-jws'))).toMatchObject({
-      reason: 'malformed',
-    });
-  });
+  it.each([['not-a-jws'], [null], [5], [{}], ['']])(
+    'malformed: a signature member that is not a compact JWS (%j)',
+    async (jws) => {
+      const t = { ...tool('m1'), _meta: { [SIGNATURE_META_KEY]: jws } };
+      expect(await decide(g, t)).toMatchObject({ reason: 'malformed' });
+    },
+  );
 
   it('malformed: an entry that is not a tool object', async () => {
     expect(await decide(g, 42)).toMatchObject({ reason: 'malformed', tool: undefined });

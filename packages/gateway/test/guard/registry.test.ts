@@ -210,7 +210,7 @@ describe('the registry as a trust source', () => {
     expect(g.guard.readiness().ok).toBe(true);
   });
 
-  it('a registry answering garbage is a failed refresh, never trust', async () => {
+  it('a registry answering garbage is a failed refresh, never trust, and never a 304 later', async () => {
     const { registry, g, clock } = await setup();
     registry.setKeys({ keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'not-a-key', kid: 'x' }] } as never);
     clock.advance(MINUTE);
@@ -220,6 +220,14 @@ describe('the registry as a trust source', () => {
         (l) => l.level === 'warn' && l.message.includes('registry trust not refreshed'),
       ),
     ).toBe(true);
+    // The bad document's ETag was not kept: asked again, refused again, and the guard goes
+    // stale instead of taking 304s for freshness.
+    for (let i = 0; i < 3; i++) {
+      clock.advance(4 * MINUTE);
+      expect(await g.guard.refreshTrust()).toBe(false);
+    }
+    expect(registry.requests.get('GET /.well-known/jwks.json 304')).toBeUndefined();
+    expect(g.guard.readiness()).toMatchObject({ ok: false });
   });
 });
 
