@@ -30,6 +30,8 @@ export class GatewayMetrics {
   readonly #requests: Counter<'upstream' | 'method' | 'status'>;
   readonly #latency: Histogram<'upstream'>;
   readonly #refusals: Counter<'upstream' | 'reason'>;
+  readonly #requestChildren = new Map<string, ReturnType<Counter<string>['labels']>>();
+  readonly #latencyChildren = new Map<string, ReturnType<Histogram<string>['labels']>>();
 
   constructor(registry = new Registry()) {
     this.registry = registry;
