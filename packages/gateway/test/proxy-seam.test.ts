@@ -173,6 +173,30 @@ for (const json of [false, true]) {
       await client.close();
     });
 
+    it("hands the guard each page with its request's cursor", async () => {
+      const { client, transport } = await connect(gateway, alice.key);
+      const response = await fetch(gateway.mcpUrl('files'), {
+        method: 'POST',
+        headers: {
+          'x-api-key': alice.key,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-session-id': transport.sessionId!,
+          'mcp-protocol-version': '2025-06-18',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 21,
+          method: 'tools/list',
+          params: { cursor: 'page-2' },
+        }),
+      });
+      expect(response.status).toBe(200);
+      await response.text();
+      expect(guard.cursors.at(-1)).toBe('page-2');
+      await client.close();
+    });
+
     it('ends the session on DELETE: its id is refused afterwards', async () => {
       const { client, transport } = await connect(gateway, alice.key);
       const sessionId = transport.sessionId!;
