@@ -42,8 +42,14 @@ export type CallDecision =
       readonly ok: true;
       /** The signed `perms`: the caller's scopes must cover them. */
       readonly perms: readonly string[];
-      readonly iss: string;
-      readonly ver: string;
+      /** Provider and version of the verified definition; `undefined` when `reported` is set. */
+      readonly iss: string | undefined;
+      readonly ver: string | undefined;
+      /**
+       * Report mode only: the refusal enforce mode would have made. The call goes upstream (with
+       * `perms` empty: an unverified tool has no signed perms) and the guard has audited it.
+       */
+      readonly reported?: { readonly reason: CallRefusal; readonly detail: string } | undefined;
     }
   | { readonly ok: false; readonly reason: CallRefusal; readonly detail: string };
 
@@ -61,6 +67,12 @@ export interface ToolGuard {
    * body of a JSON response, or the `data` of one SSE event), exactly as received. `cursor` is
    * the request's `params.cursor`: a first page (no cursor) starts a new listing, later pages are
    * checked against it (a name repeated across pages is `malformed`).
+   *
+   * Never rejects for what the upstream sent: a message that is not JSON, repeats a member name,
+   * or has a result without a `tools` array, and a pin store that cannot be reached, all come
+   * back as a JSON-RPC error message (`-32603`, `data.reason` when there is a reason code) for
+   * the same id, so no unverified tool can slip through. It rejects only for an upstream name
+   * that is not configured (a bug of the caller).
    */
   rewriteToolsList(
     ctx: GuardContext,

@@ -1,0 +1,39 @@
+import type { OAuthConfig } from '@etdi/oauth';
+import type { GatewayConfigDocument, UpstreamConfigDocument } from './schema.js';
+
+/** One upstream, resolved: durations in milliseconds, its URL parsed. */
+export interface UpstreamConfig {
+  readonly name: string;
+  readonly url: URL;
+  readonly timeoutMs: number;
+  readonly connections: number;
+  /** Static headers sent to the upstream on every request (after `${env:…}` resolution). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The gateway's own OAuth client for this upstream; the object is kept for its identity. */
+  readonly oauth: OAuthConfig | undefined;
+  /** The upstream's document members, including the guard's (`mode`, `providers`, ...). */
+  readonly document: UpstreamConfigDocument;
+}
+
+/**
+ * A validated gateway configuration, resolved: `${env:…}` references replaced, defaults
+ * applied, durations converted, relative paths anchored at `baseDir`. Built by
+ * `validateGatewayConfig` / `loadGatewayConfig`.
+ */
+export interface GatewayConfig {
+  /** The document after `${env:…}` resolution (the guard reads `trust`, `pins` from it). */
+  readonly document: GatewayConfigDocument;
+  /** Directory relative paths in the document are resolved against (the file's directory). */
+  readonly baseDir: string;
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly publicUrl: URL;
+  /** Origins a browser may call from: `publicUrl`'s origin plus `allowedOrigins`. */
+  readonly allowedOrigins: readonly string[];
+  readonly maxRequestBytes: number;
+  readonly sessions: {
+    readonly store: 'memory' | 'redis';
+    readonly redis: { readonly url: string; readonly prefix: string } | undefined;
+    readonly ttlSec: number;
+  };
+  readonly upstreams: ReadonlyMap<string, UpstreamConfig>;
+}
