@@ -8,7 +8,7 @@
 // - tools/call throughput with API-key auth through the gateway vs a bare undici keep-alive
 //   pass-through proxy to the same upstream. Goal: ≥ 0.8x.
 import { generateApiKey, hashApiKey, parseApiKey } from '@etdi/auth';
-import { buildTrustJwks, generateKeyPair, signTool } from '@etdi/core';
+import { buildTrustJwks, generateKeyPair, signTool, silentLogger } from '@etdi/core';
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { once as onceEvent } from 'node:events';
@@ -29,7 +29,6 @@ const ROUND_SECONDS = 2;
 const COLD_RUNS = 5;
 const CONNECTIONS = 16;
 const ACCEPT = 'application/json, text/event-stream';
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -148,7 +147,8 @@ async function startGateway() {
       trust: { jwks: [jwksPath] },
       upstreams: { bench: { url: upstreamUrl, mode: 'enforce', providers: ['com.bench'] } },
     },
-    { logger: silent },
+    // Silent, and saying so (isLevelEnabled): no log line is built, as with pino above its level.
+    { logger: silentLogger },
   );
   await app.listen({ host: '127.0.0.1', port: gwPort });
   return { app, url: `http://127.0.0.1:${gwPort}/servers/bench/mcp` };

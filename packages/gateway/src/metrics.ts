@@ -30,6 +30,8 @@ export class GatewayMetrics {
   readonly #requests: Counter<'upstream' | 'method' | 'status'>;
   readonly #latency: Histogram<'upstream'>;
   readonly #refusals: Counter<'upstream' | 'reason'>;
+  readonly #requestChildren = new Map<string, ReturnType<Counter<string>['labels']>>();
+  readonly #latencyChildren = new Map<string, ReturnType<Histogram<string>['labels']>>();
 
   constructor(registry = new Registry()) {
     this.registry = registry;
@@ -56,16 +58,25 @@ export class GatewayMetrics {
 
   /** Counts one answered request. */
   request(upstream: string, method: string, status: number): void {
-    this.#requests.inc({
-      upstream,
-      method: KNOWN_METHODS.has(method) ? method : 'other',
-      status: String(status),
-    });
+    const m = KNOWN_METHODS.has(method) ? method : 'other';
+    // Label children are cached: hashing the label set on every request is most of the cost.
+    const key = `${upstream}\0${m}\0${status}`;
+    let child = this.#requestChildren.get(key);
+    if (child === undefined) {
+      child = this.#requests.labels({ upstream, method: m, status: String(status) });
+      this.#requestChildren.set(key, child);
+    }
+    child.inc();
   }
 
   /** Records the upstream's time to headers. */
   upstreamLatency(upstream: string, seconds: number): void {
-    this.#latency.observe({ upstream }, seconds);
+    let child = this.#latencyChildren.get(upstream);
+    if (child === undefined) {
+      child = this.#latency.labels({ upstream });
+      this.#latencyChildren.set(upstream, child);
+    }
+    child.observe(seconds);
   }
 
   /** Counts a refusal (a reason code, `insufficient-scope`, `session-not-found`, ...). */

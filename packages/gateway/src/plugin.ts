@@ -1,6 +1,6 @@
 import type { Authenticator } from '@etdi/auth';
 import { redactingLogger, type Logger } from '@etdi/core';
-import { createOAuthService, type OAuthService } from '@etdi/oauth';
+import type { OAuthService } from '@etdi/oauth';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Redis } from 'ioredis';
@@ -28,7 +28,11 @@ import { RedisSessionBindings } from './sessions/redis-session-bindings.js';
 import type { SessionBindingStore } from './sessions/session-bindings.js';
 import { HttpUpstream } from './upstream/http-upstream.js';
 import type { Upstream } from './upstream/upstream.js';
-import { HeaderPolicy, UpstreamCredentials } from './upstream/upstream-headers.js';
+import {
+  HeaderPolicy,
+  UpstreamCredentials,
+  upstreamOAuthService,
+} from './upstream/upstream-headers.js';
 
 /** The scope the admin API requires. */
 export const ADMIN_SCOPE = 'etdi:admin';
@@ -140,9 +144,9 @@ async function gatewayPlugin(app: FastifyInstance, options: EtdiGatewayOptions):
   }
 
   let oauth = options.oauth;
-  if (!oauth && [...config.upstreams.values()].some((u) => u.oauth !== undefined)) {
-    const service = createOAuthService({ logger });
-    closers.push(() => service.close());
+  if (!oauth) {
+    const service = upstreamOAuthService(config, logger);
+    if (service) closers.push(() => service.close());
     oauth = service;
   }
 

@@ -146,6 +146,57 @@ for (const json of [false, true]) {
       await client.close();
     });
 
+    it('passes a GET stream with Last-Event-ID and the protocol headers through', async () => {
+      const { client, transport } = await connect(gateway, alice.key);
+      const controller = new AbortController();
+      const response = await fetch(gateway.mcpUrl('files'), {
+        method: 'GET',
+        signal: controller.signal,
+        headers: {
+          'x-api-key': alice.key,
+          accept: 'text/event-stream',
+          'mcp-session-id': transport.sessionId!,
+          'mcp-protocol-version': '2025-06-18',
+          'last-event-id': 'evt-41',
+        },
+      });
+      const seen = upstream.seen.filter((r) => r.headers['last-event-id'] === 'evt-41');
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatchObject({
+        method: 'GET',
+        headers: { 'mcp-session-id': transport.sessionId, 'mcp-protocol-version': '2025-06-18' },
+      });
+      // The client holds the session's one standalone stream already: the upstream says so (409),
+      // and its answer is what the caller gets.
+      expect(response.status).toBe(409);
+      controller.abort();
+      await client.close();
+    });
+
+    it("hands the guard each page with its request's cursor", async () => {
+      const { client, transport } = await connect(gateway, alice.key);
+      const response = await fetch(gateway.mcpUrl('files'), {
+        method: 'POST',
+        headers: {
+          'x-api-key': alice.key,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-session-id': transport.sessionId!,
+          'mcp-protocol-version': '2025-06-18',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 21,
+          method: 'tools/list',
+          params: { cursor: 'page-2' },
+        }),
+      });
+      expect(response.status).toBe(200);
+      await response.text();
+      expect(guard.cursors.at(-1)).toBe('page-2');
+      await client.close();
+    });
+
     it('ends the session on DELETE: its id is refused afterwards', async () => {
       const { client, transport } = await connect(gateway, alice.key);
       const sessionId = transport.sessionId!;

@@ -102,9 +102,7 @@ export function validateGatewayConfig(
         assertOAuthConfig(upstream.oauth);
         oauth = upstream.oauth as OAuthConfig;
       } catch (error) {
-        // The oauth package names the member `field` today and `pointer` after issue 7.
-        const located = error as { pointer?: string; field?: string };
-        const pointer = error instanceof OAuthError ? (located.pointer ?? located.field ?? '') : '';
+        const pointer = error instanceof OAuthError ? (error.pointer ?? '') : '';
         issues.push({
           pointer: `${base}/oauth${pointer}`,
           message: error instanceof Error ? error.message : String(error),

@@ -220,14 +220,20 @@ export class McpProxy {
       return this.#stream(reply, label, response, headers, ctx, listCursor, abort);
     }
     if (contentType.includes('json')) {
-      let text: string;
+      let bytes: Buffer;
       try {
-        text = await this.#readBody(response);
+        bytes = await this.#readBody(response);
       } catch (error) {
         return this.#failure(reply, label, id, error);
       }
-      const out = await this.#rewriteJsonBody(ctx, text, listCursor);
       this.#o.metrics.request(this.#name, label, response.status);
+      // Most answers (a tools/call result) hold nothing to act on: they go out as received,
+      // never decoded. The test runs on the bytes, with the same escape rule as on text.
+      const candidate =
+        bytes.includes('"tools"') || bytes.includes('\\u') || bytes.includes('list_changed');
+      const out = candidate
+        ? await this.#rewriteJsonBody(ctx, bytes.toString('utf8'), listCursor)
+        : bytes;
       reply.code(response.status).headers(headers).send(out);
       return;
     }
@@ -258,7 +264,7 @@ export class McpProxy {
     }
   }
 
-  async #readBody(response: UpstreamResponse): Promise<string> {
+  async #readBody(response: UpstreamResponse): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of response.body as AsyncIterable<Buffer>) {
@@ -272,9 +278,7 @@ export class McpProxy {
       }
       chunks.push(chunk);
     }
-    return chunks.length === 1
-      ? chunks[0]!.toString('utf8')
-      : Buffer.concat(chunks).toString('utf8');
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
   }
 
   /**

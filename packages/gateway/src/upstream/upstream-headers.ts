@@ -1,11 +1,13 @@
+import type { Logger } from '@etdi/core';
 import {
+  createOAuthService,
   CREDENTIAL_HEADER_PREFIXES,
   CREDENTIAL_HEADERS,
   injectToken,
   type OAuthService,
 } from '@etdi/oauth';
 import { GatewayError } from '../errors.js';
-import type { UpstreamConfig } from '../config/gateway-config.js';
+import type { GatewayConfig, UpstreamConfig } from '../config/gateway-config.js';
 
 // All of the gateway's wiring to @etdi/oauth lives in this file: which downstream headers may
 // travel to an upstream, and the gateway's own upstream token on top.
@@ -139,4 +141,16 @@ export class UpstreamCredentials {
     });
     return injected.headers as Record<string, string>;
   }
+}
+
+/**
+ * The gateway's one OAuth token service, when any upstream has `oauth` (shared by all of them;
+ * the caller closes it). Undefined otherwise.
+ */
+export function upstreamOAuthService(
+  config: GatewayConfig,
+  logger: Logger,
+): OAuthService | undefined {
+  const needed = [...config.upstreams.values()].some((u) => u.oauth !== undefined);
+  return needed ? createOAuthService({ logger }) : undefined;
 }

@@ -1,5 +1,6 @@
 /** Starts a real gateway on a 127.0.0.1 port, with API-key callers, for the proxy's tests. */
 import { generateApiKey, hashApiKey, parseApiKey } from '@etdi/auth';
+import { silentLogger } from '@etdi/core';
 import type { FastifyInstance } from 'fastify';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -57,7 +58,7 @@ export async function startGateway(
   const origin = `http://127.0.0.1:${port}`;
   const app = await buildGateway(
     { ...document, publicUrl: origin, listen: { host: '127.0.0.1', port } },
-    { logger: silent, ...options },
+    { logger: silentLogger, ...options },
   );
   await app.listen({ host: '127.0.0.1', port });
   return {
@@ -67,9 +68,6 @@ export async function startGateway(
     close: () => app.close(),
   };
 }
-
-const noop = (): void => {};
-const silent = { debug: noop, info: noop, warn: noop, error: noop };
 
 /** The `auth` document of API-key callers. */
 export function apiKeyAuth(...callers: { record: object }[]): Record<string, unknown> {
