@@ -17,6 +17,22 @@ export class GuardMetrics {
   readonly trustRefreshes: Counter<'source' | 'result'>;
   /** 1 while trust is loaded and fresh, 0 while the guard fails closed. */
   readonly trustReady: Gauge;
+  readonly #children = new Map<string, { inc(n?: number): void }>();
+
+  /**
+   * Counts on a label child cached by its values: hashing the label set on every list or call
+   * is most of a counter's cost. Every label value is bounded (configured upstreams, closed
+   * reason codes), so the cache is too.
+   */
+  count<L extends string>(counter: Counter<L>, labels: Readonly<Record<L, string>>, n = 1): void {
+    const key = `${(counter as unknown as { name: string }).name}\u0000${Object.values(labels).join('\u0000')}`;
+    let child = this.#children.get(key);
+    if (!child) {
+      child = counter.labels(labels as Partial<Record<L, string | number>>);
+      this.#children.set(key, child);
+    }
+    child.inc(n);
+  }
 
   constructor(registry?: Registry) {
     const registers = registry ? [registry] : [];

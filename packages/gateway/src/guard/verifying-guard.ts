@@ -222,7 +222,7 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
         return this.#failure(messageText, span, e);
       }
     } else {
-      this.#o.metrics.listCache.inc({ upstream: up.name, result: 'bypass' });
+      this.#o.metrics.count(this.#o.metrics.listCache, { upstream: up.name, result: 'bypass' });
     }
     try {
       return await this.#verifyMessage(ctx, up, messageText, span, listing, nowMs, problem);
@@ -239,7 +239,7 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
       ? this.#callRefusal(up, name, record)
       : { reason: 'unknown-tool', detail: `no upstream is named ${JSON.stringify(ctx.upstream)}` };
     if (!refusal) {
-      this.#o.metrics.calls.inc({
+      this.#o.metrics.count(this.#o.metrics.calls, {
         upstream: ctx.upstream,
         decision: 'allowed',
         reason: 'verified',
@@ -249,7 +249,11 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
     }
     const report = up?.mode === 'report';
     const decision = report ? 'reported' : 'refused';
-    this.#o.metrics.calls.inc({ upstream: ctx.upstream, decision, reason: refusal.reason });
+    this.#o.metrics.count(this.#o.metrics.calls, {
+      upstream: ctx.upstream,
+      decision,
+      reason: refusal.reason,
+    });
     this.#audit.call(ctx, name, record, decision, refusal.reason, refusal.detail, time);
     if (!report) return { ok: false, ...refusal };
     const verified = record?.ok === true;
@@ -468,7 +472,8 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
     nowMs: number,
   ): Promise<ListRewrite | undefined> {
     const page = this.#cache.find(up.name, text, span);
-    const count = (result: string) => this.#o.metrics.listCache.inc({ upstream: up.name, result });
+    const count = (result: string) =>
+      this.#o.metrics.count(this.#o.metrics.listCache, { upstream: up.name, result });
     if (!page) {
       count('miss');
       return undefined;
@@ -513,7 +518,7 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
     }
     for (const [reason, n] of counts) {
       const decision = reason === 'verified' ? 'verified' : 'rejected';
-      this.#o.metrics.decisions.inc({ upstream, decision, reason }, n);
+      this.#o.metrics.count(this.#o.metrics.decisions, { upstream, decision, reason }, n);
     }
   }
 

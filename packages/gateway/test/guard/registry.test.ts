@@ -1,3 +1,4 @@
+import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   corpus,
@@ -24,12 +25,22 @@ afterEach(async () => {
 });
 
 async function setup(
-  options: { requireReceipt?: boolean; registryDown?: boolean; mode?: 'enforce' | 'report' } = {},
+  options: {
+    requireReceipt?: boolean;
+    registryDown?: boolean;
+    mode?: 'enforce' | 'report';
+    /** The registry's clock stands still: it never re-signs its revocation list. */
+    frozenRegistry?: boolean;
+  } = {},
 ) {
   const clock = testClock();
   const acme = await provider('com.acme');
-  registry = await startTestRegistry({ now: clock.now, providers: [acme] });
-  if (options.registryDown) registry.failing(true);
+  const frozen = clock.now();
+  registry = await startTestRegistry({
+    now: options.frozenRegistry ? () => frozen : clock.now,
+    providers: [acme],
+  });
+  if (options.registryDown) await registry.failing(true);
   g = await guardWith({
     clock,
     trust: {
@@ -93,8 +104,8 @@ describe('the registry as a trust source', () => {
     await registry.publish(await sign(t, acme));
     expect((await g.guard.rewriteToolsList(ctx, listResponse([t], 2), undefined)).verified).toBe(0);
     clock.advance(61 * MINUTE);
-    await registry.resign(); // the registry re-signs its list before it expires
-    await g.guard.refreshTrust();
+    await g.guard.refreshTrust(); // the registry has re-signed its list meanwhile
+
     expect((await g.guard.rewriteToolsList(ctx, listResponse([t], 3), undefined)).verified).toBe(1);
   });
 
@@ -102,6 +113,7 @@ describe('the registry as a trust source', () => {
     const { acme, registry, g } = await setup();
     const t = await sign(tool('bad'), acme, { ver: '1.2.0' });
     const keep = await sign(tool('good'), acme);
+    await registry.publish(t, keep);
     await g.guard.rewriteToolsList(ctx, listResponse([t, keep]), undefined);
     expect(g.guard.checkCall(ctx, 'bad').ok).toBe(true);
     await registry.revoke({ iss: 'com.acme', sub: 'bad', ver: '1.2.0', reason: 'exfiltrates' });
@@ -116,13 +128,16 @@ describe('the registry as a trust source', () => {
     });
   });
 
-  it('a key revoked on the registry list refuses what it signed', async () => {
+  it('a key revoked at the registry refuses what it signed (its JWKS and list both say so)', async () => {
     const { acme, registry, g } = await setup();
     const t = await sign(tool('k'), acme);
+    await g.guard.rewriteToolsList(ctx, listResponse([t]), undefined);
+    expect(g.guard.checkCall(ctx, 'k').ok).toBe(true);
     await registry.revoke({ kid: acme.kid, reason: 'key leaked' });
     await g.guard.refreshTrust();
-    await g.guard.rewriteToolsList(ctx, listResponse([t]), undefined);
-    expect(g.logger.audit().at(-1)).toMatchObject({ reason: 'revoked' });
+    expect(g.guard.checkCall(ctx, 'k')).toMatchObject({ ok: false, reason: 'key-revoked' });
+    await g.guard.rewriteToolsList(ctx, listResponse([t], 2), undefined);
+    expect(g.logger.audit().at(-1)).toMatchObject({ reason: 'key-revoked' });
   });
 
   it('refreshes with If-None-Match: an unchanged registry answers 304 and trust stays', async () => {
@@ -135,7 +150,7 @@ describe('the registry as a trust source', () => {
     ]) {
       expect(registry.requests.get(`GET ${route} 304`)).toBe(1);
     }
-    registry.setKeys(await trustJwks({ ...acme, status: 'revoked' }));
+    await registry.setKeys('com.acme', await trustJwks({ ...acme, status: 'revoked' }));
     expect(await g.guard.refreshTrust()).toBe(true);
     await g.guard.rewriteToolsList(ctx, listResponse([await sign(tool('t'), acme)]), undefined);
     expect(g.logger.audit().at(-1)).toMatchObject({ reason: 'key-revoked' });
@@ -145,7 +160,7 @@ describe('the registry as a trust source', () => {
     const { acme, registry, g, clock } = await setup();
     const t = await sign(tool('t'), acme);
     await g.guard.rewriteToolsList(ctx, listResponse([t]), undefined);
-    registry.failing(true);
+    await registry.failing(true);
     clock.advance(5 * MINUTE);
     expect(await g.guard.refreshTrust()).toBe(false);
     // Within maxStaleness the trust in force still holds.
@@ -168,15 +183,14 @@ describe('the registry as a trust source', () => {
     const ready = await g.metrics.getSingleMetricAsString('etdi_gateway_trust_ready');
     expect(ready).toMatch(/etdi_gateway_trust_ready 0/);
 
-    registry.failing(false);
-    await registry.resign();
+    await registry.failing(false);
     await g.guard.refreshTrust();
     expect(g.guard.readiness()).toEqual({ ok: true });
     expect((await g.guard.rewriteToolsList(ctx, listResponse([t], 3), undefined)).verified).toBe(1);
   });
 
   it('fails closed when the revocation list is past its exp, even if the registry still answers', async () => {
-    const { acme, g, clock } = await setup();
+    const { acme, g, clock } = await setup({ frozenRegistry: true });
     const t = await sign(tool('t'), acme);
     await g.guard.rewriteToolsList(ctx, listResponse([t]), undefined);
     // The registry keeps serving the same (frozen) list: every refresh is a 304.
@@ -205,29 +219,44 @@ describe('the registry as a trust source', () => {
     expect(toolsOf(out.text)[0]!._meta).toMatchObject({
       'io.etdi/verification': { ok: false, reason: 'stale' },
     });
-    registry.failing(false);
+    await registry.failing(false);
     await g.guard.refreshTrust();
     expect(g.guard.readiness().ok).toBe(true);
   });
 
   it('a registry answering garbage is a failed refresh, never trust, and never a 304 later', async () => {
-    const { registry, g, clock } = await setup();
-    registry.setKeys({ keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'not-a-key', kid: 'x' }] } as never);
-    clock.advance(MINUTE);
-    expect(await g.guard.refreshTrust()).toBe(false);
-    expect(
-      g.logger.lines.some(
-        (l) => l.level === 'warn' && l.message.includes('registry trust not refreshed'),
-      ),
-    ).toBe(true);
-    // The bad document's ETag was not kept: asked again, refused again, and the guard goes
-    // stale instead of taking 304s for freshness.
-    for (let i = 0; i < 3; i++) {
-      clock.advance(4 * MINUTE);
-      expect(await g.guard.refreshTrust()).toBe(false);
+    // Not something the real registry does: a small faulty server that serves a JWKS whose key
+    // is not a key, with an ETag, to every request.
+    const clock = testClock();
+    const faulty = Fastify();
+    const jwks = JSON.stringify({
+      keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'not-a-key', kid: 'x' }],
+    });
+    faulty.get('/.well-known/etdi-registry', async () => ({ id: 'faulty', keys: { keys: [] } }));
+    faulty.get('/.well-known/jwks.json', async (request, reply) =>
+      request.headers['if-none-match'] === '"bad"'
+        ? reply.code(304).send()
+        : reply.header('etag', '"bad"').type('application/json').send(jwks),
+    );
+    const url = await faulty.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      g = await guardWith({
+        clock,
+        trust: { registry: { url, refreshInterval: '1h', maxStaleness: '10m' } },
+      });
+      expect(g.guard.readiness()).toMatchObject({ ok: false });
+      expect(
+        g.logger.lines.some(
+          (l) => l.level === 'warn' && l.message.includes('registry trust not refreshed'),
+        ),
+      ).toBe(true);
+      // The bad document's ETag was not kept: asked again and refused again, never a 304 that
+      // would pass for a fresh refresh.
+      for (let i = 0; i < 3; i++) expect(await g.guard.refreshTrust()).toBe(false);
+      expect(g.guard.readiness()).toMatchObject({ ok: false });
+    } finally {
+      await faulty.close();
     }
-    expect(registry.requests.get('GET /.well-known/jwks.json 304')).toBeUndefined();
-    expect(g.guard.readiness()).toMatchObject({ ok: false });
   });
 });
 

@@ -1,178 +1,137 @@
 /**
- * A small real registry for the guard's tests, over a real socket: the read routes of the
- * DESIGN.md "Registry HTTP API" table, served from real signed data (tools signed with core, a
- * revocation list signed by the registry key, receipts), with strong ETags and 304s. It stands
- * in for @etdi/registry until that lands on main.
+ * The real @etdi/registry (`buildRegistry`, SQLite in memory) on a real socket, for the guard's
+ * registry tests: providers and their keys registered through its API, tools published, keys and
+ * definitions revoked, the process "down" (closed) and back (rebuilt over the same store, on the
+ * same port). Its clock is the test's, or a frozen one (a registry that stopped re-signing).
  */
-import { createHash } from 'node:crypto';
-import {
-  buildTrustJwks,
-  generateKeyPair,
-  importSigningKey,
-  signRevocationList,
-  toolDigest,
-  type RevocationEntry,
-  type SignedTool,
-  type SigningKey,
-  type TrustJwks,
-} from '@etdi/core';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { CompactSign } from 'jose';
-import type { Provider } from './fixtures.js';
+import { generateApiKey } from '@etdi/auth';
+import { generateKeyPair, type SignedTool, type TrustJwks } from '@etdi/core';
+import { buildRegistry, SqliteRegistryStore } from '@etdi/registry';
+import type { FastifyInstance } from 'fastify';
+import { trustJwks, type Provider } from './fixtures.js';
 
 export interface TestRegistry {
   readonly url: string;
   readonly id: string;
   /** Requests by route and status, e.g. `GET /v1/revocations 304`. */
   readonly requests: Map<string, number>;
-  /** Serve these signed tools (byte for byte as given). */
+  /** Publishes signed tools through `POST /v1/tools` with their provider's API key. */
   publish(...tools: SignedTool[]): Promise<void>;
-  /** Trust JWKS of the providers' keys (with status and dates). */
-  setKeys(jwks: TrustJwks): void;
-  /** Add an entry to the revocation list (a new `seq`). */
-  revoke(entry: Omit<RevocationEntry, 'revokedAt'>): Promise<void>;
-  /** Re-sign the list (same entries, same `seq`, a new `exp`). */
-  resign(): Promise<void>;
-  /** Make every route answer 503 (true) or serve again (false). */
-  failing(down: boolean): void;
+  /** Adds or narrows keys of a provider (`POST /v1/providers/{iss}/keys`). */
+  setKeys(iss: string, jwks: TrustJwks): Promise<void>;
+  /** `POST /v1/revocations` as the admin: `{kid}`, `{iss, sub[, ver]}` or `{dig}`. */
+  revoke(entry: Record<string, string>): Promise<void>;
+  /** Takes the registry down (true: connections refused) or brings it back (false). */
+  failing(down: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface TestRegistryOptions {
-  /** The clock the registry signs its list with (epoch ms). */
+  /** The registry's clock (epoch ms). */
   readonly now: () => number;
   readonly providers: readonly Provider[];
-  /** Lifetime of the revocation list. Default 1h. */
-  readonly listLifetime?: string;
 }
 
-const etagOf = (body: string) => `"${createHash('sha256').update(body).digest('base64url')}"`;
-
-function send(request: FastifyRequest, reply: FastifyReply, body: string, type: string) {
-  const etag = etagOf(body);
-  reply.header('etag', etag);
-  if (request.headers['if-none-match'] === etag) return reply.code(304).send();
-  return reply.type(type).send(body);
-}
+const ID = 'registry.test';
 
 export async function startTestRegistry(options: TestRegistryOptions): Promise<TestRegistry> {
-  const id = 'registry.test';
-  const pair = await generateKeyPair('EdDSA', { iss: id });
-  const key: SigningKey = await importSigningKey(pair.privateJwk);
-  const ownKeys = await buildTrustJwks([{ jwk: pair.publicJwk, iss: id }]);
-  let keys: TrustJwks = await buildTrustJwks(
-    options.providers.map((p) => ({ jwk: p.publicJwk, iss: p.iss })),
-  );
-  const tools: { body: string; tool: SignedTool; dig: string; receipt: string }[] = [];
-  const entries: RevocationEntry[] = [];
-  let seq = 0;
-  let list = '';
-  let down = false;
+  const store = new SqliteRegistryStore({ path: ':memory:' });
+  const signingKey = (await generateKeyPair('EdDSA', { iss: ID })).privateJwk;
+  const adminKey = generateApiKey();
   const requests = new Map<string, number>();
-  const sign = async () => {
-    list = await signRevocationList(entries, {
-      key,
-      issuer: id,
-      seq,
-      expiresIn: options.listLifetime ?? '1h',
-      now: options.now(),
-    });
-  };
-  await sign();
+  let port = 0;
+  let app: FastifyInstance | undefined;
 
-  const app: FastifyInstance = Fastify();
-  app.addHook('onRequest', async (_request, reply) => {
-    if (down) return reply.code(503).send({ code: 'unavailable' });
-    return undefined;
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    const route = `${request.method} ${request.routeOptions.url ?? request.url} ${reply.statusCode}`;
-    requests.set(route, (requests.get(route) ?? 0) + 1);
-  });
-  app.get('/.well-known/etdi-registry', (request, reply) =>
-    send(
-      request,
-      reply,
-      JSON.stringify({ id, jwks_uri: 'x', revocations_uri: 'x', keys: ownKeys }),
-      'application/json',
-    ),
-  );
-  app.get('/.well-known/jwks.json', (request, reply) =>
-    send(request, reply, JSON.stringify(keys), 'application/json'),
-  );
-  app.get('/v1/revocations', (request, reply) => send(request, reply, list, 'application/jwt'));
-  app.get<{ Params: { dig: string } }>('/v1/digests/:dig', (request, reply) => {
-    const found = tools.filter((t) => t.dig === request.params.dig);
-    return send(
-      request,
-      reply,
-      `{"tools":[${found.map((t) => t.body).join(',')}],"receipts":${JSON.stringify(found.map((t) => t.receipt))}}`,
-      'application/json',
+  const start = async () => {
+    const started = await buildRegistry({
+      store,
+      id: ID,
+      signingKey,
+      adminKeys: [adminKey],
+      now: options.now,
+      processMetrics: false,
+      rateLimit: false,
+      closeStore: false,
+    });
+    started.addHook('onResponse', async (request, reply) => {
+      const route = `${request.method} ${request.routeOptions.url ?? request.url} ${reply.statusCode}`;
+      requests.set(route, (requests.get(route) ?? 0) + 1);
+    });
+    const url = await started.listen({ host: '127.0.0.1', port });
+    port = Number(new URL(url).port);
+    app = started;
+    return url;
+  };
+  const url = await start();
+
+  const call = async (method: 'POST', path: string, key: string, body?: unknown) => {
+    const res = await app!.inject({
+      method,
+      url: path,
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+    });
+    if (res.statusCode >= 300) throw new Error(`${method} ${path}: ${res.statusCode} ${res.body}`);
+    return res.json() as Record<string, unknown>;
+  };
+  const publishers = new Map<string, string>();
+  for (const p of options.providers) {
+    await call('POST', '/v1/providers', adminKey, { iss: p.iss });
+    const issued = await call(
+      'POST',
+      `/v1/providers/${encodeURIComponent(p.iss)}/api-keys`,
+      adminKey,
     );
-  });
-  const claimsOf = (t: SignedTool) =>
-    JSON.parse(
-      Buffer.from(t._meta['io.etdi/signature'].split('.')[1]!, 'base64url').toString('utf8'),
-    ) as { iss: string; sub: string; ver: string };
-  app.get<{ Params: { iss: string; name: string } }>('/v1/tools/:iss/:name', (request, reply) => {
-    const { iss, name } = request.params;
-    const versions = tools
-      .map((t) => claimsOf(t.tool))
-      .filter((c) => c.iss === iss && c.sub === name)
-      .map((c) => ({ ver: c.ver, status: 'active' }));
-    if (versions.length === 0) return reply.code(404).send({ code: 'not-found' });
-    return { iss, name, latest: versions.at(-1)!.ver, versions };
-  });
-  app.get<{ Params: { iss: string; name: string; ver: string } }>(
-    '/v1/tools/:iss/:name/:ver',
-    (request, reply) => {
-      const { iss, name, ver } = request.params;
-      const found = tools.find((t) => {
-        const c = claimsOf(t.tool);
-        return c.iss === iss && c.sub === name && c.ver === ver;
-      });
-      if (!found) return reply.code(404).send({ code: 'not-found' });
-      reply.header('etdi-receipt', found.receipt);
-      return send(request, reply, found.body, 'application/json');
-    },
-  );
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    publishers.set(p.iss, issued.apiKey as string);
+    await call(
+      'POST',
+      `/v1/providers/${encodeURIComponent(p.iss)}/keys`,
+      issued.apiKey as string,
+      await trustJwks(p),
+    );
+  }
 
   return {
     url,
-    id,
+    id: ID,
     requests,
-    async publish(...signed) {
-      for (const tool of signed) {
-        const c = claimsOf(tool);
-        const dig = toolDigest(tool);
-        const receipt = await new CompactSign(
-          Buffer.from(
-            JSON.stringify({
-              iss: id,
-              sub: `${c.iss}/${c.sub}@${c.ver}`,
-              dig,
-              iat: Math.floor(options.now() / 1000),
-            }),
-          ),
-        )
-          .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'etdi-receipt+jwt' })
-          .sign(key.privateKey);
-        tools.push({ body: JSON.stringify(tool), tool, dig, receipt });
+    async publish(...tools) {
+      const byIss = new Map<string, SignedTool[]>();
+      for (const t of tools) {
+        const jws = t._meta['io.etdi/signature'];
+        const { iss } = JSON.parse(
+          Buffer.from(jws.split('.')[1]!, 'base64url').toString('utf8'),
+        ) as { iss: string };
+        byIss.set(iss, [...(byIss.get(iss) ?? []), t]);
       }
+      for (const [iss, batch] of byIss)
+        await call('POST', '/v1/tools', publishers.get(iss)!, { tools: batch });
     },
-    setKeys(jwks) {
-      keys = jwks;
+    async setKeys(iss, jwks) {
+      await call(
+        'POST',
+        `/v1/providers/${encodeURIComponent(iss)}/keys`,
+        publishers.get(iss)!,
+        jwks,
+      );
     },
     async revoke(entry) {
-      entries.push({ ...entry, revokedAt: new Date(options.now()).toISOString() });
-      seq++;
-      await sign();
+      await call('POST', '/v1/revocations', adminKey, entry);
     },
-    resign: sign,
-    failing(value) {
-      down = value;
+    async failing(down) {
+      if (down && app) {
+        await app.close();
+        app = undefined;
+      } else if (!down && !app) {
+        await start();
+      }
     },
-    close: () => app.close(),
+    async close() {
+      await app?.close();
+      await store.close();
+    },
   };
 }
