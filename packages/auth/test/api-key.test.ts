@@ -174,7 +174,7 @@ describe('ApiKeyProvider', () => {
     it('answers error when the store fails, and does not throw', async () => {
       const broken: ApiKeyStore = {
         get: () => Promise.reject(new Error('connection refused')),
-        put: () => Promise.resolve(),
+        set: () => Promise.resolve(),
         delete: () => Promise.resolve(false),
       };
       const provider = new ApiKeyProvider({ store: broken });

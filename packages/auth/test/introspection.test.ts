@@ -240,6 +240,11 @@ describe('IntrospectionProvider', () => {
       ['an HTTP error', { status: 500, body: { error: 'server_error' } }],
       ['a malformed answer', { status: 200, body: { active: 'yes' } }],
       ['a non-JSON answer', { status: 200, body: 'not json' }],
+      // JSON.parse would read the last "active" and accept an inactive token.
+      [
+        'an answer naming a member twice',
+        { status: 200, body: '{"active":false,"sub":"mallory","active":true}' },
+      ],
     ])('answers error for %s', async (_label, failWith) => {
       as.failWith = failWith;
       expect(await provider().authenticate(bearer('tok'))).toMatchObject({
@@ -430,8 +435,12 @@ describe('IntrospectionProvider', () => {
   describe('configuration', () => {
     it('needs an introspection or userinfo endpoint and client credentials', () => {
       expect(() => provider({ introspectionEndpoint: undefined })).toThrow(AuthError);
-      expect(() => provider({ clientId: '' })).toThrow(/clientId/);
-      expect(() => provider({ introspectionEndpoint: 'ftp://x' })).toThrow(/introspectionEndpoint/);
+      expect(() => provider({ clientId: '' })).toThrow(
+        expect.objectContaining({ code: 'invalid-config', pointer: '/clientId' }),
+      );
+      expect(() => provider({ introspectionEndpoint: 'ftp://x' })).toThrow(
+        expect.objectContaining({ code: 'invalid-config', pointer: '/introspectionEndpoint' }),
+      );
     });
 
     it('refuses an audience it could not check: UserInfo alone does not say whom a token is for', () => {
@@ -468,12 +477,25 @@ describe('IntrospectionProvider', () => {
         });
         it('may be http on a loopback host only with allowLoopbackHttp', () => {
           for (const host of ['127.0.0.1:8080', 'localhost', '[::1]:9000']) {
-            expect(at(`http://${host}/x`), host).toThrow(/allowLoopbackHttp/);
+            expect(at(`http://${host}/x`), host).toThrow(
+              expect.objectContaining({
+                code: 'invalid-config',
+                pointer: `/${key}`,
+                message: expect.stringContaining('allowLoopbackHttp'),
+              }),
+            );
             expect(at(`http://${host}/x`, true), host).not.toThrow();
           }
         });
         it('must not carry credentials', () => {
-          expect(at('https://id:secret@as.example/x')).toThrow(/credentials/);
+          expect(at('https://id:secret@as.example/x')).toThrow(
+            expect.objectContaining({
+              code: 'invalid-config',
+              pointer: `/${key}`,
+              // Says why, without repeating the secret.
+              message: expect.stringMatching(/^(?!.*secret@).*credentials/),
+            }),
+          );
         });
       },
     );

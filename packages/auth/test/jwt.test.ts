@@ -315,7 +315,7 @@ describe('JwtProvider', () => {
         error: 'token-revoked',
       });
       local.advance(120_000);
-      expect(await revocations.isRevoked('token-1')).toBe(false);
+      expect(await revocations.get('token-1')).toBeUndefined();
       expect((await p.authenticate(bearer(token))).error).toBe('token-expired');
     });
     it('keeps a token revoked through the clock tolerance past its exp', async () => {
@@ -335,7 +335,7 @@ describe('JwtProvider', () => {
       expect((await p.authenticate(bearer(token))).error).toBe('token-revoked');
       local.set(exp * 1000 + 31_000);
       expect((await p.authenticate(bearer(token))).error).toBe('token-expired');
-      expect(await revocations.isRevoked('token-2')).toBe(false);
+      expect(await revocations.get('token-2')).toBeUndefined();
     });
     it('revokes a token already past its exp but still inside the tolerance', async () => {
       const local = testClock(clock());
@@ -350,7 +350,7 @@ describe('JwtProvider', () => {
     });
     it('answers error when the revocation store fails', async () => {
       const p = provider({
-        revocations: { revoke: async () => {}, isRevoked: () => Promise.reject(new Error('down')) },
+        revocations: { set: async () => {}, get: () => Promise.reject(new Error('down')) },
       });
       expect(await p.authenticate(bearer(await sign({ jti: 'x' })))).toMatchObject({
         status: 'error',
@@ -631,6 +631,17 @@ describe('JwtProvider with a JWKS URL', () => {
     server.body = '{"nokeys": true}';
     const p = provider({ publicKey: undefined, jwksUrl: server.url, allowLoopbackHttp: true });
     expect((await p.authenticate(bearer(await sign()))).error).toBe('jwks-unavailable');
+  });
+
+  it('answers error for a JWKS document that names a member twice', async () => {
+    server = await startJwksServer();
+    // JSON.parse would keep the second "keys": the document says two things.
+    server.body = `{"keys":[${JSON.stringify(rsaJwk)}],"keys":[]}`;
+    const p = provider({ publicKey: undefined, jwksUrl: server.url, allowLoopbackHttp: true });
+    expect((await p.authenticate(bearer(await sign()))).error).toBe('jwks-unavailable');
+    server.body = `{"keys":[${JSON.stringify(rsaJwk)}]}`;
+    const fresh = provider({ publicKey: undefined, jwksUrl: server.url, allowLoopbackHttp: true });
+    expect((await fresh.authenticate(bearer(await sign()))).error).toBeUndefined();
   });
 
   it('drops symmetric and private keys from a published set', async () => {

@@ -32,9 +32,6 @@ class CarelessProvider extends BaseAuthProvider {
   constructor(logger: ReturnType<typeof recordingLogger>) {
     super('careless', { logger });
   }
-  supportedMethods(): readonly AuthMethod[] {
-    return ['custom'];
-  }
   protected async authenticateCredentials(credentials: AuthCredentials): Promise<AuthResult> {
     this.logger.info(
       {

@@ -1,4 +1,5 @@
 import { errorMessage, redactingLogger, silentLogger, type Logger } from '@etdi/core';
+import { AUTH_DEFAULTS } from '../config/defaults.js';
 import type { AuthCredentials } from '../credentials.js';
 import type { AuthProvider } from '../provider.js';
 import { AuthResult } from '../result.js';
@@ -47,8 +48,8 @@ export class ProviderChain implements AuthProvider {
   readonly #logger: Logger;
 
   constructor(options: ProviderChainOptions) {
-    this.name = options.name ?? 'chain';
-    this.mode = options.mode ?? 'anyOf';
+    this.name = options.name ?? AUTH_DEFAULTS.chain.name;
+    this.mode = options.mode ?? AUTH_DEFAULTS.chain.mode;
     this.providers = [...options.providers];
     this.#logger = redactingLogger(options.logger ?? silentLogger);
   }

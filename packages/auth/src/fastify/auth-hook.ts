@@ -1,9 +1,10 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AUTH_DEFAULTS } from '../config/defaults.js';
 import type { AuthRequest } from '../extract/extract-credentials.js';
-import { httpStatusFor } from '../http-status.js';
+import { httpStatusFor } from '../http/http-status.js';
 import type { AuthResult } from '../result.js';
-import { wwwAuthenticate } from './www-authenticate.js';
+import { wwwAuthenticate } from '../http/www-authenticate.js';
 
 /** Anything that authenticates a request: an `Authenticator`, or your own wrapper. */
 export interface RequestAuthenticator {
@@ -53,7 +54,7 @@ export function authHook(
   authenticator: RequestAuthenticator,
   options: AuthHookOptions = {},
 ): AuthHookHandler {
-  const allowAnonymous = options.allowAnonymous ?? true;
+  const allowAnonymous = options.allowAnonymous ?? AUTH_DEFAULTS.hook.allowAnonymous;
   const onAuthenticated = options.onAuthenticated ?? setAuth;
   const metadataUrl = options.resourceMetadataUrl;
   const basic = authenticator.chain?.supportedMethods().includes('basic-auth') ?? false;

@@ -1,3 +1,4 @@
+import { AUTH_DEFAULTS } from '../config/defaults.js';
 import type { AuthResult } from '../result.js';
 
 /** An RFC 6750 §3 Bearer challenge a caller computes itself (a gateway checking a tool's scopes). */
@@ -56,7 +57,8 @@ export function wwwAuthenticate(
 ): string[] {
   const challenge: BearerChallenge =
     'status' in refusal ? { error: bearerError(refusal), description: refusal.message } : refusal;
-  const params = [`realm=${quoted(options.realm ?? 'etdi')}`];
+  const realm = options.realm ?? AUTH_DEFAULTS.hook.realm;
+  const params = [`realm=${quoted(realm)}`];
   // RFC 6750 §3.1: a request without credentials gets a challenge without an error code.
   if (challenge.error !== undefined) {
     params.push(`error=${quoted(challenge.error)}`);
@@ -68,7 +70,6 @@ export function wwwAuthenticate(
   if (options.resourceMetadataUrl)
     params.push(`resource_metadata=${quoted(options.resourceMetadataUrl)}`);
   const challenges = [`Bearer ${params.join(', ')}`];
-  if (options.basic)
-    challenges.push(`Basic realm=${quoted(options.realm ?? 'etdi')}, charset="UTF-8"`);
+  if (options.basic) challenges.push(`Basic realm=${quoted(realm)}, charset="UTF-8"`);
   return challenges;
 }
