@@ -71,8 +71,9 @@ export class Authenticator {
    * it forwards, so a credential that authenticated the caller never reaches an upstream.
    *
    * @example
-   * injectToken({ transport: 'http', headers }, token, upstream.oauth, {
-   *   stripHeaders: auth.credentialHeaders(),
+   * injectToken({ transport: 'http', headers }, token, {
+   *   credentialHeaders: auth.credentialHeaders(), // @etdi/oauth
+   *   config: upstream.oauth,
    * });
    */
   credentialHeaders(): readonly string[] {

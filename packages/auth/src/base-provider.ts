@@ -85,8 +85,8 @@ export abstract class BaseAuthProvider implements AuthProvider {
   /** Checks a configuration document (the JSON/YAML form) of this provider's type. */
   validateConfig(config: unknown): ConfigValidation {
     const validate = this.#definition?.validateDocument;
-    if (!validate || validate(config)) return { valid: true, issues: [] };
-    return { valid: false, issues: schemaIssues(validate.errors) };
+    if (!validate || validate(config)) return { ok: true };
+    return { ok: false, issues: schemaIssues(validate.errors) };
   }
 
   /** Keys a configuration document of this provider's type must have. */
@@ -120,7 +120,7 @@ export abstract class BaseAuthProvider implements AuthProvider {
     let result: AuthResult;
     try {
       result = await this.authenticateCredentials(credentials);
-      if (result.isSuccess && this.sessions && !result.anonymous) {
+      if (result.ok && this.sessions && !result.anonymous) {
         result = await this.#openSession(result);
       }
     } catch (cause) {
@@ -172,7 +172,7 @@ export abstract class BaseAuthProvider implements AuthProvider {
         return this.failure('invalid-credentials', 'unknown-session', 'Unknown or expired session');
       }
       const result = await this.refreshCredentials(credentials);
-      if (!result.isSuccess) return result;
+      if (!result.ok) return result;
       if (previous && previous.userId !== result.userId) {
         return this.failure(
           'invalid-credentials',
@@ -231,7 +231,7 @@ export abstract class BaseAuthProvider implements AuthProvider {
 
   #logDecision(result: AuthResult, credentials: AuthCredentials): void {
     const level =
-      result.isSuccess || result.error === 'no-credentials'
+      result.ok || result.error === 'no-credentials'
         ? 'debug'
         : result.status === 'error'
           ? 'warn'

@@ -27,7 +27,14 @@ export {
   type ClientCertificate,
   type CredentialIssue,
 } from './credentials.js';
-export { AuthResult, type AuthResultInit, type AuthSource } from './result.js';
+export {
+  AuthResult,
+  type AuthSuccess,
+  type AuthFailure,
+  type AuthResultConstructor,
+  type AuthResultInit,
+  type AuthSource,
+} from './result.js';
 export { TokenSet, type TokenSetInit } from './token-set.js';
 export { httpStatusFor } from './http/http-status.js';
 export { extractCredentials, type AuthRequest } from './extract/extract-credentials.js';

@@ -50,19 +50,12 @@ export interface AuthResultInit {
   tokens?: TokenSet;
 }
 
-/**
- * The outcome of one authentication. `authenticate` always returns one, never throws: every
- * failure carries a {@link AuthStatus}, a message a person can act on, and an
- * {@link AuthFailureCode} a program can switch on.
- *
- * @example
- * const result = await chain.authenticate(credentials);
- * if (!result.isSuccess) reply.code(httpStatusFor(result.status)).send({ error: result.error });
- */
-export class AuthResult {
+// The implementation behind the `AuthResult` union: one class, so results stay cheap to build and
+// `instanceof AuthResult` works; the exported type narrows on `ok`.
+class AuthResultClass {
+  /** The discriminant: `true` exactly when `status` is `success` (and `error` is undefined). */
+  readonly ok: boolean;
   readonly status: AuthStatus;
-  /** True exactly when `status` is `success`. */
-  readonly authenticated: boolean;
   readonly message: string;
   readonly userId: string | undefined;
   readonly projectId: string | undefined;
@@ -81,7 +74,7 @@ export class AuthResult {
 
   constructor(init: AuthResultInit) {
     this.status = init.status;
-    this.authenticated = init.status === 'success';
+    this.ok = init.status === 'success';
     this.message = init.message;
     this.userId = init.userId;
     this.projectId = init.projectId;
@@ -103,11 +96,6 @@ export class AuthResult {
     return (this.#sources ??= Object.freeze([this.source]));
   }
 
-  /** The caller is authenticated. */
-  get isSuccess(): boolean {
-    return this.status === 'success' && this.authenticated;
-  }
-
   /** Alias of {@link permissions}: OAuth calls them scopes. */
   get scopes(): readonly string[] {
     return this.permissions;
@@ -115,7 +103,7 @@ export class AuthResult {
 
   /** A copy with some members replaced. */
   with(changes: Partial<AuthResultInit>): AuthResult {
-    return new AuthResult(Object.assign(this.#init(), changes));
+    return new AuthResultClass(Object.assign(this.#init(), changes)) as AuthResult;
   }
 
   #init(): AuthResultInit {
@@ -140,9 +128,8 @@ export class AuthResult {
 
   toJSON(): Record<string, unknown> {
     const out: Record<string, unknown> = {
+      ok: this.ok,
       status: this.status,
-      authenticated: this.authenticated,
-      isSuccess: this.isSuccess,
       message: this.message,
       source: this.source,
     };
@@ -166,3 +153,42 @@ export class AuthResult {
     return `AuthResult ${inspect(this.toJSON(), { ...options, depth: 4 })}`;
   }
 }
+
+type AuthResultMembers = Omit<AuthResultClass, 'ok' | 'status' | 'error'>;
+
+/** A successful {@link AuthResult}: `ok` is `true`, `status` is `success`, no `error`. */
+export type AuthSuccess = AuthResultMembers & {
+  readonly ok: true;
+  readonly status: 'success';
+  readonly error: undefined;
+};
+
+/** A refused {@link AuthResult}: `ok` is `false`, with a failure `status` and an `error` code. */
+export type AuthFailure = AuthResultMembers & {
+  readonly ok: false;
+  readonly status: Exclude<AuthStatus, 'success'>;
+  readonly error: AuthFailureCode;
+};
+
+/**
+ * The outcome of one authentication, discriminated by `ok` as every never-throwing operation of
+ * the family's is. `authenticate` always returns one, never throws: a failure carries an
+ * {@link AuthStatus}, a message a person can act on, and an {@link AuthFailureCode} a program can
+ * switch on; a session id it carries is masked wherever the result is shown.
+ *
+ * @example
+ * const result = await chain.authenticate(credentials);
+ * if (!result.ok) return reply.code(httpStatusFor(result.status)).send({ code: result.error });
+ * result.userId; // the caller
+ */
+export type AuthResult = AuthSuccess | AuthFailure;
+
+/** Builds results: `new AuthResult(init)` is an {@link AuthSuccess} or an {@link AuthFailure}. */
+export interface AuthResultConstructor {
+  new (init: AuthResultInit): AuthResult;
+  readonly prototype: AuthResultClass;
+}
+
+/** See {@link AuthResult}; `result instanceof AuthResult` holds for every result. */
+export const AuthResult: AuthResultConstructor =
+  AuthResultClass as unknown as AuthResultConstructor;

@@ -155,7 +155,7 @@ describe('no secret reaches a log line or a shown result', () => {
       'x',
       new AuthCredentials({ refreshToken: 'refresh-token-secret-value' }),
     );
-    expect(refreshed.isSuccess).toBe(true);
+    expect(refreshed.ok).toBe(true);
     shown.push(JSON.stringify(refreshed), inspect(refreshed), String(refreshed.tokens));
     secrets.push(refreshed.tokens!.accessToken, refreshed.tokens!.refreshToken!);
 

@@ -81,7 +81,7 @@ describeWithService(redisInfo, 'Redis-backed auth stores', () => {
       .setAudience('etdi-gateway')
       .sign(privateKey);
     const creds = new AuthCredentials({ accessToken: token });
-    expect((await b.authenticate(creds)).isSuccess).toBe(true);
+    expect((await b.authenticate(creds)).ok).toBe(true);
     await a.revoke('jti-1', exp * 1000);
     expect(await b.authenticate(creds)).toMatchObject({
       status: 'invalid-credentials',

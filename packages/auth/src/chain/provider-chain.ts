@@ -109,7 +109,7 @@ export class ProviderChain implements AuthProvider {
     let standAside: AuthResult | undefined;
     for (const provider of this.providers) {
       const result = await this.#ask(provider, call);
-      if (result.isSuccess) {
+      if (result.ok) {
         if (!result.anonymous) return result;
         anonymous ??= result;
       } else if (result.error === 'no-credentials' || result.error === 'unknown-session') {
@@ -136,7 +136,7 @@ export class ProviderChain implements AuthProvider {
     const results: AuthResult[] = [];
     for (const provider of this.providers) {
       const result = await this.#ask(provider, (p) => p.authenticate(credentials));
-      if (!result.isSuccess) return result;
+      if (!result.ok) return result;
       results.push(result);
     }
     const users = unique(results.flatMap((r) => (r.userId === undefined ? [] : [r.userId])));

@@ -184,7 +184,7 @@ export class IntrospectionProvider extends BaseAuthProvider {
       ? await this.#introspect(token)
       : await this.#userinfoOnly(token);
     const now = this.now();
-    if (result.isSuccess) {
+    if (result.ok) {
       const until = Math.min(now + this.#cacheMaxTtlMs, result.expiresAt ?? Infinity);
       this.#cache.set(cacheKey, result, until, now);
     } else if (
@@ -423,6 +423,6 @@ export class IntrospectionProvider extends BaseAuthProvider {
       ...(answer.scope === undefined ? {} : { scope: answer.scope }),
     });
     const result = await this.authenticate(credentials.with({ accessToken: tokens.accessToken }));
-    return result.isSuccess ? result.with({ tokens }) : result;
+    return result.ok ? result.with({ tokens }) : result;
   }
 }
