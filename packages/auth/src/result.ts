@@ -59,7 +59,9 @@ class AuthResultClass {
   readonly message: string;
   readonly userId: string | undefined;
   readonly projectId: string | undefined;
-  readonly sessionId: string | undefined;
+  // A bearer secret: a private field behind a getter, so spreading, `Object.entries` and
+  // `structuredClone` never see it, and every rendering shows it masked.
+  readonly #sessionId: string | undefined;
   /** Granted permissions (OAuth scopes); {@link scopes} is the same list. */
   readonly permissions: readonly string[];
   readonly roles: readonly string[];
@@ -78,7 +80,7 @@ class AuthResultClass {
     this.message = init.message;
     this.userId = init.userId;
     this.projectId = init.projectId;
-    this.sessionId = init.sessionId;
+    this.#sessionId = init.sessionId;
     this.permissions = frozenList(init.permissions);
     this.roles = frozenList(init.roles);
     this.metadata = init.metadata === undefined ? EMPTY_RECORD : frozenRecord(init.metadata);
@@ -89,6 +91,11 @@ class AuthResultClass {
     this.expiresAt = init.expiresAt;
     this.retryAfterMs = init.retryAfterMs;
     this.tokens = init.tokens;
+  }
+
+  /** The session opened for this caller (a bearer secret: shown masked everywhere). */
+  get sessionId(): string | undefined {
+    return this.#sessionId;
   }
 
   /** Every provider that took part; `[source]` unless a chain in `allOf` mode combined several. */
@@ -114,7 +121,7 @@ class AuthResultClass {
       sources: this.sources,
       userId: this.userId,
       projectId: this.projectId,
-      sessionId: this.sessionId,
+      sessionId: this.#sessionId,
       permissions: this.permissions,
       roles: this.roles,
       metadata: this.metadata,
@@ -137,7 +144,7 @@ class AuthResultClass {
     if (this.userId !== undefined) out.userId = this.userId;
     if (this.projectId !== undefined) out.projectId = this.projectId;
     // A session id is a bearer secret: shown masked, like every other one.
-    if (this.sessionId !== undefined) out.sessionId = maskSecret(this.sessionId, 4);
+    if (this.#sessionId !== undefined) out.sessionId = maskSecret(this.#sessionId, 4) || '****';
     if (this.permissions.length > 0) out.permissions = this.permissions;
     if (this.roles.length > 0) out.roles = this.roles;
     if (Object.keys(this.metadata).length > 0) out.metadata = this.metadata;
@@ -147,6 +154,11 @@ class AuthResultClass {
     if (this.retryAfterMs !== undefined) out.retryAfterMs = this.retryAfterMs;
     if (this.tokens !== undefined) out.tokens = this.tokens.toJSON();
     return out;
+  }
+
+  /** The masked, log-safe form: `AuthResult {"ok":true,…,"sessionId":"****9876"}`. */
+  toString(): string {
+    return `AuthResult ${JSON.stringify(this.toJSON())}`;
   }
 
   [inspect.custom](_depth: number, options: InspectOptions): string {

@@ -147,13 +147,18 @@ describe('AuthResult', () => {
     });
     expect(result.sessionId).toBe('session-secret-value-9876');
     for (const rendering of [
-      JSON.stringify(result),
-      inspect(result),
-      inspect(result, { depth: Infinity }),
+      ...everyRendering(result),
+      JSON.stringify(structuredClone(result)),
+      JSON.stringify(Object.entries(result)),
+      inspect({ ...result }, { depth: Infinity, showHidden: true }),
     ]) {
       expect(rendering).not.toContain('session-secret-value-9876');
     }
     expect(result.toJSON().sessionId).toBe('****9876');
+    expect(String(result)).toContain('"sessionId":"****9876"');
+    expect(`${result}`).toMatch(/^AuthResult \{"ok":true,/);
+    // The real value still travels where it must: a copy made with with() keeps it.
+    expect(result.with({ message: 'again' }).sessionId).toBe('session-secret-value-9876');
   });
 
   it('masks tokens it carries', () => {

@@ -21,8 +21,32 @@ export interface WwwAuthenticateOptions {
   basic?: boolean;
 }
 
+// Printable ASCII that needs no escape inside a quoted-string (everything but `"` and `\`).
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/**
+ * An RFC 9110 quoted-string that is printable ASCII whatever the value: `"` and `\` as
+ * quoted-pairs, every other character outside `\x20-\x7e` percent-encoded as UTF-8 (`中` is
+ * `%E4%B8%AD`, a control character `%01`). Refusals repeat request text (a path, a token's
+ * `alg`), and Node refuses a header value outside latin1 text (`ERR_INVALID_CHAR`): the challenge
+ * would be lost, and Fastify would answer with its own body.
+ */
 function quoted(value: string): string {
-  return `"${value.replace(/["\\\r\n]/g, ' ')}"`;
+  if (PLAIN.test(value)) return `"${value}"`;
+  let out = '';
+  for (const char of value) {
+    const code = char.codePointAt(0)!;
+    if (char === '"' || char === '\\') {
+      out += `\\${char}`;
+    } else if (code >= 0x20 && code <= 0x7e) {
+      out += char;
+    } else {
+      for (const byte of Buffer.from(char, 'utf8')) {
+        out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+      }
+    }
+  }
+  return `"${out}"`;
 }
 
 // The RFC 6750 error code of a refused authentication, or none (no credentials, or a refusal
