@@ -216,7 +216,9 @@ export class ApiKeyProvider extends BaseAuthProvider {
     const policy = this.#policyFor(record);
     const denied = this.#checkPolicy(policy, credentials, now);
     if (denied) return denied.with({ metadata: meta });
-    const missing = missingScopes(record.scopes, this.#requiredScopes);
+    // Checked only when scopes are required: this is the hot path, and the check allocates.
+    const missing =
+      this.#requiredScopes.length === 0 ? [] : missingScopes(record.scopes, this.#requiredScopes);
     if (missing.length > 0) {
       return this.failure(
         'insufficient-permissions',

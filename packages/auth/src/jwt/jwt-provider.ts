@@ -466,7 +466,8 @@ export class JwtProvider extends BaseAuthProvider {
         );
       }
     }
-    const missing = missingScopes(scopes, this.#requiredScopes);
+    const missing =
+      this.#requiredScopes.length === 0 ? [] : missingScopes(scopes, this.#requiredScopes);
     if (missing.length > 0) {
       return this.failure(
         'insufficient-permissions',

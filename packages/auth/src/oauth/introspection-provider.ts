@@ -354,6 +354,7 @@ export class IntrospectionProvider extends BaseAuthProvider {
 
   /** The refusal of a token whose scopes do not cover `requiredScopes`, if they do not. */
   #lacksScopes(scopes: readonly string[]): AuthResult | undefined {
+    if (this.#requiredScopes.length === 0) return undefined;
     const missing = missingScopes(scopes, this.#requiredScopes);
     if (missing.length === 0) return undefined;
     return this.failure(
