@@ -1,6 +1,7 @@
 // Authentications per second of @etdi/auth, each as a ratio to the bare operation it wraps,
-// measured side by side in one run (alternating rounds, warm-up, median of several rounds).
+// measured side by side in one run with the shared harness (interleaved rounds, medians).
 // It prints numbers; it asserts nothing about time.
+//   pnpm bench auth
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,73 +17,18 @@ import {
   createAuthenticator,
   parseApiKey,
 } from '@etdi/auth';
+import { compare, type Candidate } from '../../../bench/harness.js';
 
-const ROUNDS = 7;
-const ROUND_MS = 250;
-
-type Op = () => Promise<unknown>;
-
-/** Runs `op` with `concurrency` in flight until `count` operations completed; ops/s. */
-async function round(op: Op, count: number, concurrency: number): Promise<number> {
-  let started = 0;
-  const start = process.hrtime.bigint();
-  const worker = async () => {
-    while (started < count) {
-      started++;
-      await op();
-    }
+/** `op` run `inFlight` at a time: one harness call is that many operations. */
+function concurrent(name: string, op: () => Promise<unknown>, inFlight: number): Candidate {
+  return {
+    name,
+    fn: () => Promise.all(Array.from({ length: inFlight }, op)),
+    opsPerCall: inFlight,
   };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  return count / seconds;
 }
 
-async function calibrate(op: Op, concurrency: number): Promise<number> {
-  let count = 50;
-  for (;;) {
-    const start = performance.now();
-    await round(op, count, concurrency);
-    const ms = performance.now() - start;
-    if (ms > 50) return Math.max(50, Math.round((count * ROUND_MS) / ms));
-    count *= 4;
-  }
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
-
-interface Row {
-  name: string;
-  ours: number;
-  bare: number;
-}
-
-async function compare(name: string, ours: Op, bare: Op, concurrency = 1): Promise<Row> {
-  // Warm-up both (JIT, caches, connections), then alternate rounds so drift hits both alike.
-  const oursCount = await calibrate(ours, concurrency);
-  const bareCount = await calibrate(bare, concurrency);
-  const a: number[] = [];
-  const b: number[] = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    a.push(await round(ours, oursCount, concurrency));
-    b.push(await round(bare, bareCount, concurrency));
-  }
-  return { name, ours: median(a), bare: median(b) };
-}
-
-function print(rows: Row[]): void {
-  const fmt = (n: number) => Math.round(n).toLocaleString('en-US').padStart(10);
-  console.log(`${'benchmark'.padEnd(66)} ${'ours/s'.padStart(10)} ${'bare/s'.padStart(10)}  ratio`);
-  for (const r of rows) {
-    console.log(
-      `${r.name.padEnd(66)} ${fmt(r.ours)} ${fmt(r.bare)}  ${(r.ours / r.bare).toFixed(2)}x`,
-    );
-  }
-}
-
-async function apiKeyMemory(): Promise<Row[]> {
+async function apiKeyMemory(): Promise<void> {
   const store = new MemoryApiKeyStore();
   const plain = new ApiKeyProvider({ store });
   const key = (await plain.issueKey({ userId: 'bench', scopes: ['tools:call'] })).reveal();
@@ -103,8 +49,7 @@ async function apiKeyMemory(): Promise<Row[]> {
   const hashes = new Map([[keyId, createHash('sha256').update(key).digest()]]);
   const bare = async () => {
     const stored = hashes.get(key.slice(0, key.indexOf('.')))!;
-    const actual = createHash('sha256').update(key).digest();
-    return timingSafeEqual(stored, actual);
+    return timingSafeEqual(stored, createHash('sha256').update(key).digest());
   };
   const auth = createAuthenticator({ providers: [plain] });
   const request = {
@@ -113,26 +58,25 @@ async function apiKeyMemory(): Promise<Row[]> {
     url: '/mcp',
     method: 'POST',
   };
-  return [
-    await compare(
-      'API key, memory store: authenticate vs hash lookup',
-      () => plain.authenticate(creds),
-      bare,
-    ),
-    await compare(
-      'API key, memory, IP/endpoint policy + rate limit',
-      () => limited.authenticate(creds),
-      bare,
-    ),
-    await compare(
-      'API key, memory: extract + chain (authenticateRequest)',
-      () => auth.authenticateRequest(request),
-      bare,
-    ),
-  ];
+  await compare(
+    'API key, memory store (ratio: ours / bare hash lookup)',
+    [
+      { name: 'bare: hash lookup + timingSafeEqual', fn: bare },
+      { name: 'authenticate', fn: () => plain.authenticate(creds) },
+      {
+        name: 'authenticate, IP/endpoint policy + rate limit',
+        fn: () => limited.authenticate(creds),
+      },
+      {
+        name: 'extract + chain (authenticateRequest)',
+        fn: () => auth.authenticateRequest(request),
+      },
+    ],
+    { calls: 20_000 },
+  );
 }
 
-async function apiKeyRedis(): Promise<Row[]> {
+async function apiKeyRedis(): Promise<void> {
   const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   redis.on('error', () => {});
@@ -141,7 +85,7 @@ async function apiKeyRedis(): Promise<Row[]> {
   } catch {
     console.log(`!!! SKIPPING the Redis benchmarks: Redis is not reachable at ${url}`);
     redis.disconnect();
-    return [];
+    return;
   }
   const prefix = `etdi-bench:auth:${process.pid}:`;
   try {
@@ -167,20 +111,19 @@ async function apiKeyRedis(): Promise<Row[]> {
       const stored = Buffer.from((await redis.get(bareKey))!, 'base64url');
       return timingSafeEqual(stored, createHash('sha256').update(key).digest());
     };
-    return [
-      await compare(
-        'API key, Redis store: authenticate vs GET + hash (32 in flight)',
-        () => plain.authenticate(creds),
-        bare,
-        32,
-      ),
-      await compare(
-        'API key, Redis store + Redis rate limit (32 in flight)',
-        () => limited.authenticate(limitedCreds),
-        bare,
-        32,
-      ),
-    ];
+    await compare(
+      'API key, Redis, 32 in flight (ratio: ours / bare GET + hash)',
+      [
+        concurrent('bare: GET + hash', bare, 32),
+        concurrent('authenticate, Redis store', () => plain.authenticate(creds), 32),
+        concurrent(
+          'authenticate, Redis store + Redis rate limit',
+          () => limited.authenticate(limitedCreds),
+          32,
+        ),
+      ],
+      { calls: 150 },
+    );
   } finally {
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length > 0) await redis.del(...keys);
@@ -188,7 +131,7 @@ async function apiKeyRedis(): Promise<Row[]> {
   }
 }
 
-async function jwt(): Promise<Row[]> {
+async function jwt(): Promise<void> {
   const { publicKey, privateKey } = await generateKeyPair('RS256');
   const jwk = { ...(await exportJWK(publicKey)), kid: 'bench-1', alg: 'RS256' };
   let fetches = 0;
@@ -219,31 +162,33 @@ async function jwt(): Promise<Row[]> {
       audience: 'etdi-gateway',
       algorithms: ['RS256'],
     };
-    const bare = () => jwtVerify(token, publicKey, options);
     const auth = createAuthenticator({ providers: [provider] });
     const request = {
       headers: { authorization: `Bearer ${token}` },
       socket: { remoteAddress: '10.0.0.1' },
     };
-    const rows = [
-      await compare(
-        'JWT RS256, cached JWKS: authenticate vs bare jose.jwtVerify',
-        () => provider.authenticate(creds),
-        bare,
-      ),
-      await compare(
-        'JWT RS256, cached JWKS: extract + chain',
-        () => auth.authenticateRequest(request),
-        bare,
-      ),
-    ];
-    console.log(`(JWKS fetched ${fetches} time(s) during the JWT benchmarks)`);
-    return rows;
+    await compare(
+      'JWT RS256, cached JWKS (ratio: ours / bare jose.jwtVerify)',
+      [
+        {
+          name: 'bare: jose.jwtVerify with the key',
+          fn: () => jwtVerify(token, publicKey, options),
+        },
+        { name: 'authenticate', fn: () => provider.authenticate(creds) },
+        {
+          name: 'extract + chain (authenticateRequest)',
+          fn: () => auth.authenticateRequest(request),
+        },
+      ],
+      { calls: 400 },
+    );
+    console.log(`  (JWKS fetched ${fetches} time(s) during the JWT benchmarks)`);
   } finally {
     server.close();
   }
 }
 
-const rows = [...(await apiKeyMemory()), ...(await apiKeyRedis()), ...(await jwt())];
-console.log(`node ${process.version}, ${ROUNDS} rounds of ~${ROUND_MS} ms each, medians`);
-print(rows);
+console.log(`@etdi/auth, node ${process.version}, medians of 7 interleaved rounds`);
+await apiKeyMemory();
+await apiKeyRedis();
+await jwt();

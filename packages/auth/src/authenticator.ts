@@ -2,12 +2,13 @@ import { errorMessage, redactingLogger, silentLogger, type Logger } from '@etdi/
 import { createProviderChain, type ChainMode } from './chain/provider-chain.js';
 import { ProviderRegistry } from './chain/provider-registry.js';
 import type { AuthCredentials } from './credentials.js';
+import { checkOptions } from './config/check-options.js';
 import {
   extractCredentials,
   extractionHeaders,
   type AuthRequest,
-  type ExtractOptions,
 } from './extract/extract-credentials.js';
+import { validateExtractOptions, type ExtractOptions } from './extract/extract-options.js';
 import type { AuthProvider } from './provider.js';
 import { AuthResult } from './result.js';
 
@@ -50,7 +51,9 @@ export class Authenticator {
         ...(options.mode === undefined ? {} : { mode: options.mode }),
         ...(options.logger === undefined ? {} : { logger: options.logger }),
       });
-    this.extractOptions = options.extract ?? {};
+    const extract = options.extract ?? {};
+    checkOptions(validateExtractOptions, extract, 'invalid extraction options');
+    this.extractOptions = extract;
     this.#logger = redactingLogger(options.logger ?? silentLogger);
     this.#onClose = options.onClose;
   }
@@ -68,8 +71,9 @@ export class Authenticator {
    * it forwards, so a credential that authenticated the caller never reaches an upstream.
    *
    * @example
-   * injectToken({ transport: 'http', headers }, token, upstream.oauth, {
-   *   stripHeaders: auth.credentialHeaders(),
+   * injectToken({ transport: 'http', headers }, token, {
+   *   credentialHeaders: auth.credentialHeaders(), // @etdi/oauth
+   *   config: upstream.oauth,
    * });
    */
   credentialHeaders(): readonly string[] {

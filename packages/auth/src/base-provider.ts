@@ -1,29 +1,16 @@
-import type { ValidateFunction } from 'ajv';
 import { errorMessage, redactingLogger, schemaIssues, silentLogger, type Logger } from '@etdi/core';
+import { checkOptions } from './config/check-options.js';
+import { AUTH_DEFAULTS } from './config/defaults.js';
+import type { ProviderDefinition } from './config/provider-schemas.js';
 import type { AuthCredentials } from './credentials.js';
 import type { AuthFailureCode } from './failure-codes.js';
 import type { AuthProvider, ConfigValidation } from './provider.js';
 import { AuthResult, type AuthResultInit, type AuthSource } from './result.js';
-import type { AuthSession, SessionStore } from './sessions/session-store.js';
+import type { BaseProviderOptions } from './provider-options.js';
+import type { AuthSession } from './sessions/session-schema.js';
+import type { SessionStore } from './sessions/session-store.js';
 import type { AuthMethod, AuthStatus } from './status.js';
-import { randomId } from './util/hash.js';
-
-/** Options every provider accepts. */
-export interface BaseProviderOptions {
-  /** Name in the registry and in `AuthResult.source`. Each provider has a default. */
-  name?: string;
-  /** Where decisions are logged (redacted). Default: nothing is logged. */
-  logger?: Logger;
-  /** Clock, epoch milliseconds. Default `Date.now`; tests inject one instead of sleeping. */
-  now?: () => number;
-  /**
-   * Opens a session on each success when set, so `validateSession` and `refreshAuthentication`
-   * have something to work on. Leave unset on a hot path that authenticates every request.
-   */
-  sessions?: SessionStore;
-  /** Upper bound of a session's life; never beyond the credential's own expiry. Default 1 h. */
-  sessionTtlMs?: number;
-}
+import { randomId } from './sessions/random-id.js';
 
 /** Members of a success, without the ones the provider fills in. */
 export type SuccessInit = Omit<AuthResultInit, 'status' | 'source' | 'message'> & {
@@ -67,15 +54,45 @@ export abstract class BaseAuthProvider implements AuthProvider {
    */
   protected readonly refreshRequiresSession: boolean = true;
 
-  protected constructor(defaultName: string, options: BaseProviderOptions = {}) {
+  readonly #definition: ProviderDefinition | undefined;
+
+  /**
+   * @param definition A built-in type's schemas: the options are checked against it here (every
+   *   problem at once, each with its JSON pointer, as `AuthError('invalid-config')`), and
+   *   `validateConfig` / `requiredConfigKeys` answer from it. Custom providers leave it out.
+   */
+  protected constructor(
+    defaultName: string,
+    options: BaseProviderOptions = {},
+    definition?: ProviderDefinition,
+  ) {
+    if (definition) {
+      checkOptions(definition.validateOptions, options, `invalid ${definition.title} options`);
+    }
+    this.#definition = definition;
     this.name = options.name ?? defaultName;
     this.logger = redactingLogger(options.logger ?? silentLogger);
     this.now = options.now ?? Date.now;
     this.sessions = options.sessions;
-    this.sessionTtlMs = options.sessionTtlMs ?? 3_600_000;
+    this.sessionTtlMs = options.sessionTtlMs ?? AUTH_DEFAULTS.provider.sessionTtlMs;
   }
 
-  abstract supportedMethods(): readonly AuthMethod[];
+  /** The method the provider records, unless it accepts several. */
+  supportedMethods(): readonly AuthMethod[] {
+    return [this.method];
+  }
+
+  /** Checks a configuration document (the JSON/YAML form) of this provider's type. */
+  validateConfig(config: unknown): ConfigValidation {
+    const validate = this.#definition?.validateDocument;
+    if (!validate || validate(config)) return { ok: true };
+    return { ok: false, issues: schemaIssues(validate.errors) };
+  }
+
+  /** Keys a configuration document of this provider's type must have. */
+  requiredConfigKeys(): readonly string[] {
+    return this.#definition?.requiredKeys ?? [];
+  }
 
   /**
    * Headers this provider reads itself (through `credentials.header(name)`), lower case. None by
@@ -103,7 +120,7 @@ export abstract class BaseAuthProvider implements AuthProvider {
     let result: AuthResult;
     try {
       result = await this.authenticateCredentials(credentials);
-      if (result.isSuccess && this.sessions && !result.anonymous) {
+      if (result.ok && this.sessions && !result.anonymous) {
         result = await this.#openSession(result);
       }
     } catch (cause) {
@@ -155,7 +172,7 @@ export abstract class BaseAuthProvider implements AuthProvider {
         return this.failure('invalid-credentials', 'unknown-session', 'Unknown or expired session');
       }
       const result = await this.refreshCredentials(credentials);
-      if (!result.isSuccess) return result;
+      if (!result.ok) return result;
       if (previous && previous.userId !== result.userId) {
         return this.failure(
           'invalid-credentials',
@@ -198,7 +215,7 @@ export abstract class BaseAuthProvider implements AuthProvider {
       ...(this.sessionData(result) === undefined ? {} : { data: this.sessionData(result) }),
     };
     try {
-      await this.sessions?.create(session);
+      await this.sessions?.set(session);
     } catch (cause) {
       this.logger.error(
         {
@@ -214,7 +231,7 @@ export abstract class BaseAuthProvider implements AuthProvider {
 
   #logDecision(result: AuthResult, credentials: AuthCredentials): void {
     const level =
-      result.isSuccess || result.error === 'no-credentials'
+      result.ok || result.error === 'no-credentials'
         ? 'debug'
         : result.status === 'error'
           ? 'warn'
@@ -276,10 +293,4 @@ export abstract class BaseAuthProvider implements AuthProvider {
   protected noCredentials(message: string): AuthResult {
     return this.failure('failure', 'no-credentials', message);
   }
-}
-
-/** {@link AuthProvider.validateConfig} from a compiled schema. */
-export function validateWithSchema(validate: ValidateFunction, config: unknown): ConfigValidation {
-  const valid = validate(config);
-  return { valid, issues: valid ? [] : schemaIssues(validate.errors) };
 }

@@ -27,26 +27,28 @@ export {
   type ClientCertificate,
   type CredentialIssue,
 } from './credentials.js';
-export { AuthResult, type AuthResultInit, type AuthSource } from './result.js';
-export { TokenSet, type TokenSetInit } from './token-set.js';
-export { httpStatusFor } from './http-status.js';
 export {
-  extractCredentials,
-  type AuthRequest,
+  AuthResult,
+  type AuthSuccess,
+  type AuthFailure,
+  type AuthResultConstructor,
+  type AuthResultInit,
+  type AuthSource,
+} from './result.js';
+export { TokenSet, type TokenSetInit } from './token-set.js';
+export { httpStatusFor } from './http/http-status.js';
+export { extractCredentials, type AuthRequest } from './extract/extract-credentials.js';
+export {
+  ExtractOptionsSchema,
   type ExtractOptions,
   type HeaderCredentialField,
-} from './extract/extract-credentials.js';
+} from './extract/extract-options.js';
 export { parseXfcc, type XfccElement } from './extract/xfcc.js';
 
 // The provider contract, chains and the registry.
 export type { AuthProvider, ConfigValidation } from './provider.js';
-export {
-  BaseAuthProvider,
-  validateWithSchema,
-  type BaseProviderOptions,
-  type SuccessInit,
-  type FailureInit,
-} from './base-provider.js';
+export { BaseAuthProvider, type SuccessInit, type FailureInit } from './base-provider.js';
+export { BaseProviderOptionsSchema, type BaseProviderOptions } from './provider-options.js';
 export {
   ProviderChain,
   createProviderChain,
@@ -57,7 +59,8 @@ export { ProviderRegistry } from './chain/provider-registry.js';
 export { Authenticator, createAuthenticator, type AuthenticatorOptions } from './authenticator.js';
 
 // Configuration files.
-export type { AuthConfig, ProviderConfig } from './config/auth-config.js';
+export { AuthConfigSchema, type AuthConfig, type ProviderConfig } from './config/auth-config.js';
+export { AUTH_DEFAULTS } from './config/defaults.js';
 export {
   validateAuthConfig,
   type ValidateAuthConfigOptions,
@@ -84,10 +87,11 @@ export {
   wwwAuthenticate,
   type BearerChallenge,
   type WwwAuthenticateOptions,
-} from './fastify/www-authenticate.js';
+} from './http/www-authenticate.js';
 
 // Sessions.
-export type { AuthSession, SessionStore } from './sessions/session-store.js';
+export { AuthSessionSchema, type AuthSession } from './sessions/session-schema.js';
+export type { SessionStore } from './sessions/session-store.js';
 export {
   MemorySessionStore,
   type MemorySessionStoreOptions,
@@ -98,11 +102,13 @@ export {
 } from './sessions/redis-session-store.js';
 
 // API keys.
+export { ApiKeyProvider } from './api-key/api-key-provider.js';
 export {
-  ApiKeyProvider,
+  ApiKeyProviderOptionsSchema,
+  IssueApiKeyOptionsSchema,
   type ApiKeyProviderOptions,
   type IssueApiKeyOptions,
-} from './api-key/api-key-provider.js';
+} from './api-key/api-key-options.js';
 export {
   generateApiKey,
   parseApiKey,
@@ -112,7 +118,12 @@ export {
   type ParsedApiKey,
   type GenerateApiKeyOptions,
 } from './api-key/api-key-format.js';
-export type { ApiKeyRecord, ApiKeyPolicy } from './api-key/api-key-record.js';
+export {
+  ApiKeyPolicySchema,
+  ApiKeyRecordSchema,
+  type ApiKeyRecord,
+  type ApiKeyPolicy,
+} from './api-key/api-key-record.js';
 export type { ApiKeyStore } from './api-key/api-key-store.js';
 export { MemoryApiKeyStore } from './api-key/memory-api-key-store.js';
 export { RedisApiKeyStore, type RedisApiKeyStoreOptions } from './api-key/redis-api-key-store.js';
@@ -126,15 +137,21 @@ export {
 } from './api-key/rate-limiter.js';
 export { MemoryRateLimiter, type MemoryRateLimiterOptions } from './api-key/memory-rate-limiter.js';
 export { RedisRateLimiter, type RedisRateLimiterOptions } from './api-key/redis-rate-limiter.js';
-export { isWithinAllowedHours, type AllowedHours, type Weekday } from './util/allowed-hours.js';
+export {
+  isWithinAllowedHours,
+  AllowedHoursSchema,
+  type AllowedHours,
+  type Weekday,
+} from './policy/allowed-hours.js';
 
 // JWT.
+export { JwtProvider } from './jwt/jwt-provider.js';
 export {
-  JwtProvider,
   JWT_ALGORITHMS,
+  JwtProviderOptionsSchema,
   type JwtProviderOptions,
   type JwtAlgorithm,
-} from './jwt/jwt-provider.js';
+} from './jwt/jwt-options.js';
 export type { JtiRevocationStore } from './jwt/jti-revocation-store.js';
 export {
   MemoryJtiRevocationStore,
@@ -146,29 +163,35 @@ export {
 } from './jwt/redis-jti-revocation-store.js';
 
 // OAuth2 introspection / userinfo.
+export { IntrospectionProvider } from './oauth/introspection-provider.js';
 export {
-  IntrospectionProvider,
+  IntrospectionProviderOptionsSchema,
   type IntrospectionProviderOptions,
-} from './oauth/introspection-provider.js';
+} from './oauth/introspection-options.js';
 
 // Basic.
+export { BasicAuthProvider } from './basic/basic-provider.js';
 export {
-  BasicAuthProvider,
+  BasicAuthProviderOptionsSchema,
+  BasicUserSchema,
   type BasicAuthProviderOptions,
   type BasicUser,
-} from './basic/basic-provider.js';
+} from './basic/basic-options.js';
 export { hashPassword, verifyPassword, type HashPasswordOptions } from './basic/password-hash.js';
 
 // mTLS.
+export { MtlsProvider } from './mtls/mtls-provider.js';
 export {
-  MtlsProvider,
+  MtlsProviderOptionsSchema,
+  CertificateUserSchema,
   type MtlsProviderOptions,
   type CertificateUser,
-} from './mtls/mtls-provider.js';
+} from './mtls/mtls-options.js';
 export type { CertificateIdentitySource } from './mtls/certificate-identity.js';
 
 // Trusted proxy header.
+export { TrustedProxyProvider } from './proxy/trusted-proxy-provider.js';
 export {
-  TrustedProxyProvider,
+  TrustedProxyProviderOptionsSchema,
   type TrustedProxyProviderOptions,
-} from './proxy/trusted-proxy-provider.js';
+} from './proxy/trusted-proxy-options.js';

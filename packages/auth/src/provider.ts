@@ -3,12 +3,12 @@ import type { SchemaIssue } from '@etdi/core';
 import type { AuthResult } from './result.js';
 import type { AuthMethod } from './status.js';
 
-/** Outcome of {@link AuthProvider.validateConfig}. */
-export interface ConfigValidation {
-  readonly valid: boolean;
-  /** Every problem, each located by a JSON pointer into the configuration given. */
-  readonly issues: readonly SchemaIssue[];
-}
+/**
+ * Outcome of {@link AuthProvider.validateConfig}, discriminated by `ok`: on failure, every
+ * problem, each located by a JSON pointer into the configuration given.
+ */
+export type ConfigValidation =
+  { readonly ok: true } | { readonly ok: false; readonly issues: readonly SchemaIssue[] };
 
 /**
  * The contract every authentication provider fulfils, and that a {@link ProviderChain} fulfils

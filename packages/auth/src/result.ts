@@ -50,23 +50,18 @@ export interface AuthResultInit {
   tokens?: TokenSet;
 }
 
-/**
- * The outcome of one authentication. `authenticate` always returns one, never throws: every
- * failure carries a {@link AuthStatus}, a message a person can act on, and an
- * {@link AuthFailureCode} a program can switch on.
- *
- * @example
- * const result = await chain.authenticate(credentials);
- * if (!result.isSuccess) reply.code(httpStatusFor(result.status)).send({ error: result.error });
- */
-export class AuthResult {
+// The implementation behind the `AuthResult` union: one class, so results stay cheap to build and
+// `instanceof AuthResult` works; the exported type narrows on `ok`.
+class AuthResultClass {
+  /** The discriminant: `true` exactly when `status` is `success` (and `error` is undefined). */
+  readonly ok: boolean;
   readonly status: AuthStatus;
-  /** True exactly when `status` is `success`. */
-  readonly authenticated: boolean;
   readonly message: string;
   readonly userId: string | undefined;
   readonly projectId: string | undefined;
-  readonly sessionId: string | undefined;
+  // A bearer secret: a private field behind a getter, so spreading, `Object.entries` and
+  // `structuredClone` never see it, and every rendering shows it masked.
+  readonly #sessionId: string | undefined;
   /** Granted permissions (OAuth scopes); {@link scopes} is the same list. */
   readonly permissions: readonly string[];
   readonly roles: readonly string[];
@@ -81,11 +76,11 @@ export class AuthResult {
 
   constructor(init: AuthResultInit) {
     this.status = init.status;
-    this.authenticated = init.status === 'success';
+    this.ok = init.status === 'success';
     this.message = init.message;
     this.userId = init.userId;
     this.projectId = init.projectId;
-    this.sessionId = init.sessionId;
+    this.#sessionId = init.sessionId;
     this.permissions = frozenList(init.permissions);
     this.roles = frozenList(init.roles);
     this.metadata = init.metadata === undefined ? EMPTY_RECORD : frozenRecord(init.metadata);
@@ -98,14 +93,14 @@ export class AuthResult {
     this.tokens = init.tokens;
   }
 
+  /** The session opened for this caller (a bearer secret: shown masked everywhere). */
+  get sessionId(): string | undefined {
+    return this.#sessionId;
+  }
+
   /** Every provider that took part; `[source]` unless a chain in `allOf` mode combined several. */
   get sources(): readonly AuthSource[] {
     return (this.#sources ??= Object.freeze([this.source]));
-  }
-
-  /** The caller is authenticated. */
-  get isSuccess(): boolean {
-    return this.status === 'success' && this.authenticated;
   }
 
   /** Alias of {@link permissions}: OAuth calls them scopes. */
@@ -115,7 +110,7 @@ export class AuthResult {
 
   /** A copy with some members replaced. */
   with(changes: Partial<AuthResultInit>): AuthResult {
-    return new AuthResult(Object.assign(this.#init(), changes));
+    return new AuthResultClass(Object.assign(this.#init(), changes)) as AuthResult;
   }
 
   #init(): AuthResultInit {
@@ -126,7 +121,7 @@ export class AuthResult {
       sources: this.sources,
       userId: this.userId,
       projectId: this.projectId,
-      sessionId: this.sessionId,
+      sessionId: this.#sessionId,
       permissions: this.permissions,
       roles: this.roles,
       metadata: this.metadata,
@@ -140,9 +135,8 @@ export class AuthResult {
 
   toJSON(): Record<string, unknown> {
     const out: Record<string, unknown> = {
+      ok: this.ok,
       status: this.status,
-      authenticated: this.authenticated,
-      isSuccess: this.isSuccess,
       message: this.message,
       source: this.source,
     };
@@ -150,7 +144,7 @@ export class AuthResult {
     if (this.userId !== undefined) out.userId = this.userId;
     if (this.projectId !== undefined) out.projectId = this.projectId;
     // A session id is a bearer secret: shown masked, like every other one.
-    if (this.sessionId !== undefined) out.sessionId = maskSecret(this.sessionId, 4);
+    if (this.#sessionId !== undefined) out.sessionId = maskSecret(this.#sessionId, 4) || '****';
     if (this.permissions.length > 0) out.permissions = this.permissions;
     if (this.roles.length > 0) out.roles = this.roles;
     if (Object.keys(this.metadata).length > 0) out.metadata = this.metadata;
@@ -162,7 +156,51 @@ export class AuthResult {
     return out;
   }
 
+  /** The masked, log-safe form: `AuthResult {"ok":true,…,"sessionId":"****9876"}`. */
+  toString(): string {
+    return `AuthResult ${JSON.stringify(this.toJSON())}`;
+  }
+
   [inspect.custom](_depth: number, options: InspectOptions): string {
     return `AuthResult ${inspect(this.toJSON(), { ...options, depth: 4 })}`;
   }
 }
+
+type AuthResultMembers = Omit<AuthResultClass, 'ok' | 'status' | 'error'>;
+
+/** A successful {@link AuthResult}: `ok` is `true`, `status` is `success`, no `error`. */
+export type AuthSuccess = AuthResultMembers & {
+  readonly ok: true;
+  readonly status: 'success';
+  readonly error: undefined;
+};
+
+/** A refused {@link AuthResult}: `ok` is `false`, with a failure `status` and an `error` code. */
+export type AuthFailure = AuthResultMembers & {
+  readonly ok: false;
+  readonly status: Exclude<AuthStatus, 'success'>;
+  readonly error: AuthFailureCode;
+};
+
+/**
+ * The outcome of one authentication, discriminated by `ok` as every never-throwing operation of
+ * the family's is. `authenticate` always returns one, never throws: a failure carries an
+ * {@link AuthStatus}, a message a person can act on, and an {@link AuthFailureCode} a program can
+ * switch on; a session id it carries is masked wherever the result is shown.
+ *
+ * @example
+ * const result = await chain.authenticate(credentials);
+ * if (!result.ok) return reply.code(httpStatusFor(result.status)).send({ code: result.error });
+ * result.userId; // the caller
+ */
+export type AuthResult = AuthSuccess | AuthFailure;
+
+/** Builds results: `new AuthResult(init)` is an {@link AuthSuccess} or an {@link AuthFailure}. */
+export interface AuthResultConstructor {
+  new (init: AuthResultInit): AuthResult;
+  readonly prototype: AuthResultClass;
+}
+
+/** See {@link AuthResult}; `result instanceof AuthResult` holds for every result. */
+export const AuthResult: AuthResultConstructor =
+  AuthResultClass as unknown as AuthResultConstructor;

@@ -81,7 +81,7 @@ describeWithService(redisInfo, 'API keys on Redis', () => {
     const b = new ApiKeyProvider({ store: new RedisApiKeyStore({ redis: second, prefix }) });
     const issued = await a.issueKey({ userId: 'alice' });
     const creds = new AuthCredentials({ apiKey: issued.reveal() });
-    expect((await b.authenticate(creds)).isSuccess).toBe(true);
+    expect((await b.authenticate(creds)).ok).toBe(true);
     await a.revokeKey(issued.keyId);
     expect((await b.authenticate(creds)).error).toBe('key-inactive');
   });
@@ -164,7 +164,7 @@ describeWithService(redisInfo, 'API keys on Redis', () => {
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).authenticate(creds)),
     );
-    expect(results.filter((r) => r.isSuccess)).toHaveLength(7);
+    expect(results.filter((r) => r.ok)).toHaveLength(7);
     expect(results.filter((r) => r.status === 'rate-limited')).toHaveLength(13);
   });
 });

@@ -74,7 +74,7 @@ describe('ApiKeyProvider', () => {
       const result = await auth();
       expect(result).toMatchObject({
         status: 'success',
-        isSuccess: true,
+        ok: true,
         userId: 'alice',
         projectId: 'p1',
         permissions: ['tools:call'],
@@ -93,7 +93,7 @@ describe('ApiKeyProvider', () => {
     it('reads the gateway key field when configured', async () => {
       const { provider, key } = await setup({}, { credentialField: 'gatewayKey' });
       const result = await provider.authenticate(new AuthCredentials({ gatewayKey: key }));
-      expect(result.isSuccess).toBe(true);
+      expect(result.ok).toBe(true);
     });
     it('accepts Authorization: Bearer keyId.secret only when asked to', async () => {
       const off = await setup();
@@ -102,7 +102,7 @@ describe('ApiKeyProvider', () => {
       ).toBe('no-credentials');
       const on = await setup({}, { acceptBearer: true });
       expect(
-        (await on.provider.authenticate(new AuthCredentials({ accessToken: on.key }))).isSuccess,
+        (await on.provider.authenticate(new AuthCredentials({ accessToken: on.key }))).ok,
       ).toBe(true);
     });
   });
@@ -146,7 +146,7 @@ describe('ApiKeyProvider', () => {
     it('refuses an expired key with status expired', async () => {
       const clock = testClock();
       const { auth, clock: c } = await setup({ expiresAt: clock() + 60_000 });
-      expect((await auth()).isSuccess).toBe(true);
+      expect((await auth()).ok).toBe(true);
       c.advance(60_000);
       expect(await auth()).toMatchObject({ status: 'expired', error: 'key-expired' });
     });
@@ -174,7 +174,7 @@ describe('ApiKeyProvider', () => {
     it('answers error when the store fails, and does not throw', async () => {
       const broken: ApiKeyStore = {
         get: () => Promise.reject(new Error('connection refused')),
-        put: () => Promise.resolve(),
+        set: () => Promise.resolve(),
         delete: () => Promise.resolve(false),
       };
       const provider = new ApiKeyProvider({ store: broken });
@@ -201,7 +201,7 @@ describe('ApiKeyProvider', () => {
     ])('from %s: allowed is %s', async (remoteAddress, allowed) => {
       const { auth } = await setup({ policy });
       const result = await auth(undefined, { remoteAddress });
-      if (allowed) expect(result.isSuccess).toBe(true);
+      if (allowed) expect(result.ok).toBe(true);
       else
         expect(result).toMatchObject({
           status: 'insufficient-permissions',
@@ -245,7 +245,7 @@ describe('ApiKeyProvider', () => {
     ])('%s %s: allowed is %s', async (method, path, allowed) => {
       const { auth } = await setup({ policy });
       const result = await auth(undefined, { method, path });
-      if (allowed) expect(result.isSuccess).toBe(true);
+      if (allowed) expect(result.ok).toBe(true);
       else {
         expect(result).toMatchObject({
           status: 'insufficient-permissions',
@@ -295,14 +295,14 @@ describe('ApiKeyProvider', () => {
       );
       expect((await auth({ path: '/admin/secrets' })).error).toBe('endpoint-not-allowed');
       expect((await auth({ path: '/tools/delete' })).error).toBe('endpoint-not-allowed');
-      expect((await auth({ path: '/tools/list' })).isSuccess).toBe(true);
+      expect((await auth({ path: '/tools/list' })).ok).toBe(true);
     });
 
     it('keeps the default denied addresses denied when the key denies others', async () => {
       const auth = await keyWith({ deniedIps: ['10.77.0.0/16'] });
       expect((await auth({ remoteAddress: '10.66.1.1' })).error).toBe('ip-not-allowed');
       expect((await auth({ remoteAddress: '10.77.1.1' })).error).toBe('ip-not-allowed');
-      expect((await auth({ remoteAddress: '10.1.1.1' })).isSuccess).toBe(true);
+      expect((await auth({ remoteAddress: '10.1.1.1' })).ok).toBe(true);
     });
 
     it('lets a key narrow the allow lists, never widen them', async () => {
@@ -310,7 +310,7 @@ describe('ApiKeyProvider', () => {
         allowedIps: ['10.1.0.0/16', '192.0.2.0/24'],
         allowedEndpoints: ['/mcp', '/admin/**'],
       });
-      expect((await auth({ remoteAddress: '10.1.2.3' })).isSuccess).toBe(true);
+      expect((await auth({ remoteAddress: '10.1.2.3' })).ok).toBe(true);
       // Allowed by the key, not by the default.
       expect((await auth({ remoteAddress: '192.0.2.1' })).error).toBe('ip-not-allowed');
       expect((await auth({ path: '/admin/x' })).error).toBe('endpoint-not-allowed');
@@ -347,7 +347,7 @@ describe('ApiKeyProvider', () => {
         })
       ).reveal();
       const auth = () => provider.authenticate(new AuthCredentials({ apiKey: key }));
-      expect((await auth()).isSuccess).toBe(true);
+      expect((await auth()).ok).toBe(true);
       clock.set(Date.UTC(2026, 0, 5, 20, 0, 0));
       expect((await auth()).error).toBe('outside-allowed-hours');
     });
@@ -371,9 +371,9 @@ describe('ApiKeyProvider', () => {
         error: 'outside-allowed-hours',
       });
       clock.set(Date.UTC(2026, 0, 5, 14, 0));
-      expect((await auth()).isSuccess).toBe(true);
+      expect((await auth()).ok).toBe(true);
       clock.set(Date.UTC(2026, 0, 5, 21, 59));
-      expect((await auth()).isSuccess).toBe(true);
+      expect((await auth()).ok).toBe(true);
       clock.set(Date.UTC(2026, 0, 5, 22, 0));
       expect((await auth()).error).toBe('outside-allowed-hours');
     });
@@ -381,9 +381,9 @@ describe('ApiKeyProvider', () => {
       const { auth, clock } = await setup({ policy: office });
       // Monday 2026-07-06: New York is on EDT (UTC-4), so 09:00 local is 13:00 UTC.
       clock.set(Date.UTC(2026, 6, 6, 13, 0));
-      expect((await auth()).isSuccess).toBe(true);
+      expect((await auth()).ok).toBe(true);
       clock.set(Date.UTC(2026, 6, 6, 12, 59));
-      expect((await auth()).isSuccess).toBe(false);
+      expect((await auth()).ok).toBe(false);
     });
     it('refuses on days not listed', async () => {
       const { auth, clock } = await setup({ policy: office });
@@ -402,13 +402,13 @@ describe('ApiKeyProvider', () => {
       const { auth, clock } = await setup({ policy: night });
       // Friday 2026-01-09 23:30 in Tokyo (UTC+9) = 14:30 UTC.
       clock.set(Date.UTC(2026, 0, 9, 14, 30));
-      expect((await auth()).isSuccess).toBe(true);
+      expect((await auth()).ok).toBe(true);
       // Saturday 05:30 Tokyo: still Friday night's window.
       clock.set(Date.UTC(2026, 0, 9, 20, 30));
-      expect((await auth()).isSuccess).toBe(true);
+      expect((await auth()).ok).toBe(true);
       // Saturday 23:30 Tokyo: Saturday is not listed.
       clock.set(Date.UTC(2026, 0, 10, 14, 30));
-      expect((await auth()).isSuccess).toBe(false);
+      expect((await auth()).ok).toBe(false);
     });
     it('refuses an unknown time zone at issue time', async () => {
       const provider = new ApiKeyProvider({ store: new MemoryApiKeyStore() });
@@ -428,8 +428,8 @@ describe('ApiKeyProvider', () => {
     it('allows the per-minute limit, then answers rate-limited with a retry time', async () => {
       const { auth, clock } = await setup({ policy: { rateLimits: { perMinute: 2 } } });
       clock.set(Date.UTC(2026, 0, 5, 10, 0, 20));
-      expect((await auth()).isSuccess).toBe(true);
-      expect((await auth()).isSuccess).toBe(true);
+      expect((await auth()).ok).toBe(true);
+      expect((await auth()).ok).toBe(true);
       expect(await auth()).toMatchObject({
         status: 'rate-limited',
         error: 'rate-limit-exceeded',
@@ -438,24 +438,23 @@ describe('ApiKeyProvider', () => {
         metadata: { window: 'minute', limit: 2 },
       });
       clock.advance(40_000);
-      expect((await auth()).isSuccess).toBe(true);
+      expect((await auth()).ok).toBe(true);
     });
     it('applies hour and day limits', async () => {
       const { auth, clock } = await setup({ policy: { rateLimits: { perHour: 2, perDay: 3 } } });
-      expect((await auth()).isSuccess).toBe(true);
-      expect((await auth()).isSuccess).toBe(true);
+      expect((await auth()).ok).toBe(true);
+      expect((await auth()).ok).toBe(true);
       expect((await auth()).metadata).toMatchObject({ window: 'hour' });
       clock.advance(3_600_000);
-      expect((await auth()).isSuccess).toBe(true);
+      expect((await auth()).ok).toBe(true);
       expect((await auth()).metadata).toMatchObject({ window: 'day' });
     });
     it('does not count requests refused for other reasons', async () => {
       const { auth } = await setup({
         policy: { rateLimits: { perMinute: 1 }, allowedEndpoints: ['/mcp'] },
       });
-      for (let i = 0; i < 5; i++)
-        expect((await auth(undefined, { path: '/nope' })).isSuccess).toBe(false);
-      expect((await auth()).isSuccess).toBe(true);
+      for (let i = 0; i < 5; i++) expect((await auth(undefined, { path: '/nope' })).ok).toBe(false);
+      expect((await auth()).ok).toBe(true);
     });
     it('applies the default rate limits unless the key sets its own for the window', async () => {
       const store = new MemoryApiKeyStore();
@@ -470,7 +469,7 @@ describe('ApiKeyProvider', () => {
       const count = async (key: string) => {
         let ok = 0;
         for (let i = 0; i < 5; i++) {
-          if ((await provider.authenticate(new AuthCredentials({ apiKey: key }))).isSuccess) ok++;
+          if ((await provider.authenticate(new AuthCredentials({ apiKey: key }))).ok) ok++;
         }
         return ok;
       };
@@ -555,7 +554,7 @@ describe('ApiKeyProvider', () => {
         first.sessionId!,
         new AuthCredentials({ apiKey: key }),
       );
-      expect(refreshed.isSuccess).toBe(true);
+      expect(refreshed.ok).toBe(true);
       expect(refreshed.sessionId).not.toBe(first.sessionId);
       expect(await provider.validateSession(first.sessionId!)).toBe(false);
       expect(
@@ -574,12 +573,9 @@ describe('ApiKeyProvider', () => {
     const provider = new ApiKeyProvider({ store: new MemoryApiKeyStore() });
     expect(provider.supportedMethods()).toEqual(['api-key']);
     expect(provider.requiredConfigKeys()).toEqual(['type']);
-    expect(provider.validateConfig({ type: 'apiKey', store: 'memory' })).toEqual({
-      valid: true,
-      issues: [],
-    });
+    expect(provider.validateConfig({ type: 'apiKey', store: 'memory' })).toEqual({ ok: true });
     expect(provider.validateConfig({ type: 'apiKey', stor: 'memory' })).toMatchObject({
-      valid: false,
+      ok: false,
       issues: [{ pointer: '/stor', message: 'unknown key "stor"' }],
     });
   });

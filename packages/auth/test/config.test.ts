@@ -223,6 +223,15 @@ extraction:
     expect(configError(() => parseAuthConfig('{"providers":', 'json')).message).toMatch(/not JSON/);
   });
 
+  it('refuses a JSON member given twice, as YAML does', () => {
+    const text =
+      '{"providers":{"edge":{"type":"proxy","trustProxyAuth":false,"trustProxyAuth":true}}}';
+    expect(configError(() => parseAuthConfig(text, 'json'))).toMatchObject({
+      code: 'invalid-config',
+      pointer: '/providers/edge/trustProxyAuth',
+    });
+  });
+
   it('reports schema errors of YAML documents with their path', () => {
     const error = configError(() =>
       parseAuthConfig('providers:\n  k:\n    type: apiKey\n    stoer: redis\n', 'yaml'),
@@ -439,9 +448,6 @@ describe('buildAuthenticator', () => {
       constructor(name: string, secret: string) {
         super(name, { name });
         this.#secret = secret;
-      }
-      supportedMethods(): readonly AuthMethod[] {
-        return ['custom'];
       }
       protected async authenticateCredentials(c: AuthCredentials): Promise<AuthResult> {
         const value = c.header('x-shared-secret');

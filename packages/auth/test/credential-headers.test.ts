@@ -24,9 +24,6 @@ class PartnerProvider extends BaseAuthProvider {
   constructor() {
     super('partner');
   }
-  supportedMethods(): readonly AuthMethod[] {
-    return ['custom'];
-  }
   override credentialHeaders(): readonly string[] {
     return ['x-partner-secret'];
   }

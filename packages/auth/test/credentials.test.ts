@@ -1,10 +1,11 @@
 import { inspect } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   AUTH_FAILURE_CODES,
   AUTH_METHODS,
   AUTH_STATUSES,
   AuthCredentials,
+  type AuthFailureCode,
   AuthResult,
   TokenSet,
   httpStatusFor,
@@ -100,11 +101,30 @@ describe('AuthResult', () => {
       source: { provider: 'jwt', method: 'jwt' },
       permissions: ['a', 'b'],
     });
-    expect(ok.isSuccess).toBe(true);
-    expect(ok.authenticated).toBe(true);
+    expect(ok.ok).toBe(true);
+    expect(ok.status).toBe('success');
     expect(ok.scopes).toEqual(['a', 'b']);
     expect(ok.error).toBeUndefined();
     expect(ok.sources).toEqual([{ provider: 'jwt', method: 'jwt' }]);
+  });
+
+  it('narrows on ok: a failure has a code, a success has none', () => {
+    const result = new AuthResult({
+      status: 'invalid-credentials',
+      error: 'bad-signature',
+      message: 'no',
+      source: { provider: 'jwt', method: 'jwt' },
+    });
+    expect(result).toBeInstanceOf(AuthResult);
+    if (result.ok) {
+      expectTypeOf(result.error).toEqualTypeOf<undefined>();
+      expectTypeOf(result.status).toEqualTypeOf<'success'>();
+      expect.unreachable();
+    } else {
+      expectTypeOf(result.error).toEqualTypeOf<AuthFailureCode>();
+      expect(result.error).toBe('bad-signature');
+    }
+    expect(result.with({ status: 'success' })).toMatchObject({ ok: true, error: undefined });
   });
 
   it('always names a failure code for a failure', () => {
@@ -113,8 +133,8 @@ describe('AuthResult', () => {
       message: 'expired',
       source: { provider: 'jwt', method: 'jwt' },
     });
-    expect(bad.isSuccess).toBe(false);
-    expect(bad.authenticated).toBe(false);
+    expect(bad.ok).toBe(false);
+    expect(bad.status).toBe('expired');
     expect(bad.error).toBe('internal-error');
   });
 
@@ -127,13 +147,18 @@ describe('AuthResult', () => {
     });
     expect(result.sessionId).toBe('session-secret-value-9876');
     for (const rendering of [
-      JSON.stringify(result),
-      inspect(result),
-      inspect(result, { depth: Infinity }),
+      ...everyRendering(result),
+      JSON.stringify(structuredClone(result)),
+      JSON.stringify(Object.entries(result)),
+      inspect({ ...result }, { depth: Infinity, showHidden: true }),
     ]) {
       expect(rendering).not.toContain('session-secret-value-9876');
     }
     expect(result.toJSON().sessionId).toBe('****9876');
+    expect(String(result)).toContain('"sessionId":"****9876"');
+    expect(`${result}`).toMatch(/^AuthResult \{"ok":true,/);
+    // The real value still travels where it must: a copy made with with() keeps it.
+    expect(result.with({ message: 'again' }).sessionId).toBe('session-secret-value-9876');
   });
 
   it('masks tokens it carries', () => {

@@ -39,7 +39,7 @@ describe('the etdiAuth plugin and its hook', () => {
     const fastify = await app(alice());
     const res = await fastify.inject({ url: '/mcp' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ userId: 'alice', permissions: ['x'], isSuccess: true });
+    expect(res.json()).toMatchObject({ userId: 'alice', permissions: ['x'], ok: true });
   });
 
   it('answers 401 as problem+json with an RFC 6750 challenge naming the error and the RFC 9728 metadata', async () => {

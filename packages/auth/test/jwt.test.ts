@@ -109,25 +109,22 @@ describe('JwtProvider', () => {
       const es = await sign({}, { alg: 'ES256', key: ec.privateKey });
       const esJwk = await exportJWK(ec.publicKey);
       expect(
-        (await provider({ publicKey: esJwk, algorithms: ['ES256'] }).authenticate(bearer(es)))
-          .isSuccess,
+        (await provider({ publicKey: esJwk, algorithms: ['ES256'] }).authenticate(bearer(es))).ok,
       ).toBe(true);
       const eddsa = await sign({}, { alg: 'EdDSA', key: ed.privateKey, kid: 'ed-1' });
       const jwks = { keys: [{ ...(await exportJWK(ed.publicKey)), kid: 'ed-1' }] };
       const p = provider({ publicKey: undefined, jwks, algorithms: ['EdDSA'] });
-      expect((await p.authenticate(bearer(eddsa))).isSuccess).toBe(true);
+      expect((await p.authenticate(bearer(eddsa))).ok).toBe(true);
     });
     it('verifies HS256 with a secret of enough bytes', async () => {
       const secret = randomBytes(32);
       const token = await sign({}, { alg: 'HS256', key: secret });
       const p = provider({ publicKey: undefined, secret, algorithms: ['HS256'] });
-      expect((await p.authenticate(bearer(token))).isSuccess).toBe(true);
+      expect((await p.authenticate(bearer(token))).ok).toBe(true);
     });
     it('checks the typ header when configured', async () => {
       const p = provider({ typ: 'at+jwt' });
-      expect((await p.authenticate(bearer(await sign({}, { typ: 'at+jwt' })))).isSuccess).toBe(
-        true,
-      );
+      expect((await p.authenticate(bearer(await sign({}, { typ: 'at+jwt' })))).ok).toBe(true);
       expect(await p.authenticate(bearer(await sign({}, { typ: 'JWT' })))).toMatchObject({
         status: 'invalid-credentials',
         error: 'invalid-claim',
@@ -145,9 +142,7 @@ describe('JwtProvider', () => {
     });
     it('allows the configured clock tolerance', async () => {
       const token = await sign({ exp: NOW - 20 });
-      expect(
-        (await provider({ clockToleranceSec: 30 }).authenticate(bearer(token))).isSuccess,
-      ).toBe(true);
+      expect((await provider({ clockToleranceSec: 30 }).authenticate(bearer(token))).ok).toBe(true);
     });
     it('refuses a token that is not valid yet', async () => {
       expect(await provider().authenticate(bearer(await sign({ nbf: NOW + 60 })))).toMatchObject({
@@ -166,7 +161,7 @@ describe('JwtProvider', () => {
       const token = await sign({ exp: NOW + 10 });
       const local = testClock(clock());
       const p = provider({ now: local });
-      expect((await p.authenticate(bearer(token))).isSuccess).toBe(true);
+      expect((await p.authenticate(bearer(token))).ok).toBe(true);
       local.advance(10_000);
       expect((await p.authenticate(bearer(token))).error).toBe('token-expired');
     });
@@ -308,14 +303,14 @@ describe('JwtProvider', () => {
       const revocations = new MemoryJtiRevocationStore({ now: local });
       const p = provider({ revocations, now: local });
       const token = await sign({ jti: 'token-1', exp: NOW + 120 });
-      expect((await p.authenticate(bearer(token))).isSuccess).toBe(true);
+      expect((await p.authenticate(bearer(token))).ok).toBe(true);
       await p.revoke('token-1', (NOW + 120) * 1000);
       expect(await p.authenticate(bearer(token))).toMatchObject({
         status: 'invalid-credentials',
         error: 'token-revoked',
       });
       local.advance(120_000);
-      expect(await revocations.isRevoked('token-1')).toBe(false);
+      expect(await revocations.get('token-1')).toBeUndefined();
       expect((await p.authenticate(bearer(token))).error).toBe('token-expired');
     });
     it('keeps a token revoked through the clock tolerance past its exp', async () => {
@@ -335,7 +330,7 @@ describe('JwtProvider', () => {
       expect((await p.authenticate(bearer(token))).error).toBe('token-revoked');
       local.set(exp * 1000 + 31_000);
       expect((await p.authenticate(bearer(token))).error).toBe('token-expired');
-      expect(await revocations.isRevoked('token-2')).toBe(false);
+      expect(await revocations.get('token-2')).toBeUndefined();
     });
     it('revokes a token already past its exp but still inside the tolerance', async () => {
       const local = testClock(clock());
@@ -344,13 +339,13 @@ describe('JwtProvider', () => {
       const exp = NOW + 60;
       const token = await sign({ jti: 'token-3', exp });
       local.set(exp * 1000 + 5_000);
-      expect((await p.authenticate(bearer(token))).isSuccess).toBe(true);
+      expect((await p.authenticate(bearer(token))).ok).toBe(true);
       await p.revoke('token-3', exp * 1000);
       expect((await p.authenticate(bearer(token))).error).toBe('token-revoked');
     });
     it('answers error when the revocation store fails', async () => {
       const p = provider({
-        revocations: { revoke: async () => {}, isRevoked: () => Promise.reject(new Error('down')) },
+        revocations: { set: async () => {}, get: () => Promise.reject(new Error('down')) },
       });
       expect(await p.authenticate(bearer(await sign({ jti: 'x' })))).toMatchObject({
         status: 'error',
@@ -367,8 +362,8 @@ describe('JwtProvider', () => {
       const token = await sign({ allowed_endpoints: ['POST /mcp', '/tools/*'] });
       const p = provider();
       const at = (method: string, path: string) => p.authenticate(bearer(token, { method, path }));
-      expect((await at('POST', '/mcp')).isSuccess).toBe(true);
-      expect((await at('GET', '/tools/list')).isSuccess).toBe(true);
+      expect((await at('POST', '/mcp')).ok).toBe(true);
+      expect((await at('GET', '/tools/list')).ok).toBe(true);
       expect(await at('GET', '/mcp')).toMatchObject({
         status: 'insufficient-permissions',
         error: 'endpoint-not-allowed',
@@ -466,12 +461,13 @@ describe('JwtProvider', () => {
       });
       it('reports them missing from a configuration document', () => {
         const result = provider().validateConfig({ type: 'jwt', algorithms: ['RS256'] });
-        expect(result.issues).toEqual(
-          expect.arrayContaining([
+        expect(result).toMatchObject({
+          ok: false,
+          issues: expect.arrayContaining([
             { pointer: '/issuer', message: 'missing required key "issuer"' },
             { pointer: '/audience', message: 'missing required key "audience"' },
           ]),
-        );
+        });
         expect(
           provider().validateConfig({
             type: 'jwt',
@@ -479,7 +475,7 @@ describe('JwtProvider', () => {
             issuer: false,
             audience: ['etdi-gateway'],
           }),
-        ).toMatchObject({ valid: true });
+        ).toEqual({ ok: true });
         expect(provider().requiredConfigKeys()).toEqual([
           'type',
           'algorithms',
@@ -495,9 +491,7 @@ describe('JwtProvider', () => {
             error: 'audience-mismatch',
           });
         }
-        expect((await p.authenticate(bearer(await sign({ aud: 'etdi-registry' })))).isSuccess).toBe(
-          true,
-        );
+        expect((await p.authenticate(bearer(await sign({ aud: 'etdi-registry' })))).ok).toBe(true);
       });
       it('accepts any issuer or audience only when told so, with a warning at start-up', async () => {
         const logger = recordingLogger();
@@ -507,7 +501,7 @@ describe('JwtProvider', () => {
           'SECURITY: JWT provider accepts tokens of any audience (audience: false)',
         ]);
         const foreign = await sign({ iss: 'https://elsewhere', aud: 'other-service' });
-        expect((await p.authenticate(bearer(foreign))).isSuccess).toBe(true);
+        expect((await p.authenticate(bearer(foreign))).ok).toBe(true);
       });
       it('refuses a token without exp unless told otherwise', async () => {
         const forever = await sign({ exp: undefined });
@@ -516,9 +510,7 @@ describe('JwtProvider', () => {
           error: 'missing-claim',
           message: 'JWT is missing the "exp" claim',
         });
-        expect(
-          (await provider({ requireExp: false }).authenticate(bearer(forever))).isSuccess,
-        ).toBe(true);
+        expect((await provider({ requireExp: false }).authenticate(bearer(forever))).ok).toBe(true);
       });
     });
     it('turns a private key PEM into its public key', async () => {
@@ -555,7 +547,7 @@ describe('JwtProvider with a JWKS URL', () => {
     const results = await Promise.all(
       Array.from({ length: 20 }, () => p.authenticate(bearer(token))),
     );
-    expect(results.every((r) => r.isSuccess)).toBe(true);
+    expect(results.every((r) => r.ok)).toBe(true);
     for (let i = 0; i < 10; i++) await p.authenticate(bearer(token));
     expect(server.requests).toBe(1);
     expect(p.jwksFetches).toBe(1);
@@ -563,7 +555,7 @@ describe('JwtProvider with a JWKS URL', () => {
 
   it('refetches on an unknown kid (key rotation), at most once per cooldown', async () => {
     const { p, local, server } = await remote({ jwksCooldownMs: 30_000 });
-    expect((await p.authenticate(bearer(await sign()))).isSuccess).toBe(true);
+    expect((await p.authenticate(bearer(await sign()))).ok).toBe(true);
     const next = await generateKeyPair('RS256');
     const nextJwk = { ...(await exportJWK(next.publicKey)), kid: 'rsa-2' };
     server.keys = [rsaJwk, nextJwk];
@@ -578,7 +570,7 @@ describe('JwtProvider with a JWKS URL', () => {
     }
     expect(server.requests).toBe(1);
     local.advance(30_000);
-    expect((await p.authenticate(bearer(rotated))).isSuccess).toBe(true);
+    expect((await p.authenticate(bearer(rotated))).ok).toBe(true);
     expect(server.requests).toBe(2);
     for (let i = 0; i < 20; i++)
       await p.authenticate(bearer(await sign({}, { kid: `again-${i}` })));
@@ -610,17 +602,17 @@ describe('JwtProvider with a JWKS URL', () => {
     expect(server.requests).toBe(1);
     local.advance(30_000);
     server.status = 200;
-    expect((await p.authenticate(bearer(token))).isSuccess).toBe(true);
+    expect((await p.authenticate(bearer(token))).ok).toBe(true);
     expect(server.requests).toBe(2);
   });
 
   it('keeps using the last good set for a while when a refetch fails', async () => {
     const { p, local, server } = await remote({ jwksCacheMaxAgeMs: 60_000 });
     const token = await sign({ exp: NOW + 100_000 });
-    expect((await p.authenticate(bearer(token))).isSuccess).toBe(true);
+    expect((await p.authenticate(bearer(token))).ok).toBe(true);
     server.status = 500;
     local.advance(61_000);
-    expect((await p.authenticate(bearer(token))).isSuccess).toBe(true);
+    expect((await p.authenticate(bearer(token))).ok).toBe(true);
     expect(server.requests).toBe(2);
     local.advance(3_600_000);
     expect((await p.authenticate(bearer(token))).error).toBe('jwks-unavailable');
@@ -631,6 +623,17 @@ describe('JwtProvider with a JWKS URL', () => {
     server.body = '{"nokeys": true}';
     const p = provider({ publicKey: undefined, jwksUrl: server.url, allowLoopbackHttp: true });
     expect((await p.authenticate(bearer(await sign()))).error).toBe('jwks-unavailable');
+  });
+
+  it('answers error for a JWKS document that names a member twice', async () => {
+    server = await startJwksServer();
+    // JSON.parse would keep the second "keys": the document says two things.
+    server.body = `{"keys":[${JSON.stringify(rsaJwk)}],"keys":[]}`;
+    const p = provider({ publicKey: undefined, jwksUrl: server.url, allowLoopbackHttp: true });
+    expect((await p.authenticate(bearer(await sign()))).error).toBe('jwks-unavailable');
+    server.body = `{"keys":[${JSON.stringify(rsaJwk)}]}`;
+    const fresh = provider({ publicKey: undefined, jwksUrl: server.url, allowLoopbackHttp: true });
+    expect((await fresh.authenticate(bearer(await sign()))).error).toBeUndefined();
   });
 
   it('drops symmetric and private keys from a published set', async () => {

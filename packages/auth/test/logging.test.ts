@@ -78,9 +78,6 @@ describe('logging through a real pino logger (Fastify app.log)', () => {
       constructor() {
         super('careless', { logger: app.log });
       }
-      supportedMethods(): readonly AuthMethod[] {
-        return ['custom'];
-      }
       protected async authenticateCredentials(credentials: AuthCredentials): Promise<AuthResult> {
         this.logger.info({ accessToken: credentials.accessToken, credentials }, 'careless');
         return this.noCredentials('never mind');

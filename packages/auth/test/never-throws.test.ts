@@ -113,9 +113,9 @@ describe('authenticate never throws', () => {
       expect(result).toBeInstanceOf(AuthResult);
       expect(AUTH_STATUSES).toContain(result.status);
       expect(result.message.length).toBeGreaterThan(0);
-      if (!result.isSuccess) expect(AUTH_FAILURE_CODES).toContain(result.error);
+      if (!result.ok) expect(AUTH_FAILURE_CODES).toContain(result.error);
       // Only a credential that is right may pass: random input never is, except the proxy header.
-      if (result.isSuccess) expect(result.source.provider).toBe('proxy');
+      if (result.ok) expect(result.source.provider).toBe('proxy');
     }
   }, 60_000);
 
@@ -137,7 +137,7 @@ describe('authenticate never throws', () => {
       for (const provider of [...providers, chain]) {
         const result = await provider.authenticate(junk as unknown as AuthCredentials);
         expect(result).toBeInstanceOf(AuthResult);
-        expect(result.isSuccess).toBe(false);
+        expect(result.ok).toBe(false);
       }
     }
   });

@@ -32,9 +32,6 @@ class CarelessProvider extends BaseAuthProvider {
   constructor(logger: ReturnType<typeof recordingLogger>) {
     super('careless', { logger });
   }
-  supportedMethods(): readonly AuthMethod[] {
-    return ['custom'];
-  }
   protected async authenticateCredentials(credentials: AuthCredentials): Promise<AuthResult> {
     this.logger.info(
       {
@@ -158,7 +155,7 @@ describe('no secret reaches a log line or a shown result', () => {
       'x',
       new AuthCredentials({ refreshToken: 'refresh-token-secret-value' }),
     );
-    expect(refreshed.isSuccess).toBe(true);
+    expect(refreshed.ok).toBe(true);
     shown.push(JSON.stringify(refreshed), inspect(refreshed), String(refreshed.tokens));
     secrets.push(refreshed.tokens!.accessToken, refreshed.tokens!.refreshToken!);
 

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import {
   type ApiKeyProvider,
+  type Authenticator,
   type IssuedApiKey,
   buildAuthenticator,
   parseAuthConfig,
@@ -170,5 +171,22 @@ describe('README: Fastify examples', () => {
     const allowed = await app.inject({ method: 'POST', url: '/tools/read_file/call', headers });
     expect(allowed.json()).toEqual({ called: 'read_file' });
     await app.close();
+  });
+
+  it('custom provider: a type of your own in a configuration document', async () => {
+    process.env.PARTNER_SECRET = 'open-sesame-partner';
+    try {
+      const { auth } = await runExample<{ auth: Authenticator }>('custom-provider', 'auth');
+      expect(
+        await auth.authenticateRequest({ headers: { 'x-shared-secret': 'open-sesame-partner' } }),
+      ).toMatchObject({ status: 'success', userId: 'partner' });
+      expect(
+        await auth.authenticateRequest({ headers: { 'x-shared-secret': 'wrong' } }),
+      ).toMatchObject({ status: 'invalid-credentials', error: 'invalid-api-key' });
+      expect(auth.credentialHeaders()).toContain('x-shared-secret');
+      await auth.close();
+    } finally {
+      delete process.env.PARTNER_SECRET;
+    }
   });
 });

@@ -41,7 +41,7 @@ describeWithService(redisInfo, 'Redis-backed auth stores', () => {
   it('stores sessions under a hash of the id, and without the id', async () => {
     const store = new RedisSessionStore({ redis, prefix });
     const id = 'session-id-that-is-a-bearer-secret';
-    await store.create(sessionRecord(id, Date.now(), 60_000));
+    await store.set(sessionRecord(id, Date.now(), 60_000));
     const keys = await redis.keys(`${prefix}session:*`);
     const values = await Promise.all(keys.map((k) => redis.get(k)));
     expect(keys.join() + values.join()).not.toContain(id);
@@ -52,7 +52,7 @@ describeWithService(redisInfo, 'Redis-backed auth stores', () => {
   it('refuses a session record someone corrupted', async () => {
     const store = new RedisSessionStore({ redis, prefix });
     const id = 'corrupt';
-    await store.create(sessionRecord(id, Date.now(), 60_000));
+    await store.set(sessionRecord(id, Date.now(), 60_000));
     const key = `${prefix}session:${createHash('sha256').update(id).digest('base64url')}`;
     expect(await redis.exists(key)).toBe(1);
     await redis.set(key, '{"provider":42}');
@@ -81,7 +81,7 @@ describeWithService(redisInfo, 'Redis-backed auth stores', () => {
       .setAudience('etdi-gateway')
       .sign(privateKey);
     const creds = new AuthCredentials({ accessToken: token });
-    expect((await b.authenticate(creds)).isSuccess).toBe(true);
+    expect((await b.authenticate(creds)).ok).toBe(true);
     await a.revoke('jti-1', exp * 1000);
     expect(await b.authenticate(creds)).toMatchObject({
       status: 'invalid-credentials',

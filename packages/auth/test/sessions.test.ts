@@ -13,7 +13,7 @@ describe('MemorySessionStore', () => {
     const clock = testClock();
     const store = new MemorySessionStore({ now: clock, maxEntries: 2 });
     for (const id of ['a', 'b', 'c']) {
-      await store.create(sessionRecord(id, clock(), 1000));
+      await store.set(sessionRecord(id, clock(), 1000));
     }
     expect(await store.get('a')).toBeUndefined();
     expect((await store.get('c'))?.id).toBe('c');

@@ -49,9 +49,9 @@ describe('TrustedProxyProvider', () => {
     it('works for IPv6 and IPv4-mapped proxy addresses', async () => {
       const p = proxy();
       for (const address of ['fd00::10', '::ffff:10.0.0.7']) {
-        expect(
-          (await p.authenticate(from(address, { 'x-authenticated-user': 'a' }))).isSuccess,
-        ).toBe(true);
+        expect((await p.authenticate(from(address, { 'x-authenticated-user': 'a' }))).ok).toBe(
+          true,
+        );
       }
     });
 

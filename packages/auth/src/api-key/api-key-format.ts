@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { AUTH_DEFAULTS } from '../config/defaults.js';
 import { AuthError } from '../errors.js';
 
 const KEY_ID = /^[A-Za-z0-9_-]{4,64}$/;
@@ -27,7 +28,7 @@ export interface GenerateApiKeyOptions {
  * const key = generateApiKey(); // 'etdi_Xb3…Q.4kP…w'
  */
 export function generateApiKey(options: GenerateApiKeyOptions = {}): string {
-  const prefix = options.prefix ?? 'etdi_';
+  const prefix = options.prefix ?? AUTH_DEFAULTS.apiKey.keyPrefix;
   const keyId = `${prefix}${randomBytes(12).toString('base64url')}`;
   if (!KEY_ID.test(keyId)) {
     throw new AuthError(

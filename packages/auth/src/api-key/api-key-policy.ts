@@ -1,7 +1,6 @@
-import { AuthError } from '../errors.js';
-import { assertAllowedHours, type AllowedHours } from '../util/allowed-hours.js';
-import { EndpointMatcher } from '../util/endpoint-matcher.js';
-import { IpMatcher } from '../util/ip-matcher.js';
+import { assertTimeZone, type AllowedHours } from '../policy/allowed-hours.js';
+import { EndpointMatcher } from '../policy/endpoint-matcher.js';
+import { IpMatcher } from '../policy/ip-matcher.js';
 import type { ApiKeyPolicy } from './api-key-record.js';
 import type { RateLimit } from './rate-limiter.js';
 
@@ -24,7 +23,11 @@ export interface CompiledPolicy {
   readonly allowedHours: readonly AllowedHours[];
 }
 
-/** Compiles a policy; malformed entries throw `AuthError('invalid-config')` naming the entry. */
+/**
+ * Compiles a policy its schema has accepted (`ApiKeyPolicySchema`: rate limits, the shape of
+ * allowed hours): the CIDR ranges, endpoint patterns and time zone, which a schema cannot check,
+ * throw `AuthError('invalid-config')` naming the entry.
+ */
 export function compilePolicy(policy: ApiKeyPolicy | undefined, where = '/policy'): CompiledPolicy {
   const rateLimits: RateLimit[] = [];
   const r = policy?.rateLimits;
@@ -34,19 +37,9 @@ export function compilePolicy(policy: ApiKeyPolicy | undefined, where = '/policy
     ['perDay', 'day'],
   ] as const) {
     const limit = r?.[field];
-    if (limit === undefined) continue;
-    if (!Number.isInteger(limit) || limit < 1) {
-      throw new AuthError(
-        'invalid-config',
-        `${where}/rateLimits/${field}: must be a positive integer`,
-        {
-          pointer: `${where}/rateLimits/${field}`,
-        },
-      );
-    }
-    rateLimits.push({ window, limit });
+    if (limit !== undefined) rateLimits.push({ window, limit });
   }
-  if (policy?.allowedHours) assertAllowedHours(policy.allowedHours, `${where}/allowedHours`);
+  if (policy?.allowedHours) assertTimeZone(policy.allowedHours, `${where}/allowedHours`);
   // An allow list that is present applies even when empty (and then admits nothing): a list
   // emptied by mistake fails closed. A deny list that is empty denies nothing.
   const allow = <T>(items: readonly string[] | undefined, make: (items: readonly string[]) => T) =>

@@ -1,19 +1,20 @@
-import { errorMessage, missingScopes } from '@etdi/core';
-import {
-  BaseAuthProvider,
-  validateWithSchema,
-  type BaseProviderOptions,
-  type SuccessInit,
-} from '../base-provider.js';
-import { PROVIDER_VALIDATORS, requiredKeysOf } from '../config/provider-schemas.js';
+import { compileSchema, errorMessage, missingScopes } from '@etdi/core';
+import { BaseAuthProvider, type SuccessInit } from '../base-provider.js';
+import { checkOptions } from '../config/check-options.js';
+import { AUTH_DEFAULTS } from '../config/defaults.js';
+import { PROVIDER_DEFINITIONS } from '../config/provider-schemas.js';
 import type { AuthCredentials } from '../credentials.js';
 import { AuthError } from '../errors.js';
-import type { ConfigValidation } from '../provider.js';
+import { isWithinAllowedHours } from '../policy/allowed-hours.js';
 import type { AuthResult } from '../result.js';
-import type { AuthSession } from '../sessions/session-store.js';
+import type { AuthSession } from '../sessions/session-schema.js';
 import type { AuthMethod } from '../status.js';
-import { isWithinAllowedHours } from '../util/allowed-hours.js';
 import { generateApiKey, hashApiKey, parseApiKey, verifyApiKey } from './api-key-format.js';
+import {
+  IssueApiKeyOptionsSchema,
+  type ApiKeyProviderOptions,
+  type IssueApiKeyOptions,
+} from './api-key-options.js';
 import { combinePolicies, compilePolicy, type CompiledPolicy } from './api-key-policy.js';
 import type { ApiKeyPolicy, ApiKeyRecord } from './api-key-record.js';
 import type { ApiKeyStore } from './api-key-store.js';
@@ -21,41 +22,7 @@ import { IssuedApiKey } from './issued-api-key.js';
 import { MemoryRateLimiter } from './memory-rate-limiter.js';
 import type { RateLimiter } from './rate-limiter.js';
 
-/** Options of {@link ApiKeyProvider}. */
-export interface ApiKeyProviderOptions extends BaseProviderOptions {
-  /** Where records live. */
-  store: ApiKeyStore;
-  /** Where rate-limit counters live. Default: this process's memory. */
-  rateLimiter?: RateLimiter;
-  /** Server-side secret mixed into key hashes (HMAC-SHA-256). Must match the stored hashes. */
-  pepper?: string | Buffer;
-  /** Credential field the key is read from. Default `apiKey` (the `X-API-Key` header). */
-  credentialField?: 'apiKey' | 'gatewayKey';
-  /** Also accept a key sent as `Authorization: Bearer keyId.secret`. Default false. */
-  acceptBearer?: boolean;
-  /** Scopes every key must hold, e.g. `['mcp:call']`. */
-  requiredScopes?: readonly string[];
-  /**
-   * Applies to every key. A key's own policy narrows it, never widens it: deny lists add up,
-   * allow lists and allowed hours must all admit a request; the key's rate limit for a window
-   * replaces the default's.
-   */
-  defaultPolicy?: ApiKeyPolicy;
-  /** Prefix of generated key ids. Default `etdi_`. */
-  keyPrefix?: string;
-}
-
-/** Options of {@link ApiKeyProvider.issueKey}. */
-export interface IssueApiKeyOptions {
-  userId: string;
-  projectId?: string;
-  name?: string;
-  scopes?: readonly string[];
-  roles?: readonly string[];
-  /** Epoch milliseconds. */
-  expiresAt?: number;
-  policy?: ApiKeyPolicy;
-}
+const validateIssueOptions = compileSchema<IssueApiKeyOptions>(IssueApiKeyOptionsSchema);
 
 const MAX_KEY_LENGTH = 512;
 
@@ -85,43 +52,29 @@ export class ApiKeyProvider extends BaseAuthProvider {
   readonly #field: 'apiKey' | 'gatewayKey';
   readonly #acceptBearer: boolean;
   readonly #requiredScopes: readonly string[];
-  readonly #keyPrefix: string | undefined;
+  readonly #keyPrefix: string;
   readonly #defaultPolicyCompiled: CompiledPolicy;
   // Compiled policies by their JSON text: records from Redis are new objects on every request.
   readonly #policies = new Map<string, CompiledPolicy>();
   readonly #policiesByObject = new WeakMap<ApiKeyPolicy, CompiledPolicy>();
 
   constructor(options: ApiKeyProviderOptions) {
-    super('api-key', options);
+    super(AUTH_DEFAULTS.apiKey.name, options, PROVIDER_DEFINITIONS.apiKey);
+    const defaults = AUTH_DEFAULTS.apiKey;
     this.#store = options.store;
     this.#rateLimiter = options.rateLimiter ?? new MemoryRateLimiter();
     this.#pepper = options.pepper;
-    this.#field = options.credentialField ?? 'apiKey';
-    this.#acceptBearer = options.acceptBearer ?? false;
+    this.#field = options.credentialField ?? defaults.credentialField;
+    this.#acceptBearer = options.acceptBearer ?? defaults.acceptBearer;
     this.#requiredScopes = options.requiredScopes ?? [];
-    this.#keyPrefix = options.keyPrefix;
+    this.#keyPrefix = options.keyPrefix ?? defaults.keyPrefix;
     // Fail at start-up, not at the first request, on a malformed default policy.
     this.#defaultPolicyCompiled = compilePolicy(options.defaultPolicy, '/defaultPolicy');
   }
 
-  supportedMethods(): readonly AuthMethod[] {
-    return ['api-key'];
-  }
-
-  /** Checks a `apiKey` configuration document (the JSON/YAML form). */
-  validateConfig(config: unknown): ConfigValidation {
-    return validateWithSchema(PROVIDER_VALIDATORS.apiKey, config);
-  }
-
-  requiredConfigKeys(): readonly string[] {
-    return requiredKeysOf('apiKey');
-  }
-
   /** Creates a key, stores its hash, and returns the key (to show once) with its record. */
   async issueKey(options: IssueApiKeyOptions): Promise<IssuedApiKey> {
-    if (typeof options.userId !== 'string' || options.userId.length === 0) {
-      throw new AuthError('invalid-argument', 'issueKey: "userId" must be a non-empty string');
-    }
+    checkOptions(validateIssueOptions, options, 'issueKey', 'invalid-argument');
     try {
       compilePolicy(options.policy);
     } catch (error) {
@@ -133,7 +86,7 @@ export class ApiKeyProvider extends BaseAuthProvider {
       }
       throw error;
     }
-    const key = generateApiKey(this.#keyPrefix === undefined ? {} : { prefix: this.#keyPrefix });
+    const key = generateApiKey({ prefix: this.#keyPrefix });
     const { keyId } = parseApiKey(key)!;
     const record: ApiKeyRecord = {
       keyId,
@@ -148,7 +101,7 @@ export class ApiKeyProvider extends BaseAuthProvider {
       ...(options.expiresAt === undefined ? {} : { expiresAt: options.expiresAt }),
       ...(options.policy === undefined ? {} : { policy: options.policy }),
     };
-    await this.#store.put(record);
+    await this.#store.set(record);
     this.logger.info({ provider: this.name, keyId, userId: record.userId }, 'API key issued');
     return new IssuedApiKey(key, record);
   }
@@ -157,7 +110,7 @@ export class ApiKeyProvider extends BaseAuthProvider {
   async revokeKey(keyId: string): Promise<boolean> {
     const record = await this.#store.get(keyId);
     if (!record) return false;
-    await this.#store.put({ ...record, active: false });
+    await this.#store.set({ ...record, active: false });
     this.logger.info({ provider: this.name, keyId }, 'API key revoked');
     return true;
   }
@@ -263,7 +216,9 @@ export class ApiKeyProvider extends BaseAuthProvider {
     const policy = this.#policyFor(record);
     const denied = this.#checkPolicy(policy, credentials, now);
     if (denied) return denied.with({ metadata: meta });
-    const missing = missingScopes(record.scopes, this.#requiredScopes);
+    // Checked only when scopes are required: this is the hot path, and the check allocates.
+    const missing =
+      this.#requiredScopes.length === 0 ? [] : missingScopes(record.scopes, this.#requiredScopes);
     if (missing.length > 0) {
       return this.failure(
         'insufficient-permissions',

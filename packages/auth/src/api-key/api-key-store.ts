@@ -8,7 +8,7 @@ import type { ApiKeyRecord } from './api-key-record.js';
 export interface ApiKeyStore {
   get(keyId: string): Promise<ApiKeyRecord | undefined>;
   /** Creates or replaces the record with this key id. */
-  put(record: ApiKeyRecord): Promise<void>;
+  set(record: ApiKeyRecord): Promise<void>;
   /** Whether there was a record to delete. */
   delete(keyId: string): Promise<boolean>;
 }

@@ -1,6 +1,5 @@
-import { AuthError } from '../errors.js';
-import type { ApiKeyRecord } from './api-key-record.js';
-import { validateApiKeyRecord } from './api-key-schema.js';
+import { checkOptions } from '../config/check-options.js';
+import { validateApiKeyRecord, type ApiKeyRecord } from './api-key-record.js';
 import type { ApiKeyStore } from './api-key-store.js';
 
 /** API key records in this process's memory; optionally seeded with records (hashes only). */
@@ -12,12 +11,7 @@ export class MemoryApiKeyStore implements ApiKeyStore {
   }
 
   #set(record: ApiKeyRecord): void {
-    if (!validateApiKeyRecord(record as unknown)) {
-      throw new AuthError(
-        'invalid-argument',
-        `API key record is malformed: ${validateApiKeyRecord.errors?.map((e) => `${e.instancePath} ${e.message}`).join('; ')}`,
-      );
-    }
+    checkOptions(validateApiKeyRecord, record, 'malformed API key record', 'invalid-argument');
     // A frozen deep copy: nobody can change a stored record behind the store's back.
     this.#records.set(record.keyId, Object.freeze(structuredClone(record)) as ApiKeyRecord);
   }
@@ -26,7 +20,7 @@ export class MemoryApiKeyStore implements ApiKeyStore {
     return this.#records.get(keyId);
   }
 
-  async put(record: ApiKeyRecord): Promise<void> {
+  async set(record: ApiKeyRecord): Promise<void> {
     this.#set(record);
   }
 

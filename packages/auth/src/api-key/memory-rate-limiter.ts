@@ -1,3 +1,4 @@
+import { AUTH_DEFAULTS } from '../config/defaults.js';
 import { windowAt, type RateDecision, type RateLimit, type RateLimiter } from './rate-limiter.js';
 
 /** Options of {@link MemoryRateLimiter}. */
@@ -15,7 +16,7 @@ export class MemoryRateLimiter implements RateLimiter {
   readonly #maxCounters: number;
 
   constructor(options: MemoryRateLimiterOptions = {}) {
-    this.#maxCounters = options.maxCounters ?? 100_000;
+    this.#maxCounters = options.maxCounters ?? AUTH_DEFAULTS.memory.maxRateCounters;
   }
 
   async consume(subject: string, limits: readonly RateLimit[], now: number): Promise<RateDecision> {

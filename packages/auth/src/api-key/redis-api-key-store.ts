@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
+import { checkOptions } from '../config/check-options.js';
+import { AUTH_DEFAULTS } from '../config/defaults.js';
 import { AuthError } from '../errors.js';
-import type { ApiKeyRecord } from './api-key-record.js';
-import { validateApiKeyRecord } from './api-key-schema.js';
+import { validateApiKeyRecord, type ApiKeyRecord } from './api-key-record.js';
 import type { ApiKeyStore } from './api-key-store.js';
 
 /** Options of {@link RedisApiKeyStore}. */
@@ -23,7 +24,7 @@ export class RedisApiKeyStore implements ApiKeyStore {
 
   constructor(options: RedisApiKeyStoreOptions) {
     this.#redis = options.redis;
-    this.#prefix = options.prefix ?? 'etdi:auth:';
+    this.#prefix = options.prefix ?? AUTH_DEFAULTS.redis.prefix;
   }
 
   #key(keyId: string): string {
@@ -47,10 +48,8 @@ export class RedisApiKeyStore implements ApiKeyStore {
     return parsed;
   }
 
-  async put(record: ApiKeyRecord): Promise<void> {
-    if (!validateApiKeyRecord(record as unknown)) {
-      throw new AuthError('invalid-argument', `API key record "${record.keyId}" is malformed`);
-    }
+  async set(record: ApiKeyRecord): Promise<void> {
+    checkOptions(validateApiKeyRecord, record, 'malformed API key record', 'invalid-argument');
     await this.#redis.set(this.#key(record.keyId), JSON.stringify(record));
   }
 

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RedisScript } from '../redis/run-script.js';
+import { AUTH_DEFAULTS } from '../config/defaults.js';
 import {
   WINDOW_MS,
   type RateDecision,
@@ -60,7 +61,7 @@ export class RedisRateLimiter implements RateLimiter {
 
   constructor(options: RedisRateLimiterOptions) {
     this.#redis = options.redis;
-    this.#prefix = options.prefix ?? 'etdi:auth:';
+    this.#prefix = options.prefix ?? AUTH_DEFAULTS.redis.prefix;
   }
 
   /** `_now` is ignored: Redis's clock decides the window. */

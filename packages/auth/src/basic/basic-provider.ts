@@ -1,36 +1,12 @@
-import {
-  BaseAuthProvider,
-  validateWithSchema,
-  type BaseProviderOptions,
-} from '../base-provider.js';
-import { PROVIDER_VALIDATORS, requiredKeysOf } from '../config/provider-schemas.js';
+import { BaseAuthProvider } from '../base-provider.js';
+import { AUTH_DEFAULTS } from '../config/defaults.js';
+import { PROVIDER_DEFINITIONS } from '../config/provider-schemas.js';
 import type { AuthCredentials } from '../credentials.js';
 import { AuthError } from '../errors.js';
-import type { ConfigValidation } from '../provider.js';
 import type { AuthResult } from '../result.js';
 import type { AuthMethod } from '../status.js';
+import type { BasicAuthProviderOptions, BasicUser } from './basic-options.js';
 import { hashPassword, parsePasswordHash, verifyPassword } from './password-hash.js';
-
-/** A user of {@link BasicAuthProvider}: a name and an scrypt hash, never a password. */
-export interface BasicUser {
-  readonly username: string;
-  /** From `hashPassword`: `$scrypt$ln=…,r=…,p=…$<salt>$<hash>`. */
-  readonly passwordHash: string;
-  /** Default: the username. */
-  readonly userId?: string;
-  readonly projectId?: string;
-  readonly scopes?: readonly string[];
-  readonly roles?: readonly string[];
-  /** Default true. */
-  readonly active?: boolean;
-}
-
-/** Options of {@link BasicAuthProvider}. */
-export interface BasicAuthProviderOptions extends BaseProviderOptions {
-  users: readonly BasicUser[];
-  /** Longest password accepted. Default 1024: scrypt of a megabyte is a denial of service. */
-  maxPasswordLength?: number;
-}
 
 type ParsedUser = BasicUser & { readonly parsed: ReturnType<typeof parsePasswordHash> };
 
@@ -52,8 +28,8 @@ export class BasicAuthProvider extends BaseAuthProvider {
   #dummy: Promise<ReturnType<typeof parsePasswordHash>> | undefined;
 
   constructor(options: BasicAuthProviderOptions) {
-    super('basic', options);
-    this.#maxPasswordLength = options.maxPasswordLength ?? 1024;
+    super(AUTH_DEFAULTS.basic.name, options, PROVIDER_DEFINITIONS.basic);
+    this.#maxPasswordLength = options.maxPasswordLength ?? AUTH_DEFAULTS.basic.maxPasswordLength;
     options.users.forEach((user, index) => {
       let parsed;
       try {
@@ -76,19 +52,6 @@ export class BasicAuthProvider extends BaseAuthProvider {
       }
       this.#users.set(user.username, { ...user, parsed });
     });
-  }
-
-  supportedMethods(): readonly AuthMethod[] {
-    return ['basic-auth'];
-  }
-
-  /** Checks a `basic` configuration document (the JSON/YAML form). */
-  validateConfig(config: unknown): ConfigValidation {
-    return validateWithSchema(PROVIDER_VALIDATORS.basic, config);
-  }
-
-  requiredConfigKeys(): readonly string[] {
-    return requiredKeysOf('basic');
   }
 
   // The hash unknown usernames are checked against, with the parameters of the first user.

@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { AUTH_DEFAULTS } from '../config/defaults.js';
 import { AuthError } from '../errors.js';
 
 /** Options of {@link hashPassword}. */
@@ -90,9 +91,10 @@ export async function hashPassword(
   password: string,
   options: HashPasswordOptions = {},
 ): Promise<string> {
-  const ln = options.ln ?? 15;
-  const r = options.r ?? 8;
-  const p = options.p ?? 1;
+  const defaults = AUTH_DEFAULTS.basic.passwordHash;
+  const ln = options.ln ?? defaults.ln;
+  const r = options.r ?? defaults.r;
+  const p = options.p ?? defaults.p;
   assertParameters(ln, r, p);
   const salt = randomBytes(16);
   const hash = await scryptAsync(

@@ -1,4 +1,5 @@
 import { errorMessage, redactingLogger, silentLogger, type Logger } from '@etdi/core';
+import { AUTH_DEFAULTS } from '../config/defaults.js';
 import type { AuthCredentials } from '../credentials.js';
 import type { AuthProvider } from '../provider.js';
 import { AuthResult } from '../result.js';
@@ -47,8 +48,8 @@ export class ProviderChain implements AuthProvider {
   readonly #logger: Logger;
 
   constructor(options: ProviderChainOptions) {
-    this.name = options.name ?? 'chain';
-    this.mode = options.mode ?? 'anyOf';
+    this.name = options.name ?? AUTH_DEFAULTS.chain.name;
+    this.mode = options.mode ?? AUTH_DEFAULTS.chain.mode;
     this.providers = [...options.providers];
     this.#logger = redactingLogger(options.logger ?? silentLogger);
   }
@@ -108,7 +109,7 @@ export class ProviderChain implements AuthProvider {
     let standAside: AuthResult | undefined;
     for (const provider of this.providers) {
       const result = await this.#ask(provider, call);
-      if (result.isSuccess) {
+      if (result.ok) {
         if (!result.anonymous) return result;
         anonymous ??= result;
       } else if (result.error === 'no-credentials' || result.error === 'unknown-session') {
@@ -135,7 +136,7 @@ export class ProviderChain implements AuthProvider {
     const results: AuthResult[] = [];
     for (const provider of this.providers) {
       const result = await this.#ask(provider, (p) => p.authenticate(credentials));
-      if (!result.isSuccess) return result;
+      if (!result.ok) return result;
       results.push(result);
     }
     const users = unique(results.flatMap((r) => (r.userId === undefined ? [] : [r.userId])));

@@ -2,43 +2,43 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   errorMessage,
+  parseDuration,
   pointerToken,
   silentLogger,
   type Logger,
   type SchemaIssue,
 } from '@etdi/core';
 import { Redis } from 'ioredis';
-import { MemoryApiKeyStore } from '../api-key/memory-api-key-store.js';
 import { ApiKeyProvider } from '../api-key/api-key-provider.js';
 import type { ApiKeyRecord } from '../api-key/api-key-record.js';
 import type { ApiKeyStore } from '../api-key/api-key-store.js';
+import { MemoryApiKeyStore } from '../api-key/memory-api-key-store.js';
 import { MemoryRateLimiter } from '../api-key/memory-rate-limiter.js';
 import { RedisApiKeyStore } from '../api-key/redis-api-key-store.js';
 import { RedisRateLimiter } from '../api-key/redis-rate-limiter.js';
 import { Authenticator } from '../authenticator.js';
-import type { BaseProviderOptions } from '../base-provider.js';
+import type { BasicAuthProviderOptions } from '../basic/basic-options.js';
 import { BasicAuthProvider } from '../basic/basic-provider.js';
 import { createProviderChain } from '../chain/provider-chain.js';
 import { ProviderRegistry } from '../chain/provider-registry.js';
 import { AuthError } from '../errors.js';
-import { JwtProvider, type JwtProviderOptions } from '../jwt/jwt-provider.js';
+import type { JwtProviderOptions } from '../jwt/jwt-options.js';
+import { JwtProvider } from '../jwt/jwt-provider.js';
 import { MemoryJtiRevocationStore } from '../jwt/memory-jti-revocation-store.js';
 import { RedisJtiRevocationStore } from '../jwt/redis-jti-revocation-store.js';
-import { MtlsProvider, type MtlsProviderOptions } from '../mtls/mtls-provider.js';
-import {
-  IntrospectionProvider,
-  type IntrospectionProviderOptions,
-} from '../oauth/introspection-provider.js';
+import type { MtlsProviderOptions } from '../mtls/mtls-options.js';
+import { MtlsProvider } from '../mtls/mtls-provider.js';
+import type { IntrospectionProviderOptions } from '../oauth/introspection-options.js';
+import { IntrospectionProvider } from '../oauth/introspection-provider.js';
 import type { AuthProvider } from '../provider.js';
-import {
-  TrustedProxyProvider,
-  type TrustedProxyProviderOptions,
-} from '../proxy/trusted-proxy-provider.js';
+import type { BaseProviderOptions } from '../provider-options.js';
+import type { TrustedProxyProviderOptions } from '../proxy/trusted-proxy-options.js';
+import { TrustedProxyProvider } from '../proxy/trusted-proxy-provider.js';
 import { MemorySessionStore } from '../sessions/memory-session-store.js';
 import { RedisSessionStore } from '../sessions/redis-session-store.js';
 import type { AuthConfig, ProviderConfig } from './auth-config.js';
-import type { BasicAuthProviderOptions } from '../basic/basic-provider.js';
-import type { ApiKeyProviderOptions } from '../api-key/api-key-provider.js';
+import { AUTH_DEFAULTS } from './defaults.js';
+import { PROVIDER_DEFINITIONS, type ProviderDefinition } from './provider-schemas.js';
 import { validateAuthConfig } from './validate-auth-config.js';
 
 /** What a custom provider factory gets besides its configuration. */
@@ -48,7 +48,8 @@ export interface ProviderBuildContext {
   readonly now: () => number;
   /** The shared Redis client, when the configuration has one. */
   readonly redis: Redis | undefined;
-  readonly redisPrefix: string;
+  /** Key prefix for Redis stores (`redis.prefix`, default `etdi:auth:`). */
+  readonly prefix: string;
   /** Directory relative file paths in the configuration are resolved against. */
   readonly baseDir: string;
 }
@@ -155,7 +156,7 @@ export async function buildAuthenticator(
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
   const baseDir = options.baseDir ?? process.cwd();
-  const prefix = config.redis?.prefix ?? 'etdi:auth:';
+  const prefix = config.redis?.prefix ?? AUTH_DEFAULTS.redis.prefix;
   const usesRedis = Object.values(config.providers).some((p) =>
     ['store', 'rateLimiter', 'revocations', 'sessions'].some((k) => p[k] === 'redis'),
   );
@@ -222,8 +223,8 @@ export async function buildAuthenticator(
 
   const names = config.chain?.providers ?? registry.names();
   const chain = createProviderChain({
-    name: config.chain?.name ?? 'chain',
-    mode: config.chain?.mode ?? 'anyOf',
+    name: config.chain?.name ?? AUTH_DEFAULTS.chain.name,
+    mode: config.chain?.mode ?? AUTH_DEFAULTS.chain.mode,
     providers: registry.pick(names),
     logger,
   });
@@ -256,15 +257,68 @@ interface BuildContext {
   customTypes: Readonly<Record<string, CustomProviderType>>;
 }
 
+/**
+ * A document's members as options: durations (`sessionTtl: 1h`) in the unit the option's name
+ * carries (`sessionTtlMs: 3600000`), `type` dropped.
+ */
+function documentOptions(
+  definition: ProviderDefinition,
+  config: ProviderConfig,
+): Record<string, unknown> {
+  const options: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (key === 'type') continue;
+    const duration = definition.durations.get(key);
+    if (!duration) {
+      options[key] = value;
+      continue;
+    }
+    let seconds: number;
+    try {
+      seconds = parseDuration(String(value), `"${key}"`);
+    } catch (cause) {
+      throw new AuthError('invalid-config', `/${key}: ${errorMessage(cause)}`, {
+        pointer: `/${key}`,
+        cause,
+      });
+    }
+    const amount = duration.unit === 'Ms' ? seconds * 1000 : seconds;
+    if (amount < duration.minimum) {
+      throw new AuthError(
+        'invalid-config',
+        `/${key}: must be at least 1s, got "${String(value)}"`,
+        {
+          pointer: `/${key}`,
+        },
+      );
+    }
+    options[duration.option] = amount;
+  }
+  return options;
+}
+
 async function buildProvider(
   name: string,
   config: ProviderConfig,
   ctx: BuildContext,
 ): Promise<AuthProvider> {
-  const { type, sessions, sessionTtlMs, ...rest } = config as ProviderConfig & {
+  const type = config.type;
+  if (!Object.hasOwn(PROVIDER_DEFINITIONS, type)) {
+    const custom = ctx.customTypes[type];
+    if (!custom) throw new AuthError('unknown-provider-type', `unknown provider type "${type}"`);
+    return custom.create(config, {
+      name,
+      logger: ctx.logger,
+      now: ctx.now,
+      redis: ctx.redis,
+      prefix: ctx.prefix,
+      baseDir: ctx.baseDir,
+    });
+  }
+  const definition = PROVIDER_DEFINITIONS[type as keyof typeof PROVIDER_DEFINITIONS];
+  const { sessions, ...rest } = documentOptions(definition, config) as {
     sessions?: 'memory' | 'redis';
-    sessionTtlMs?: number;
-  };
+  } & Record<string, unknown>;
   const redis = () => {
     // validateAuthConfig guarantees a Redis configuration whenever a store asks for one.
     if (!ctx.redis)
@@ -275,7 +329,6 @@ async function buildProvider(
     name,
     logger: ctx.logger,
     now: ctx.now,
-    ...(sessionTtlMs === undefined ? {} : { sessionTtlMs }),
     ...(sessions === 'memory' ? { sessions: new MemorySessionStore({ now: ctx.now }) } : {}),
     ...(sessions === 'redis'
       ? { sessions: new RedisSessionStore({ redis: redis(), prefix: ctx.prefix, now: ctx.now }) }
@@ -283,12 +336,9 @@ async function buildProvider(
   };
   const fetchOption = ctx.fetch === undefined ? {} : { fetch: ctx.fetch };
 
-  switch (type) {
+  switch (definition.type) {
     case 'apiKey': {
-      const { store, rateLimiter, keys, ...options } = rest as Omit<
-        ApiKeyProviderOptions,
-        'store' | 'rateLimiter'
-      > & {
+      const { store, rateLimiter, keys, ...options } = rest as {
         store?: 'memory' | 'redis';
         rateLimiter?: 'memory' | 'redis';
         keys?: (Omit<ApiKeyRecord, 'createdAt' | 'expiresAt' | 'active' | 'scopes'> & {
@@ -315,9 +365,7 @@ async function buildProvider(
         throw new AuthError(
           'invalid-config',
           issues.map((i) => `${i.pointer}: ${i.message}`).join('; '),
-          {
-            issues,
-          },
+          { issues },
         );
       }
       let keyStore: ApiKeyStore;
@@ -326,7 +374,7 @@ async function buildProvider(
         // Keys from the file are added when missing; a key changed in Redis (deactivated, say)
         // is never silently restored by a restart.
         for (const record of records) {
-          if (!(await keyStore.get(record.keyId))) await keyStore.put(record);
+          if (!(await keyStore.get(record.keyId))) await keyStore.set(record);
         }
       } else {
         keyStore = new MemoryApiKeyStore(records);
@@ -342,10 +390,7 @@ async function buildProvider(
       const { revocations, publicKeyFile, ...options } = rest as Omit<
         JwtProviderOptions,
         'revocations'
-      > & {
-        revocations?: 'memory' | 'redis';
-        publicKeyFile?: string;
-      };
+      > & { revocations?: 'memory' | 'redis'; publicKeyFile?: string };
       return new JwtProvider({
         ...common,
         ...options,
@@ -370,11 +415,11 @@ async function buildProvider(
     case 'oauth2':
       return new IntrospectionProvider({
         ...common,
-        ...(rest as unknown as IntrospectionProviderOptions),
+        ...(rest as IntrospectionProviderOptions),
         ...fetchOption,
       });
     case 'basic':
-      return new BasicAuthProvider({ ...common, ...(rest as unknown as BasicAuthProviderOptions) });
+      return new BasicAuthProvider({ ...common, ...(rest as BasicAuthProviderOptions) });
     case 'mtls': {
       const { caFile, intermediatesFile, ...options } = rest as Partial<MtlsProviderOptions> & {
         caFile?: string;
@@ -395,19 +440,7 @@ async function buildProvider(
           : { intermediates: ctx.readFile(intermediatesFile, '/intermediatesFile') }),
       });
     }
-    case 'proxy':
+    default:
       return new TrustedProxyProvider({ ...common, ...(rest as TrustedProxyProviderOptions) });
-    default: {
-      const custom = ctx.customTypes[type];
-      if (!custom) throw new AuthError('unknown-provider-type', `unknown provider type "${type}"`);
-      return custom.create(config, {
-        name,
-        logger: ctx.logger,
-        now: ctx.now,
-        redis: ctx.redis,
-        redisPrefix: ctx.prefix,
-        baseDir: ctx.baseDir,
-      });
-    }
   }
 }

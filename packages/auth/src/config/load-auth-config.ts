@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
+import { findDuplicateMember } from '@etdi/core';
 import { parseDocument } from 'yaml';
 import { AuthError } from '../errors.js';
 import type { AuthConfig } from './auth-config.js';
@@ -19,6 +20,16 @@ export function parseAuthConfig(
 ): AuthConfig {
   let document: unknown;
   if (format === 'json') {
+    // JSON.parse keeps the last of two equal member names; a document that says two things is
+    // refused, as YAML's uniqueKeys does.
+    const duplicate = findDuplicateMember(text);
+    if (duplicate !== undefined) {
+      throw new AuthError(
+        'invalid-config',
+        `auth configuration: ${duplicate}: the member is given twice`,
+        { pointer: duplicate },
+      );
+    }
     try {
       document = JSON.parse(text);
     } catch (cause) {

@@ -1,193 +1,169 @@
 import { compileSchema } from '@etdi/core';
 import type { ValidateFunction } from 'ajv';
-import { apiKeyPolicySchema } from '../api-key/api-key-schema.js';
+import Type, { type TObject, type TSchema } from 'typebox';
+import { API_KEY_RECORD_PROPERTIES } from '../api-key/api-key-record.js';
+import { ApiKeyProviderOptionsSchema } from '../api-key/api-key-options.js';
+import { BasicAuthProviderOptionsSchema } from '../basic/basic-options.js';
+import { JwtProviderOptionsSchema } from '../jwt/jwt-options.js';
+import { MtlsProviderOptionsSchema, PemCertificates } from '../mtls/mtls-options.js';
+import { IntrospectionProviderOptionsSchema } from '../oauth/introspection-options.js';
+import { TrustedProxyProviderOptionsSchema } from '../proxy/trusted-proxy-options.js';
+import { Duration, NonEmptyString, StoreKind } from './schema-parts.js';
 
-const str = { type: 'string', minLength: 1 } as const;
-const strings = { type: 'array', items: str } as const;
-const stringOrStrings = { anyOf: [str, strings] } as const;
-// `issuer` and `audience` of a JWT provider: required, `false` to opt out explicitly.
-const acceptedOrFalse = {
-  anyOf: [str, { ...strings, minItems: 1 }, { const: false }],
-} as const;
-const positiveInt = { type: 'integer', minimum: 1 } as const;
-const nonNegative = { type: 'number', minimum: 0 } as const;
-const store = { enum: ['memory', 'redis'] } as const;
+/** A duration member of a document, and the option (in code units) it becomes. */
+export interface DocumentDuration {
+  /** The option's name: `sessionTtlMs` for the document's `sessionTtl`. */
+  readonly option: string;
+  readonly unit: 'Ms' | 'Sec';
+  /** The option's lower bound, in its unit. */
+  readonly minimum: number;
+}
 
-// Members every provider type accepts.
-const common = {
-  type: str,
-  sessions: store,
-  sessionTtlMs: positiveInt,
-} as const;
+/**
+ * A built-in provider type: its options schema (what code passes to the constructor) and the
+ * configuration document schema derived from it, compiled once. Providers check their options
+ * with it, and answer `validateConfig` and `requiredConfigKeys` from it.
+ */
+export interface ProviderDefinition {
+  /** The `type` documents name it by. */
+  readonly type: string;
+  /** For messages: `JWT provider`. */
+  readonly title: string;
+  readonly validateOptions: ValidateFunction;
+  /** The JSON Schema of a configuration document for this type. */
+  readonly documentSchema: TObject;
+  readonly validateDocument: ValidateFunction;
+  /** Document members that are durations (`sessionTtl: 1h`), by name. */
+  readonly durations: ReadonlyMap<string, DocumentDuration>;
+  /** Keys a document must have. */
+  readonly requiredKeys: readonly string[];
+}
 
-function providerSchema(
+/** How a type's documents differ from its options. */
+interface DocumentRules {
+  /** Members a document holds in another form: a store as `memory` or `redis`, a URL as text. */
+  readonly replace?: Readonly<Record<string, TSchema>>;
+  /** Members only documents have: a file to read a key from, keys to seed a store with. */
+  readonly add?: Readonly<Record<string, TSchema>>;
+}
+
+// Options only code can pass: they never appear in a document.
+const CODE_ONLY = new Set(['logger', 'now', 'fetch']);
+const DURATION_OPTION = /^(.+)(Ms|Sec)$/;
+
+/**
+ * Derives a document schema from an options schema, so a type is described once: code-only
+ * members dropped, `sessions` (and `rules.replace`) in their document form, and every duration
+ * option (`…Ms`, `…Sec`) as a duration string under the name without its unit
+ * (`sessionTtlMs: 3600000` is `sessionTtl: 1h`).
+ */
+function define(
   type: string,
-  properties: Record<string, object>,
-  required: readonly string[] = [],
-): object {
+  title: string,
+  options: TObject,
+  rules: DocumentRules = {},
+): ProviderDefinition {
+  const properties: Record<string, TSchema> = { type: Type.Literal(type) };
+  const durations = new Map<string, DocumentDuration>();
+  const replace: Readonly<Record<string, TSchema>> = {
+    sessions: Type.Optional(StoreKind),
+    ...rules.replace,
+  };
+  for (const [key, schema] of Object.entries(options.properties as Record<string, TSchema>)) {
+    if (CODE_ONLY.has(key)) continue;
+    if (Object.hasOwn(replace, key)) {
+      properties[key] = replace[key]!;
+      continue;
+    }
+    const duration = DURATION_OPTION.exec(key);
+    const numeric = schema as { type?: unknown; minimum?: number };
+    if (duration && (numeric.type === 'integer' || numeric.type === 'number')) {
+      properties[duration[1]!] = Type.IsOptional(schema) ? Type.Optional(Duration) : Duration;
+      durations.set(duration[1]!, {
+        option: key,
+        unit: duration[2] as 'Ms' | 'Sec',
+        minimum: numeric.minimum ?? 0,
+      });
+      continue;
+    }
+    properties[key] = schema;
+  }
+  Object.assign(properties, rules.add);
+  const documentSchema = Type.Object(properties, { additionalProperties: false });
   return {
-    type: 'object',
-    additionalProperties: false,
-    required: ['type', ...required],
-    properties: { ...common, ...properties, type: { const: type } },
+    type,
+    title,
+    validateOptions: compileSchema(options),
+    documentSchema,
+    validateDocument: compileSchema(documentSchema),
+    durations,
+    requiredKeys: (documentSchema as { required?: string[] }).required ?? [],
   };
 }
 
-const apiKeyRecordConfig = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['keyId', 'hash', 'userId'],
-  properties: {
-    keyId: { type: 'string', pattern: '^[A-Za-z0-9_-]{4,64}$' },
-    hash: { type: 'string', pattern: '^(sha256|hmac-sha256):[A-Za-z0-9_-]{43}$' },
-    userId: str,
-    projectId: str,
-    name: { type: 'string' },
-    scopes: strings,
-    roles: strings,
-    active: { type: 'boolean' },
-    createdAt: { anyOf: [{ type: 'number' }, str] },
-    expiresAt: { anyOf: [{ type: 'number' }, str] },
-    policy: apiKeyPolicySchema,
-  },
-} as const;
+// A date in a document: ISO 8601 text or epoch milliseconds.
+const DateValue = Type.Union([Type.Number(), NonEmptyString]);
 
-/** JSON Schemas of each built-in provider type's configuration, by type name. */
-export const PROVIDER_SCHEMAS = {
-  apiKey: providerSchema('apiKey', {
-    store,
-    rateLimiter: store,
-    pepper: str,
-    credentialField: { enum: ['apiKey', 'gatewayKey'] },
-    acceptBearer: { type: 'boolean' },
-    requiredScopes: strings,
-    defaultPolicy: apiKeyPolicySchema,
-    keyPrefix: { type: 'string', pattern: '^[A-Za-z0-9_-]{0,32}$' },
-    keys: { type: 'array', items: apiKeyRecordConfig },
+/** Keys to seed an API key store with: records as stores hold them, dates also as text. */
+const ConfigApiKeyRecord = Type.Object(
+  {
+    ...API_KEY_RECORD_PROPERTIES,
+    scopes: Type.Optional(API_KEY_RECORD_PROPERTIES.scopes),
+    active: Type.Optional(API_KEY_RECORD_PROPERTIES.active),
+    createdAt: Type.Optional(DateValue),
+    expiresAt: Type.Optional(DateValue),
+  },
+  { additionalProperties: false },
+);
+
+/** Every built-in provider type, by the `type` documents name it by. */
+export const PROVIDER_DEFINITIONS = {
+  apiKey: define('apiKey', 'API key provider', ApiKeyProviderOptionsSchema, {
+    replace: {
+      store: Type.Optional(StoreKind),
+      rateLimiter: Type.Optional(StoreKind),
+      pepper: Type.Optional(NonEmptyString),
+    },
+    add: { keys: Type.Optional(Type.Array(ConfigApiKeyRecord)) },
   }),
-  jwt: providerSchema(
-    'jwt',
-    {
-      algorithms: { type: 'array', minItems: 1, items: str },
-      jwksUrl: str,
-      jwks: {
-        type: 'object',
-        required: ['keys'],
-        properties: { keys: { type: 'array', items: { type: 'object' } } },
-      },
-      publicKey: {
-        anyOf: [str, { type: 'object', required: ['kty'], properties: { kty: str } }],
-      },
-      publicKeyFile: str,
-      secret: str,
-      issuer: acceptedOrFalse,
-      audience: acceptedOrFalse,
-      requireExp: { type: 'boolean' },
-      clockToleranceSec: nonNegative,
-      maxTokenAgeSec: positiveInt,
-      requiredClaims: strings,
-      typ: str,
-      revocations: store,
-      userClaim: str,
-      projectClaim: str,
-      scopeClaim: str,
-      rolesClaim: str,
-      endpointsClaim: str,
-      requiredScopes: strings,
-      maxTokenLength: positiveInt,
-      jwksCacheMaxAgeMs: positiveInt,
-      jwksCooldownMs: { type: 'integer', minimum: 0 },
-      jwksTimeoutMs: positiveInt,
-      allowLoopbackHttp: { type: 'boolean' },
-      method: { enum: ['jwt', 'bearer-token', 'oauth'] },
+  jwt: define('jwt', 'JWT provider', JwtProviderOptionsSchema, {
+    replace: {
+      jwksUrl: Type.Optional(NonEmptyString),
+      publicKey: Type.Optional(
+        Type.Union([
+          NonEmptyString,
+          Type.Object({ kty: NonEmptyString }, { additionalProperties: true }),
+        ]),
+      ),
+      secret: Type.Optional(NonEmptyString),
+      revocations: Type.Optional(StoreKind),
     },
-    ['algorithms', 'issuer', 'audience'],
-  ),
-  oauth2: providerSchema(
-    'oauth2',
-    {
-      introspectionEndpoint: str,
-      userinfoEndpoint: str,
-      tokenEndpoint: str,
-      clientId: str,
-      clientSecret: str,
-      clientAuthMethod: { enum: ['client_secret_basic', 'client_secret_post'] },
-      issuer: str,
-      audience: stringOrStrings,
-      requiredScopes: strings,
-      cacheMaxTtlMs: { type: 'integer', minimum: 0 },
-      maxCacheEntries: positiveInt,
-      timeoutMs: positiveInt,
-      maxTokenLength: positiveInt,
-      negativeCacheTtlMs: { type: 'integer', minimum: 0 },
-      allowLoopbackHttp: { type: 'boolean' },
-    },
-    ['clientId', 'clientSecret'],
-  ),
-  basic: providerSchema(
-    'basic',
-    {
-      users: {
-        type: 'array',
-        items: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['username', 'passwordHash'],
-          properties: {
-            username: str,
-            passwordHash: str,
-            userId: str,
-            projectId: str,
-            scopes: strings,
-            roles: strings,
-            active: { type: 'boolean' },
-          },
-        },
-      },
-      maxPasswordLength: positiveInt,
-    },
-    ['users'],
-  ),
-  mtls: providerSchema('mtls', {
-    caCertificates: stringOrStrings,
-    caFile: str,
-    intermediates: stringOrStrings,
-    intermediatesFile: str,
-    pinnedFingerprints: strings,
-    identity: { enum: ['cn', 'san-dns', 'san-email', 'san-uri'] },
-    users: {
-      type: 'object',
-      additionalProperties: {
-        type: 'object',
-        additionalProperties: false,
-        properties: { userId: str, projectId: str, scopes: strings, roles: strings },
-      },
-    },
-    requireMapping: { type: 'boolean' },
-    defaultScopes: strings,
-    requireClientAuthUsage: { type: 'boolean' },
-    trustedProxies: strings,
-    maxChainLength: positiveInt,
+    add: { publicKeyFile: Type.Optional(NonEmptyString) },
   }),
-  proxy: providerSchema('proxy', {
-    clientAuthEnabled: { type: 'boolean' },
-    trustProxyAuth: { type: 'boolean' },
-    proxyUserHeader: { type: 'string', pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" },
-    proxyGroupsHeader: { type: 'string', pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" },
-    trustedProxies: strings,
-    defaultScopes: strings,
+  oauth2: define('oauth2', 'OAuth2 provider', IntrospectionProviderOptionsSchema, {
+    replace: {
+      introspectionEndpoint: Type.Optional(NonEmptyString),
+      userinfoEndpoint: Type.Optional(NonEmptyString),
+      tokenEndpoint: Type.Optional(NonEmptyString),
+    },
   }),
-} as const;
+  basic: define('basic', 'Basic provider', BasicAuthProviderOptionsSchema),
+  mtls: define('mtls', 'mTLS provider', MtlsProviderOptionsSchema, {
+    replace: { caCertificates: Type.Optional(PemCertificates) },
+    add: {
+      caFile: Type.Optional(NonEmptyString),
+      intermediatesFile: Type.Optional(NonEmptyString),
+    },
+  }),
+  proxy: define('proxy', 'Trusted proxy provider', TrustedProxyProviderOptionsSchema),
+} as const satisfies Record<string, ProviderDefinition>;
 
 /** A built-in provider type. */
-export type BuiltinProviderType = keyof typeof PROVIDER_SCHEMAS;
+export type BuiltinProviderType = keyof typeof PROVIDER_DEFINITIONS;
 
-/** Compiled validators of {@link PROVIDER_SCHEMAS}. */
-export const PROVIDER_VALIDATORS = Object.fromEntries(
-  Object.entries(PROVIDER_SCHEMAS).map(([type, schema]) => [type, compileSchema(schema)]),
-) as Record<BuiltinProviderType, ValidateFunction>;
-
-/** Keys a provider type's configuration must have. */
-export function requiredKeysOf(type: BuiltinProviderType): readonly string[] {
-  return (PROVIDER_SCHEMAS[type] as { required: readonly string[] }).required;
-}
+/** The JSON Schema of each built-in provider type's configuration document, by type name. */
+export const PROVIDER_SCHEMAS: Readonly<Record<BuiltinProviderType, TObject>> = Object.freeze(
+  Object.fromEntries(
+    Object.entries(PROVIDER_DEFINITIONS).map(([type, d]) => [type, d.documentSchema]),
+  ) as Record<BuiltinProviderType, TObject>,
+);

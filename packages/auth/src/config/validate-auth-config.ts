@@ -6,76 +6,10 @@ import {
   type SchemaIssue,
 } from '@etdi/core';
 import { AuthError } from '../errors.js';
-import type { AuthConfig } from './auth-config.js';
-import { PROVIDER_VALIDATORS, type BuiltinProviderType } from './provider-schemas.js';
+import { AuthConfigSchema, type AuthConfig } from './auth-config.js';
+import { PROVIDER_DEFINITIONS, type BuiltinProviderType } from './provider-schemas.js';
 
-const headerName = { type: 'string', pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" } as const;
-
-const validateTop = compileSchema<AuthConfig>({
-  type: 'object',
-  additionalProperties: false,
-  required: ['providers'],
-  properties: {
-    providers: {
-      type: 'object',
-      minProperties: 1,
-      propertyNames: { pattern: '^[A-Za-z0-9_.-]{1,64}$' },
-      additionalProperties: {
-        type: 'object',
-        required: ['type'],
-        properties: { type: { type: 'string', minLength: 1 } },
-      },
-    },
-    chain: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        name: { type: 'string', minLength: 1 },
-        mode: { enum: ['anyOf', 'allOf'] },
-        providers: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
-      },
-    },
-    extraction: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        headers: {
-          type: 'object',
-          additionalProperties: false,
-          properties: Object.fromEntries(
-            [
-              'apiKey',
-              'gatewayKey',
-              'projectId',
-              'userId',
-              'accessToken',
-              'refreshToken',
-              'idToken',
-            ].map((k) => [k, headerName]),
-          ),
-        },
-        clientCertificateHeader: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['name', 'format'],
-          properties: { name: headerName, format: { enum: ['pem', 'xfcc'] } },
-        },
-        maxCredentialLength: { type: 'integer', minimum: 64, maximum: 1_048_576 },
-        tlsClientCertificate: { type: 'boolean' },
-        caseInsensitivePaths: { type: 'boolean' },
-      },
-    },
-    redis: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['url'],
-      properties: {
-        url: { type: 'string', pattern: '^rediss?://' },
-        prefix: { type: 'string' },
-      },
-    },
-  },
-});
+const validateTop = compileSchema<AuthConfig>(AuthConfigSchema);
 
 /** Schema of a custom provider type; see `BuildAuthenticatorOptions.providerTypes`. */
 export type CustomTypeSchemas = Readonly<Record<string, object | undefined>>;
@@ -146,13 +80,13 @@ export function validateAuthConfig(
     });
   }
   const custom = options.customTypes ?? {};
-  const known = [...Object.keys(PROVIDER_VALIDATORS), ...Object.keys(custom)];
+  const known = [...Object.keys(PROVIDER_DEFINITIONS), ...Object.keys(custom)];
   let needsRedis: string | undefined;
   for (const [name, provider] of Object.entries(config.providers)) {
     const base = `/providers/${pointerToken(name)}`;
     const type = provider.type;
-    if (Object.hasOwn(PROVIDER_VALIDATORS, type)) {
-      const validate = PROVIDER_VALIDATORS[type as BuiltinProviderType];
+    if (Object.hasOwn(PROVIDER_DEFINITIONS, type)) {
+      const validate = PROVIDER_DEFINITIONS[type as BuiltinProviderType].validateDocument;
       if (!validate(provider)) issues.push(...schemaIssues(validate.errors, base));
     } else if (Object.hasOwn(custom, type)) {
       const schema = custom[type];

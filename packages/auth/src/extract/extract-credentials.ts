@@ -5,8 +5,10 @@ import {
   type ClientCertificate,
   type CredentialIssue,
 } from '../credentials.js';
+import { AUTH_DEFAULTS } from '../config/defaults.js';
 import type { AuthMethod } from '../status.js';
-import { normalizePath, stripTarget } from '../util/path.js';
+import type { ExtractOptions, HeaderCredentialField } from './extract-options.js';
+import { normalizePath, stripTarget } from '../policy/path.js';
 import { parseXfcc } from './xfcc.js';
 
 /** Every value of every header, unjoined, as Node's `headersDistinct` has them. */
@@ -40,36 +42,9 @@ export interface AuthRequest {
   readonly method?: string | undefined;
 }
 
-/** Credential fields that can be read from a header of your choosing. */
-export type HeaderCredentialField =
-  'apiKey' | 'gatewayKey' | 'projectId' | 'userId' | 'accessToken' | 'refreshToken' | 'idToken';
-
-/** Options of {@link extractCredentials}. */
-export interface ExtractOptions {
-  /**
-   * Headers to read credential fields from, by field. Default `{ apiKey: 'x-api-key' }`;
-   * entries given here are added to (or replace) that default.
-   */
-  headers?: Partial<Record<HeaderCredentialField, string>>;
-  /**
-   * A header a TLS-terminating proxy puts the client certificate in: `pem` for a URL-encoded
-   * PEM (nginx `$ssl_client_escaped_cert`, AWS ALB), `xfcc` for Envoy's
-   * `X-Forwarded-Client-Cert`. Read here, trusted only by an mTLS provider configured with
-   * the proxy's addresses.
-   */
-  clientCertificateHeader?: { name: string; format: 'pem' | 'xfcc' };
-  /** Longest credential header accepted, in characters. Default 8192. */
-  maxCredentialLength?: number;
-  /** Read the TLS peer certificate from the socket. Default true. */
-  tlsClientCertificate?: boolean;
-  /**
-   * The router matches paths case-insensitively (Fastify `caseSensitive: false`), so endpoint
-   * rules must too: `/ADMIN` then falls under `/admin/**`. Default false, as Fastify's default.
-   */
-  caseInsensitivePaths?: boolean;
-}
-
-const DEFAULT_HEADERS: Partial<Record<HeaderCredentialField, string>> = { apiKey: 'x-api-key' };
+const DEFAULT_HEADERS = AUTH_DEFAULTS.extraction.headers as Partial<
+  Record<HeaderCredentialField, string>
+>;
 // RFC 6750 §2.1 b64token (token68).
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
 const SCHEME = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)(?: +(.*))?$/s;
@@ -359,7 +334,7 @@ export function extractCredentials(
   request: AuthRequest,
   options: ExtractOptions = {},
 ): AuthCredentials {
-  const max = options.maxCredentialLength ?? 8192;
+  const max = options.maxCredentialLength ?? AUTH_DEFAULTS.extraction.maxCredentialLength;
   const draft: Draft = {
     issues: [],
     methods: new Map([['authorization', 'bearer-token']]),
@@ -408,7 +383,7 @@ export function extractCredentials(
   draft.sensitiveHeaders = configured;
   if (draft.repeated.size > 0) draft.repeatedHeaders = [...draft.repeated];
 
-  if (options.tlsClientCertificate ?? true) {
+  if (options.tlsClientCertificate ?? AUTH_DEFAULTS.extraction.tlsClientCertificate) {
     const peer = readPeerCertificate(request);
     if (peer) draft.clientCertificate = peer;
   }

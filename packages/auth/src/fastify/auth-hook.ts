@@ -1,9 +1,10 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AUTH_DEFAULTS } from '../config/defaults.js';
 import type { AuthRequest } from '../extract/extract-credentials.js';
-import { httpStatusFor } from '../http-status.js';
-import type { AuthResult } from '../result.js';
-import { wwwAuthenticate } from './www-authenticate.js';
+import { httpStatusFor } from '../http/http-status.js';
+import type { AuthFailure, AuthResult } from '../result.js';
+import { wwwAuthenticate } from '../http/www-authenticate.js';
 
 /** Anything that authenticates a request: an `Authenticator`, or your own wrapper. */
 export interface RequestAuthenticator {
@@ -53,31 +54,39 @@ export function authHook(
   authenticator: RequestAuthenticator,
   options: AuthHookOptions = {},
 ): AuthHookHandler {
-  const allowAnonymous = options.allowAnonymous ?? true;
+  const allowAnonymous = options.allowAnonymous ?? AUTH_DEFAULTS.hook.allowAnonymous;
   const onAuthenticated = options.onAuthenticated ?? setAuth;
   const metadataUrl = options.resourceMetadataUrl;
   const basic = authenticator.chain?.supportedMethods().includes('basic-auth') ?? false;
   return async (request, reply) => {
     if (options.skip?.(request)) return undefined;
     const result = await authenticator.authenticateRequest(request);
-    if (result.isSuccess && (allowAnonymous || !result.anonymous)) {
+    if (result.ok && (allowAnonymous || !result.anonymous)) {
       onAuthenticated(request, result);
       return undefined;
     }
-    const status = result.isSuccess ? 401 : httpStatusFor(result.status);
+    // An anonymous acceptance the app does not allow is a request without credentials.
+    const refusal = result.ok
+      ? (result.with({
+          status: 'failure',
+          error: 'no-credentials',
+          message: 'Anonymous access is not allowed',
+        }) as AuthFailure)
+      : result;
+    const status = httpStatusFor(refusal.status);
     reply.code(status);
     if (status === 401 || status === 403) {
       const resourceMetadataUrl =
         typeof metadataUrl === 'function' ? metadataUrl(request) : metadataUrl;
-      const challenges = wwwAuthenticate(result, {
+      const challenges = wwwAuthenticate(refusal, {
         ...(options.realm === undefined ? {} : { realm: options.realm }),
         ...(resourceMetadataUrl === undefined ? {} : { resourceMetadataUrl }),
         basic,
       });
       reply.header('www-authenticate', challenges.length === 1 ? challenges[0]! : challenges);
     }
-    if (result.retryAfterMs !== undefined) {
-      reply.header('retry-after', String(Math.max(1, Math.ceil(result.retryAfterMs / 1000))));
+    if (refusal.retryAfterMs !== undefined) {
+      reply.header('retry-after', String(Math.max(1, Math.ceil(refusal.retryAfterMs / 1000))));
     }
     reply.header('cache-control', 'no-store');
     reply.header('content-type', 'application/problem+json; charset=utf-8');
@@ -86,8 +95,8 @@ export function authHook(
       type: 'about:blank',
       title: STATUS_CODES[status],
       status,
-      detail: result.isSuccess ? 'Anonymous access is not allowed' : result.message,
-      code: result.isSuccess ? 'no-credentials' : result.error,
+      detail: refusal.message,
+      code: refusal.error,
     });
   };
 }

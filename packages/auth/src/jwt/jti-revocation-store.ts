@@ -6,6 +6,7 @@
  */
 export interface JtiRevocationStore {
   /** Revokes `jti` until `expiresAt` (epoch milliseconds). */
-  revoke(jti: string, expiresAt: number): Promise<void>;
-  isRevoked(jti: string): Promise<boolean>;
+  set(jti: string, expiresAt: number): Promise<void>;
+  /** Until when `jti` is revoked (epoch milliseconds), or `undefined` when it is not (any more). */
+  get(jti: string): Promise<number | undefined>;
 }

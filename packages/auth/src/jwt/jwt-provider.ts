@@ -11,123 +11,27 @@ import {
   errors,
   jwtVerify,
   createLocalJWKSet,
-  type JSONWebKeySet,
   type JWK,
   type JWTPayload,
   type JWTVerifyOptions,
   type JWTVerifyResult,
 } from 'jose';
-import {
-  BaseAuthProvider,
-  validateWithSchema,
-  type BaseProviderOptions,
-  type SuccessInit,
-} from '../base-provider.js';
-import { PROVIDER_VALIDATORS, requiredKeysOf } from '../config/provider-schemas.js';
+import { BaseAuthProvider, type SuccessInit } from '../base-provider.js';
+import { AUTH_DEFAULTS } from '../config/defaults.js';
+import { PROVIDER_DEFINITIONS } from '../config/provider-schemas.js';
 import type { AuthCredentials } from '../credentials.js';
 import { AuthError } from '../errors.js';
-import type { ConfigValidation } from '../provider.js';
+import { secureUrl } from '../http/secure-url.js';
+import { EndpointMatcher } from '../policy/endpoint-matcher.js';
 import type { AuthResult } from '../result.js';
-import type { AuthSession } from '../sessions/session-store.js';
+import type { AuthSession } from '../sessions/session-schema.js';
 import type { AuthMethod } from '../status.js';
-import { EndpointMatcher } from '../util/endpoint-matcher.js';
-import { secureUrl } from '../util/secure-url.js';
 import type { JtiRevocationStore } from './jti-revocation-store.js';
+import type { JwtProviderOptions } from './jwt-options.js';
 import { RemoteJwks } from './remote-jwks.js';
-
-/** JWS algorithms a JWT provider may allow. `none` is not one of them. */
-export const JWT_ALGORITHMS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-  'HS256',
-  'HS384',
-  'HS512',
-] as const;
-
-/** One of {@link JWT_ALGORITHMS}. */
-export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
-
-/** Options of {@link JwtProvider}. Exactly one key source: `jwksUrl`, `jwks`, `publicKey` or `secret`. */
-export interface JwtProviderOptions extends BaseProviderOptions {
-  /**
-   * The explicit allowlist; a token whose `alg` is not on it is refused before any key is
-   * touched. HMAC (`HS*`) is only allowed with a `secret`, asymmetric algorithms only with
-   * public keys: that rules out algorithm confusion by configuration.
-   */
-  algorithms: readonly JwtAlgorithm[];
-  /** JWKS endpoint of the issuer; cached, refetched on an unknown `kid`, rate-bounded. */
-  jwksUrl?: string | URL;
-  /** A fixed JWKS. */
-  jwks?: JSONWebKeySet;
-  /** One public key: PEM (SPKI or certificate), a JWK, a `KeyObject` or a WebCrypto `CryptoKey`. */
-  publicKey?: string | JWK | KeyObject | webcrypto.CryptoKey;
-  /** HMAC secret for `HS*`; at least as many bytes as the hash (32 for HS256). */
-  secret?: string | Uint8Array;
-  /**
-   * Accepted `iss` value(s). Required: keys are often shared by an issuer's tenants, or a JWKS
-   * serves several issuers. `false` accepts any issuer, with a security warning at start-up.
-   */
-  issuer: string | readonly string[] | false;
-  /**
-   * Accepted `aud` value(s); the token must name one. Required: without it a token the same
-   * issuer minted for any other service is accepted here. `false` accepts any audience, with a
-   * security warning at start-up.
-   */
-  audience: string | readonly string[] | false;
-  /** Refuse tokens without `exp` (they would never expire). Default true. */
-  requireExp?: boolean;
-  /** Leeway for `exp`, `nbf` and `iat`, in seconds. Default 0. */
-  clockToleranceSec?: number;
-  /** Refuse tokens issued (`iat`) longer ago than this, in seconds. */
-  maxTokenAgeSec?: number;
-  /** Claims that must be present, e.g. `['jti', 'exp']`. */
-  requiredClaims?: readonly string[];
-  /** Expected `typ` header, e.g. `at+jwt` (RFC 9068). */
-  typ?: string;
-  /** Revoked `jti`s; a token whose `jti` is listed is refused. */
-  revocations?: JtiRevocationStore;
-  /** Claim naming the user. Default `sub`. */
-  userClaim?: string;
-  /** Claim naming the project, if any. */
-  projectClaim?: string;
-  /** Claim holding scopes: a space-separated string or an array. Default `scope`, then `scp`. */
-  scopeClaim?: string;
-  /** Claim holding roles (array). Default `roles`. */
-  rolesClaim?: string;
-  /**
-   * Claim binding the token to endpoints (policy-bound tokens): an array of patterns like
-   * `"/mcp"` or `"POST /tools/*"`. When the token carries it, a request elsewhere is refused.
-   * Default `allowed_endpoints`.
-   */
-  endpointsClaim?: string;
-  /** Scopes every token must hold. */
-  requiredScopes?: readonly string[];
-  /** Longest token accepted, in characters. Default 8192. */
-  maxTokenLength?: number;
-  /** JWKS cache: maximum age (default 10 min), cooldown between fetches (30 s), timeout (5 s). */
-  jwksCacheMaxAgeMs?: number;
-  jwksCooldownMs?: number;
-  jwksTimeoutMs?: number;
-  /** For the JWKS fetch. Default global `fetch`. */
-  fetch?: typeof fetch;
-  /** Accept an `http://` `jwksUrl` on a loopback host (tests, local development). Default false. */
-  allowLoopbackHttp?: boolean;
-  /** Method recorded in results. Default `jwt`. */
-  method?: Extract<AuthMethod, 'jwt' | 'bearer-token' | 'oauth'>;
-}
 
 type KeySource = Parameters<typeof jwtVerify>[1];
 
-const ALGORITHMS: ReadonlySet<string> = new Set(JWT_ALGORITHMS);
 const HMAC_BYTES: Record<string, number> = { HS256: 32, HS384: 48, HS512: 64 };
 const JWS_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 
@@ -155,20 +59,9 @@ function toPublicKey(key: string | JWK | KeyObject | webcrypto.CryptoKey): KeyOb
 }
 
 /** The accepted values of `issuer` or `audience`, or `undefined` for an explicit `false`. */
-function acceptedValues(
-  value: string | readonly string[] | false | undefined,
-  key: 'issuer' | 'audience',
-): string[] | undefined {
+function acceptedValues(value: string | readonly string[] | false): string[] | undefined {
   if (value === false) return undefined;
-  const list = typeof value === 'string' ? [value] : Array.isArray(value) ? [...value] : [];
-  if (list.length === 0 || !list.every((v) => typeof v === 'string' && v.length > 0)) {
-    throw new AuthError(
-      'invalid-config',
-      `JWT provider: "${key}" is required (the accepted value or values); set it to false to accept any ${key === 'issuer' ? 'issuer' : 'audience'}`,
-      { pointer: `/${key}` },
-    );
-  }
-  return list;
+  return typeof value === 'string' ? [value] : [...value];
 }
 
 /**
@@ -207,27 +100,10 @@ export class JwtProvider extends BaseAuthProvider {
   readonly #endpointMatchers = new Map<string, EndpointMatcher>();
 
   constructor(options: JwtProviderOptions) {
-    super('jwt', options);
-    this.method = options.method ?? 'jwt';
-    const algorithms = [...(options.algorithms ?? [])];
-    if (algorithms.length === 0) {
-      throw new AuthError(
-        'invalid-config',
-        'JWT provider: "algorithms" must list at least one algorithm',
-        {
-          pointer: '/algorithms',
-        },
-      );
-    }
-    algorithms.forEach((alg, i) => {
-      if (!ALGORITHMS.has(alg)) {
-        throw new AuthError(
-          'invalid-config',
-          `JWT provider: /algorithms/${i}: "${alg}" is not allowed (one of ${JWT_ALGORITHMS.join(', ')})`,
-          { pointer: `/algorithms/${i}` },
-        );
-      }
-    });
+    super(AUTH_DEFAULTS.jwt.name, options, PROVIDER_DEFINITIONS.jwt);
+    const defaults = AUTH_DEFAULTS.jwt;
+    this.method = options.method ?? defaults.method;
+    const algorithms: string[] = [...options.algorithms];
     this.#algorithms = algorithms;
     const sources = (['jwksUrl', 'jwks', 'publicKey', 'secret'] as const).filter(
       (k) => options[k] !== undefined,
@@ -303,24 +179,24 @@ export class JwtProvider extends BaseAuthProvider {
         const url = secureUrl(options.jwksUrl!, {
           key: 'jwksUrl',
           owner: 'JWT provider',
-          allowLoopbackHttp: options.allowLoopbackHttp ?? false,
+          allowLoopbackHttp: options.allowLoopbackHttp ?? defaults.allowLoopbackHttp,
         });
         this.#remote = new RemoteJwks({
           url,
           logger: this.logger,
           now: this.now,
-          ...(options.jwksCacheMaxAgeMs === undefined
-            ? {}
-            : { cacheMaxAgeMs: options.jwksCacheMaxAgeMs }),
-          ...(options.jwksCooldownMs === undefined ? {} : { cooldownMs: options.jwksCooldownMs }),
-          ...(options.jwksTimeoutMs === undefined ? {} : { timeoutMs: options.jwksTimeoutMs }),
-          ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+          cacheMaxAgeMs: options.jwksCacheMaxAgeMs ?? defaults.jwksCacheMaxAgeMs,
+          cooldownMs: options.jwksCooldownMs ?? defaults.jwksCooldownMs,
+          staleIfErrorMs: defaults.jwksStaleIfErrorMs,
+          timeoutMs: options.jwksTimeoutMs ?? defaults.jwksTimeoutMs,
+          maxBytes: defaults.jwksMaxBytes,
+          fetch: options.fetch ?? fetch,
         });
         this.#key = this.#remote.getKey;
       }
     }
-    const issuer = acceptedValues(options.issuer, 'issuer');
-    const audience = acceptedValues(options.audience, 'audience');
+    const issuer = acceptedValues(options.issuer);
+    const audience = acceptedValues(options.audience);
     for (const [key, values] of [
       ['issuer', issuer],
       ['audience', audience],
@@ -336,8 +212,10 @@ export class JwtProvider extends BaseAuthProvider {
       }
     }
     const requiredClaims = [...(options.requiredClaims ?? [])];
-    if ((options.requireExp ?? true) && !requiredClaims.includes('exp')) requiredClaims.push('exp');
-    const clockTolerance = options.clockToleranceSec ?? 0;
+    if ((options.requireExp ?? defaults.requireExp) && !requiredClaims.includes('exp')) {
+      requiredClaims.push('exp');
+    }
+    const clockTolerance = options.clockToleranceSec ?? defaults.clockToleranceSec;
     this.#clockToleranceMs = clockTolerance * 1000;
     this.#verifyOptions = {
       algorithms,
@@ -349,26 +227,13 @@ export class JwtProvider extends BaseAuthProvider {
       ...(options.typ === undefined ? {} : { typ: options.typ }),
     };
     this.#revocations = options.revocations;
-    this.#userClaim = options.userClaim ?? 'sub';
+    this.#userClaim = options.userClaim ?? defaults.userClaim;
     this.#projectClaim = options.projectClaim;
     this.#scopeClaim = options.scopeClaim;
-    this.#rolesClaim = options.rolesClaim ?? 'roles';
-    this.#endpointsClaim = options.endpointsClaim ?? 'allowed_endpoints';
+    this.#rolesClaim = options.rolesClaim ?? defaults.rolesClaim;
+    this.#endpointsClaim = options.endpointsClaim ?? defaults.endpointsClaim;
     this.#requiredScopes = options.requiredScopes ?? [];
-    this.#maxTokenLength = options.maxTokenLength ?? 8192;
-  }
-
-  supportedMethods(): readonly AuthMethod[] {
-    return [this.method];
-  }
-
-  /** Checks a `jwt` configuration document (the JSON/YAML form). */
-  validateConfig(config: unknown): ConfigValidation {
-    return validateWithSchema(PROVIDER_VALIDATORS.jwt, config);
-  }
-
-  requiredConfigKeys(): readonly string[] {
-    return requiredKeysOf('jwt');
+    this.#maxTokenLength = options.maxTokenLength ?? defaults.maxTokenLength;
   }
 
   /** Completed JWKS fetches, when keys come from a URL. */
@@ -385,7 +250,7 @@ export class JwtProvider extends BaseAuthProvider {
     if (!this.#revocations) {
       throw new AuthError('invalid-argument', 'JWT provider has no revocation store');
     }
-    await this.#revocations.revoke(jti, expiresAt + this.#clockToleranceMs);
+    await this.#revocations.set(jti, expiresAt + this.#clockToleranceMs);
   }
 
   async #verify(token: string): Promise<JWTVerifyResult> {
@@ -545,7 +410,7 @@ export class JwtProvider extends BaseAuthProvider {
     if (this.#revocations && payload.jti !== undefined) {
       let revoked: boolean;
       try {
-        revoked = await this.#revocations.isRevoked(payload.jti);
+        revoked = (await this.#revocations.get(payload.jti)) !== undefined;
       } catch (cause) {
         this.logger.error(
           {
@@ -601,7 +466,8 @@ export class JwtProvider extends BaseAuthProvider {
         );
       }
     }
-    const missing = missingScopes(scopes, this.#requiredScopes);
+    const missing =
+      this.#requiredScopes.length === 0 ? [] : missingScopes(scopes, this.#requiredScopes);
     if (missing.length > 0) {
       return this.failure(
         'insufficient-permissions',
@@ -666,6 +532,6 @@ export class JwtProvider extends BaseAuthProvider {
   protected override async sessionStillValid(session: AuthSession): Promise<boolean> {
     const jti = session.data?.jti;
     if (typeof jti !== 'string' || !this.#revocations) return true;
-    return !(await this.#revocations.isRevoked(jti));
+    return (await this.#revocations.get(jti)) === undefined;
   }
 }

@@ -15,7 +15,7 @@ export class MemoryJtiRevocationStore implements JtiRevocationStore {
     this.#now = options.now ?? Date.now;
   }
 
-  async revoke(jti: string, expiresAt: number): Promise<void> {
+  async set(jti: string, expiresAt: number): Promise<void> {
     const now = this.#now();
     if (expiresAt <= now) return;
     this.#revoked.set(jti, Math.max(expiresAt, this.#revoked.get(jti) ?? 0));
@@ -24,8 +24,8 @@ export class MemoryJtiRevocationStore implements JtiRevocationStore {
     }
   }
 
-  async isRevoked(jti: string): Promise<boolean> {
+  async get(jti: string): Promise<number | undefined> {
     const until = this.#revoked.get(jti);
-    return until !== undefined && until > this.#now();
+    return until !== undefined && until > this.#now() ? until : undefined;
   }
 }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { JtiRevocationStore } from './jti-revocation-store.js';
+import { AUTH_DEFAULTS } from '../config/defaults.js';
 
 /** Options of {@link RedisJtiRevocationStore}. */
 export interface RedisJtiRevocationStoreOptions {
@@ -22,7 +23,7 @@ export class RedisJtiRevocationStore implements JtiRevocationStore {
 
   constructor(options: RedisJtiRevocationStoreOptions) {
     this.#redis = options.redis;
-    this.#prefix = options.prefix ?? 'etdi:auth:';
+    this.#prefix = options.prefix ?? AUTH_DEFAULTS.redis.prefix;
     this.#now = options.now ?? Date.now;
   }
 
@@ -30,15 +31,16 @@ export class RedisJtiRevocationStore implements JtiRevocationStore {
     return `${this.#prefix}jti:${jti}`;
   }
 
-  async revoke(jti: string, expiresAt: number): Promise<void> {
+  async set(jti: string, expiresAt: number): Promise<void> {
     const ttl = Math.ceil(expiresAt - this.#now());
     if (ttl <= 0) return;
     await this.#redis.set(this.#key(jti), String(expiresAt), 'PX', ttl);
   }
 
-  async isRevoked(jti: string): Promise<boolean> {
-    const until = await this.#redis.get(this.#key(jti));
+  async get(jti: string): Promise<number | undefined> {
+    const stored = await this.#redis.get(this.#key(jti));
     // The stored expiry is checked too: the clock may be injected, Redis's is not.
-    return until != null && Number(until) > this.#now();
+    const until = stored == null ? Number.NaN : Number(stored);
+    return until > this.#now() ? until : undefined;
   }
 }

@@ -1,4 +1,4 @@
-import { errorMessage, type Logger } from '@etdi/core';
+import { errorMessage, findDuplicateMember, type Logger } from '@etdi/core';
 import {
   createLocalJWKSet,
   errors,
@@ -9,25 +9,24 @@ import {
 } from 'jose';
 import { AuthError } from '../errors.js';
 
-/** Options of {@link RemoteJwks}. */
+/** Options of {@link RemoteJwks}; the JWT provider fills them from `AUTH_DEFAULTS.jwt`. */
 export interface RemoteJwksOptions {
   url: URL;
-  /** Refetch the set after this long even when every `kid` is known. Default 10 min. */
-  cacheMaxAgeMs?: number;
+  /** Refetch the set after this long even when every `kid` is known. */
+  cacheMaxAgeMs: number;
   /**
    * At most one fetch per this interval, whatever triggers it (unknown `kid`s, failures): a
    * flood of tokens with made-up key ids cannot turn the gateway against the JWKS server.
-   * Default 30 s.
    */
-  cooldownMs?: number;
-  /** When a refetch fails, keep using the last good set for this long past its age. 1 h. */
-  staleIfErrorMs?: number;
-  /** Per fetch. Default 5 s. */
-  timeoutMs?: number;
-  /** Largest JWKS document accepted. Default 512 KiB. */
-  maxBytes?: number;
-  now?: () => number;
-  fetch?: typeof fetch;
+  cooldownMs: number;
+  /** When a refetch fails, keep using the last good set for this long past its age. */
+  staleIfErrorMs: number;
+  /** Per fetch. */
+  timeoutMs: number;
+  /** Largest JWKS document accepted. */
+  maxBytes: number;
+  now: () => number;
+  fetch: typeof fetch;
   logger: Logger;
 }
 
@@ -63,13 +62,13 @@ export class RemoteJwks {
 
   constructor(options: RemoteJwksOptions) {
     this.#url = options.url;
-    this.#cacheMaxAgeMs = options.cacheMaxAgeMs ?? 600_000;
-    this.#cooldownMs = options.cooldownMs ?? 30_000;
-    this.#staleIfErrorMs = options.staleIfErrorMs ?? 3_600_000;
-    this.#timeoutMs = options.timeoutMs ?? 5_000;
-    this.#maxBytes = options.maxBytes ?? 512 * 1024;
-    this.#now = options.now ?? Date.now;
-    this.#fetch = options.fetch ?? fetch;
+    this.#cacheMaxAgeMs = options.cacheMaxAgeMs;
+    this.#cooldownMs = options.cooldownMs;
+    this.#staleIfErrorMs = options.staleIfErrorMs;
+    this.#timeoutMs = options.timeoutMs;
+    this.#maxBytes = options.maxBytes;
+    this.#now = options.now;
+    this.#fetch = options.fetch;
     this.#logger = options.logger;
   }
 
@@ -167,6 +166,8 @@ export class RemoteJwks {
     if (Buffer.byteLength(text) > this.#maxBytes) {
       throw new Error(`JWKS is larger than ${this.#maxBytes} bytes`);
     }
+    const duplicate = findDuplicateMember(text);
+    if (duplicate !== undefined) throw new Error(`JWKS gives the member ${duplicate} twice`);
     const parsed: unknown = JSON.parse(text);
     if (
       typeof parsed !== 'object' ||

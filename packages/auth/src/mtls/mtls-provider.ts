@@ -1,55 +1,17 @@
 import { X509Certificate } from 'node:crypto';
 import { pemCertificates } from '@etdi/core';
-import {
-  BaseAuthProvider,
-  validateWithSchema,
-  type BaseProviderOptions,
-} from '../base-provider.js';
-import { PROVIDER_VALIDATORS, requiredKeysOf } from '../config/provider-schemas.js';
+import { BaseAuthProvider } from '../base-provider.js';
+import { ExpiringCache } from '../cache/expiring-cache.js';
+import { AUTH_DEFAULTS } from '../config/defaults.js';
+import { PROVIDER_DEFINITIONS } from '../config/provider-schemas.js';
 import type { AuthCredentials } from '../credentials.js';
 import { AuthError } from '../errors.js';
-import type { ConfigValidation } from '../provider.js';
+import { IpMatcher } from '../policy/ip-matcher.js';
 import type { AuthResult } from '../result.js';
 import type { AuthMethod } from '../status.js';
-import { ExpiringCache } from '../util/expiring-cache.js';
-import { IpMatcher } from '../util/ip-matcher.js';
 import { mayIssue } from './ca-constraints.js';
 import { certificateIdentity, type CertificateIdentitySource } from './certificate-identity.js';
-
-/** Who a certificate identity is, when it needs more than its name. */
-export interface CertificateUser {
-  readonly userId?: string;
-  readonly projectId?: string;
-  readonly scopes?: readonly string[];
-  readonly roles?: readonly string[];
-}
-
-/** Options of {@link MtlsProvider}. */
-export interface MtlsProviderOptions extends BaseProviderOptions {
-  /** PEM text of the CA certificate(s) client certificates must chain to. */
-  caCertificates: string | readonly string[];
-  /** PEM intermediates the server knows, besides those the client presents. */
-  intermediates?: string | readonly string[];
-  /** When set, only certificates with one of these SHA-256 fingerprints (hex, colons optional). */
-  pinnedFingerprints?: readonly string[];
-  /** Where the user name comes from. Default `cn` (subject common name). */
-  identity?: CertificateIdentitySource;
-  /** Users by certificate identity (the name from `identity`). */
-  users?: Readonly<Record<string, CertificateUser>>;
-  /** Refuse identities not listed in `users`. Default false. */
-  requireMapping?: boolean;
-  /** Scopes of identities without an entry in `users`. */
-  defaultScopes?: readonly string[];
-  /** Refuse certificates whose extended key usage excludes TLS client auth. Default true. */
-  requireClientAuthUsage?: boolean;
-  /**
-   * Addresses (CIDR) of TLS-terminating proxies whose forwarded certificate header is believed.
-   * A forwarded certificate from anywhere else is refused: anyone can send a header.
-   */
-  trustedProxies?: readonly string[];
-  /** Longest path from leaf to root. Default 5. */
-  maxChainLength?: number;
-}
+import type { CertificateUser, MtlsProviderOptions } from './mtls-options.js';
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const ANY_USAGE = '2.5.29.37.0';
@@ -93,7 +55,8 @@ export class MtlsProvider extends BaseAuthProvider {
   readonly #verified = new ExpiringCache<true>(10_000);
 
   constructor(options: MtlsProviderOptions) {
-    super('mtls', options);
+    super(AUTH_DEFAULTS.mtls.name, options, PROVIDER_DEFINITIONS.mtls);
+    const defaults = AUTH_DEFAULTS.mtls;
     const parse = (pems: string[], key: string) =>
       pems.map((pem, index) => {
         let cert: X509Certificate;
@@ -129,41 +92,20 @@ export class MtlsProvider extends BaseAuthProvider {
       );
     }
     this.#intermediates = parse(pemCertificates(options.intermediates), 'intermediates');
+    // The schema has checked each pin's form; colons and case do not matter.
     if (options.pinnedFingerprints) {
       this.#pins = new Set(
-        options.pinnedFingerprints.map((fp, index) => {
-          const hex = fp.replaceAll(':', '').toLowerCase();
-          if (!/^[0-9a-f]{64}$/.test(hex)) {
-            throw new AuthError(
-              'invalid-config',
-              `mTLS provider: /pinnedFingerprints/${index} is not a SHA-256 fingerprint`,
-              { pointer: `/pinnedFingerprints/${index}` },
-            );
-          }
-          return hex;
-        }),
+        options.pinnedFingerprints.map((fp) => fp.replaceAll(':', '').toLowerCase()),
       );
     }
-    this.#identity = options.identity ?? 'cn';
+    this.#identity = options.identity ?? defaults.identity;
     this.#users = options.users ?? {};
-    this.#requireMapping = options.requireMapping ?? false;
+    this.#requireMapping = options.requireMapping ?? defaults.requireMapping;
     this.#defaultScopes = options.defaultScopes ?? [];
-    this.#requireClientAuthUsage = options.requireClientAuthUsage ?? true;
+    this.#requireClientAuthUsage =
+      options.requireClientAuthUsage ?? defaults.requireClientAuthUsage;
     this.#trustedProxies = new IpMatcher(options.trustedProxies ?? [], '/trustedProxies');
-    this.#maxChainLength = options.maxChainLength ?? 5;
-  }
-
-  supportedMethods(): readonly AuthMethod[] {
-    return ['mtls'];
-  }
-
-  /** Checks a `mtls` configuration document (the JSON/YAML form). */
-  validateConfig(config: unknown): ConfigValidation {
-    return validateWithSchema(PROVIDER_VALIDATORS.mtls, config);
-  }
-
-  requiredConfigKeys(): readonly string[] {
-    return requiredKeysOf('mtls');
+    this.#maxChainLength = options.maxChainLength ?? defaults.maxChainLength;
   }
 
   /** The end of the verified path's validity, or `undefined` when no path to a root exists. */

@@ -6,72 +6,24 @@ import {
   sha256Base64url,
 } from '@etdi/core';
 import { decodeJwt } from 'jose';
-import {
-  BaseAuthProvider,
-  validateWithSchema,
-  type BaseProviderOptions,
-} from '../base-provider.js';
-import { PROVIDER_VALIDATORS, requiredKeysOf } from '../config/provider-schemas.js';
+import { BaseAuthProvider } from '../base-provider.js';
+import { ExpiringCache } from '../cache/expiring-cache.js';
+import { AUTH_DEFAULTS } from '../config/defaults.js';
+import { PROVIDER_DEFINITIONS } from '../config/provider-schemas.js';
 import type { AuthCredentials } from '../credentials.js';
 import { AuthError } from '../errors.js';
-import type { ConfigValidation } from '../provider.js';
+import { requestJson, type JsonResponse } from '../http/request-json.js';
+import { secureUrl } from '../http/secure-url.js';
 import type { AuthResult } from '../result.js';
 import type { AuthMethod } from '../status.js';
 import { TokenSet } from '../token-set.js';
-import { ExpiringCache } from '../util/expiring-cache.js';
-import { requestJson, type JsonResponse } from '../util/http.js';
-import { secureUrl } from '../util/secure-url.js';
+import type { IntrospectionProviderOptions } from './introspection-options.js';
 import {
   validateIntrospection,
   validateTokenResponse,
   validateUserinfo,
   type IntrospectionResponse,
 } from './oauth-schemas.js';
-
-/** Options of {@link IntrospectionProvider}. */
-export interface IntrospectionProviderOptions extends BaseProviderOptions {
-  /** RFC 7662 introspection endpoint. At least one of this and `userinfoEndpoint`. */
-  introspectionEndpoint?: string | URL;
-  /**
-   * OpenID Connect UserInfo endpoint: decides on its own when there is no introspection
-   * endpoint, and adds the user's claims to `metadata.userinfo` when there is one.
-   */
-  userinfoEndpoint?: string | URL;
-  /** Token endpoint, for `refreshAuthentication` with a refresh token. */
-  tokenEndpoint?: string | URL;
-  /** This resource server's client credentials at the authorization server. */
-  clientId: string;
-  clientSecret: string;
-  /** How the client authenticates to the endpoints. Default `client_secret_basic`. */
-  clientAuthMethod?: 'client_secret_basic' | 'client_secret_post';
-  /** Accepted `iss`, when the introspection response names one. */
-  issuer?: string;
-  /**
-   * Accepted `aud` value(s): the introspection response must name one. Needs an
-   * `introspectionEndpoint`: UserInfo does not say whom a token was issued for, so a UserInfo-only
-   * configuration with `audience` is refused at start-up rather than left unchecked.
-   */
-  audience?: string | readonly string[];
-  /** Scopes every token must hold. */
-  requiredScopes?: readonly string[];
-  /** Longest a positive answer is cached; never past the token's own `exp`. Default 60 s. */
-  cacheMaxTtlMs?: number;
-  /**
-   * How long a refusal (an inactive, expired or foreign token) is cached, so a client retrying a
-   * bad token does not cost a request to the authorization server each time. Default 30 s; 0
-   * turns it off. Failures to reach the server are never cached.
-   */
-  negativeCacheTtlMs?: number;
-  /** Most answers cached, positive and negative each. Default 10 000. */
-  maxCacheEntries?: number;
-  /** Per request to the authorization server. Default 5 s. */
-  timeoutMs?: number;
-  /** Longest token accepted, in characters. Default 8192. */
-  maxTokenLength?: number;
-  fetch?: typeof fetch;
-  /** Accept `http://` endpoints on a loopback host (tests, local development). Default false. */
-  allowLoopbackHttp?: boolean;
-}
 
 function endpoint(
   value: string | URL | undefined,
@@ -81,8 +33,6 @@ function endpoint(
   if (value === undefined) return undefined;
   return secureUrl(value, { key, owner: 'OAuth2 provider', allowLoopbackHttp });
 }
-
-const MAX_RESPONSE_BYTES = 256 * 1024;
 
 /**
  * OAuth2 access tokens checked at the authorization server: token introspection (RFC 7662)
@@ -124,8 +74,9 @@ export class IntrospectionProvider extends BaseAuthProvider {
   requests = 0;
 
   constructor(options: IntrospectionProviderOptions) {
-    super('oauth2', options);
-    const loopback = options.allowLoopbackHttp ?? false;
+    super(AUTH_DEFAULTS.oauth2.name, options, PROVIDER_DEFINITIONS.oauth2);
+    const defaults = AUTH_DEFAULTS.oauth2;
+    const loopback = options.allowLoopbackHttp ?? defaults.allowLoopbackHttp;
     this.#introspection = endpoint(
       options.introspectionEndpoint,
       'introspectionEndpoint',
@@ -147,43 +98,23 @@ export class IntrospectionProvider extends BaseAuthProvider {
         { pointer: '/audience' },
       );
     }
-    for (const key of ['clientId', 'clientSecret'] as const) {
-      if (typeof options[key] !== 'string' || options[key].length === 0) {
-        throw new AuthError(
-          'invalid-config',
-          `OAuth2 provider: "${key}" must be a non-empty string`,
-          {
-            pointer: `/${key}`,
-          },
-        );
-      }
-    }
     this.#clientId = options.clientId;
     this.#clientSecret = options.clientSecret;
-    this.#clientAuth = options.clientAuthMethod ?? 'client_secret_basic';
+    this.#clientAuth = options.clientAuthMethod ?? defaults.clientAuthMethod;
     this.#issuer = options.issuer;
     this.#audience = typeof options.audience === 'string' ? [options.audience] : options.audience;
     this.#requiredScopes = options.requiredScopes ?? [];
-    this.#cacheMaxTtlMs = options.cacheMaxTtlMs ?? 60_000;
-    this.#cache = new ExpiringCache(options.maxCacheEntries ?? 10_000);
-    this.#refusals = new ExpiringCache(options.maxCacheEntries ?? 10_000);
-    this.#negativeCacheTtlMs = options.negativeCacheTtlMs ?? 30_000;
-    this.#timeoutMs = options.timeoutMs ?? 5_000;
-    this.#maxTokenLength = options.maxTokenLength ?? 8192;
+    this.#cacheMaxTtlMs = options.cacheMaxTtlMs ?? defaults.cacheMaxTtlMs;
+    this.#cache = new ExpiringCache(options.maxCacheEntries ?? defaults.maxCacheEntries);
+    this.#refusals = new ExpiringCache(options.maxCacheEntries ?? defaults.maxCacheEntries);
+    this.#negativeCacheTtlMs = options.negativeCacheTtlMs ?? defaults.negativeCacheTtlMs;
+    this.#timeoutMs = options.timeoutMs ?? defaults.timeoutMs;
+    this.#maxTokenLength = options.maxTokenLength ?? defaults.maxTokenLength;
     this.#fetch = options.fetch ?? fetch;
   }
 
-  supportedMethods(): readonly AuthMethod[] {
+  override supportedMethods(): readonly AuthMethod[] {
     return ['oauth', 'bearer-token'];
-  }
-
-  /** Checks a `oauth2` configuration document (the JSON/YAML form). */
-  validateConfig(config: unknown): ConfigValidation {
-    return validateWithSchema(PROVIDER_VALIDATORS.oauth2, config);
-  }
-
-  requiredConfigKeys(): readonly string[] {
-    return requiredKeysOf('oauth2');
   }
 
   #clientHeaders(): Record<string, string> {
@@ -210,7 +141,7 @@ export class IntrospectionProvider extends BaseAuthProvider {
       return await requestJson(url, {
         ...init,
         timeoutMs: this.#timeoutMs,
-        maxBytes: MAX_RESPONSE_BYTES,
+        maxBytes: AUTH_DEFAULTS.oauth2.maxResponseBytes,
         fetch: this.#fetch,
       });
     } catch (cause) {
@@ -253,7 +184,7 @@ export class IntrospectionProvider extends BaseAuthProvider {
       ? await this.#introspect(token)
       : await this.#userinfoOnly(token);
     const now = this.now();
-    if (result.isSuccess) {
+    if (result.ok) {
       const until = Math.min(now + this.#cacheMaxTtlMs, result.expiresAt ?? Infinity);
       this.#cache.set(cacheKey, result, until, now);
     } else if (
@@ -423,6 +354,7 @@ export class IntrospectionProvider extends BaseAuthProvider {
 
   /** The refusal of a token whose scopes do not cover `requiredScopes`, if they do not. */
   #lacksScopes(scopes: readonly string[]): AuthResult | undefined {
+    if (this.#requiredScopes.length === 0) return undefined;
     const missing = missingScopes(scopes, this.#requiredScopes);
     if (missing.length === 0) return undefined;
     return this.failure(
@@ -492,6 +424,6 @@ export class IntrospectionProvider extends BaseAuthProvider {
       ...(answer.scope === undefined ? {} : { scope: answer.scope }),
     });
     const result = await this.authenticate(credentials.with({ accessToken: tokens.accessToken }));
-    return result.isSuccess ? result.with({ tokens }) : result;
+    return result.ok ? result.with({ tokens }) : result;
   }
 }

@@ -1,76 +1,52 @@
 import { compileSchema } from '@etdi/core';
+import Type, { type Static } from 'typebox';
 
-/** An RFC 7662 §2.2 introspection response (extension members are allowed). */
-export interface IntrospectionResponse {
-  active: boolean;
-  scope?: string;
-  client_id?: string;
-  username?: string;
-  token_type?: string;
-  exp?: number;
-  iat?: number;
-  nbf?: number;
-  sub?: string;
-  aud?: string | string[];
-  iss?: string;
-  jti?: string;
-  [extension: string]: unknown;
-}
+// Answers of the authorization server are a trust boundary: validated before use. Extension
+// members are allowed (RFC 7662 §2.2, RFC 6749 §5.1, OIDC UserInfo).
+
+const IntrospectionResponseSchema = Type.Object({
+  active: Type.Boolean(),
+  scope: Type.Optional(Type.String()),
+  client_id: Type.Optional(Type.String()),
+  username: Type.Optional(Type.String()),
+  token_type: Type.Optional(Type.String()),
+  exp: Type.Optional(Type.Number()),
+  iat: Type.Optional(Type.Number()),
+  nbf: Type.Optional(Type.Number()),
+  sub: Type.Optional(Type.String()),
+  aud: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
+  iss: Type.Optional(Type.String()),
+  jti: Type.Optional(Type.String()),
+});
+
+/** An RFC 7662 §2.2 introspection response. */
+export type IntrospectionResponse = Static<typeof IntrospectionResponseSchema>;
+
+const TokenResponseSchema = Type.Object({
+  access_token: Type.String({ minLength: 1 }),
+  token_type: Type.String(),
+  expires_in: Type.Optional(Type.Number({ minimum: 0 })),
+  refresh_token: Type.Optional(Type.String({ minLength: 1 })),
+  scope: Type.Optional(Type.String()),
+  id_token: Type.Optional(Type.String()),
+});
 
 /** An RFC 6749 §5.1 token response. */
-export interface TokenResponse {
-  access_token: string;
-  token_type: string;
-  expires_in?: number;
-  refresh_token?: string;
-  scope?: string;
-  id_token?: string;
-  [extension: string]: unknown;
-}
+export type TokenResponse = Static<typeof TokenResponseSchema>;
 
-/** An OpenID Connect UserInfo response. */
-export interface UserinfoResponse {
-  sub: string;
-  [claim: string]: unknown;
-}
+const UserinfoResponseSchema = Type.Object({ sub: Type.String({ minLength: 1 }) });
 
-/** Answers from the introspection endpoint are a trust boundary: validated before use. */
-export const validateIntrospection = compileSchema<IntrospectionResponse>({
-  type: 'object',
-  required: ['active'],
-  properties: {
-    active: { type: 'boolean' },
-    scope: { type: 'string' },
-    client_id: { type: 'string' },
-    username: { type: 'string' },
-    token_type: { type: 'string' },
-    exp: { type: 'number' },
-    iat: { type: 'number' },
-    nbf: { type: 'number' },
-    sub: { type: 'string' },
-    aud: { type: ['string', 'array'], items: { type: 'string' } },
-    iss: { type: 'string' },
-    jti: { type: 'string' },
-  },
-});
+/** An OpenID Connect UserInfo response: at least a non-empty `sub`, and any other claims. */
+export type UserinfoResponse = Static<typeof UserinfoResponseSchema> &
+  Readonly<Record<string, unknown>>;
+
+/** Validates an introspection answer. */
+export const validateIntrospection = compileSchema<IntrospectionResponse>(
+  IntrospectionResponseSchema,
+);
 
 /** Validates a token endpoint answer (refresh). */
-export const validateTokenResponse = compileSchema<TokenResponse>({
-  type: 'object',
-  required: ['access_token', 'token_type'],
-  properties: {
-    access_token: { type: 'string', minLength: 1 },
-    token_type: { type: 'string' },
-    expires_in: { type: 'number', minimum: 0 },
-    refresh_token: { type: 'string', minLength: 1 },
-    scope: { type: 'string' },
-    id_token: { type: 'string' },
-  },
-});
+export const validateTokenResponse = compileSchema<TokenResponse>(TokenResponseSchema);
 
-/** Validates a UserInfo answer: at least a non-empty `sub`. */
-export const validateUserinfo = compileSchema<UserinfoResponse>({
-  type: 'object',
-  required: ['sub'],
-  properties: { sub: { type: 'string', minLength: 1 } },
-});
+/** Validates a UserInfo answer. */
+export const validateUserinfo = compileSchema<UserinfoResponse>(UserinfoResponseSchema);

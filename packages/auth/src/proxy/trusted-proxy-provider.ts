@@ -1,37 +1,12 @@
-import {
-  BaseAuthProvider,
-  validateWithSchema,
-  type BaseProviderOptions,
-} from '../base-provider.js';
-import { PROVIDER_VALIDATORS, requiredKeysOf } from '../config/provider-schemas.js';
+import { BaseAuthProvider } from '../base-provider.js';
+import { AUTH_DEFAULTS } from '../config/defaults.js';
+import { PROVIDER_DEFINITIONS } from '../config/provider-schemas.js';
 import type { AuthCredentials } from '../credentials.js';
 import { AuthError } from '../errors.js';
-import type { ConfigValidation } from '../provider.js';
+import { IpMatcher } from '../policy/ip-matcher.js';
 import type { AuthResult } from '../result.js';
 import type { AuthMethod } from '../status.js';
-import { IpMatcher } from '../util/ip-matcher.js';
-
-/** Options of {@link TrustedProxyProvider}. */
-export interface TrustedProxyProviderOptions extends BaseProviderOptions {
-  /**
-   * Whether callers must authenticate themselves (with the other providers of the chain).
-   * Default true. Turning it off without `trustProxyAuth` leaves everyone anonymous.
-   */
-  clientAuthEnabled?: boolean;
-  /** Believe the user named by `proxyUserHeader`. Default false. */
-  trustProxyAuth?: boolean;
-  /** Header the authenticating proxy names the user in. Default `X-Authenticated-User`. */
-  proxyUserHeader?: string;
-  /** Optional header with the user's groups (comma separated), recorded as roles. */
-  proxyGroupsHeader?: string;
-  /**
-   * Addresses (CIDR, IPv4 and IPv6) of the proxies whose header is believed. Required with
-   * `trustProxyAuth`: the same header from anywhere else is refused, never believed.
-   */
-  trustedProxies?: readonly string[];
-  /** Scopes granted to users the proxy names. Default none. */
-  defaultScopes?: readonly string[];
-}
+import type { TrustedProxyProviderOptions } from './trusted-proxy-options.js';
 
 // RFC 9110 field-value without obs-text; a user name never needs a comma (which is also how
 // Node joins a header sent twice) or control characters.
@@ -67,10 +42,11 @@ export class TrustedProxyProvider extends BaseAuthProvider {
   readonly #defaultScopes: readonly string[];
 
   constructor(options: TrustedProxyProviderOptions = {}) {
-    super('proxy', options);
-    this.clientAuthEnabled = options.clientAuthEnabled ?? true;
-    this.trustProxyAuth = options.trustProxyAuth ?? false;
-    this.#userHeader = (options.proxyUserHeader ?? 'X-Authenticated-User').toLowerCase();
+    super(AUTH_DEFAULTS.proxy.name, options, PROVIDER_DEFINITIONS.proxy);
+    const defaults = AUTH_DEFAULTS.proxy;
+    this.clientAuthEnabled = options.clientAuthEnabled ?? defaults.clientAuthEnabled;
+    this.trustProxyAuth = options.trustProxyAuth ?? defaults.trustProxyAuth;
+    this.#userHeader = (options.proxyUserHeader ?? defaults.proxyUserHeader).toLowerCase();
     this.#groupsHeader = options.proxyGroupsHeader?.toLowerCase();
     this.#proxies = new IpMatcher(options.trustedProxies ?? [], '/trustedProxies');
     this.#defaultScopes = options.defaultScopes ?? [];
@@ -87,19 +63,6 @@ export class TrustedProxyProvider extends BaseAuthProvider {
         'SECURITY: client authentication is disabled and the proxy header is not trusted; every request is accepted as anonymous',
       );
     }
-  }
-
-  supportedMethods(): readonly AuthMethod[] {
-    return ['proxy'];
-  }
-
-  /** Checks a `proxy` configuration document (the JSON/YAML form). */
-  validateConfig(config: unknown): ConfigValidation {
-    return validateWithSchema(PROVIDER_VALIDATORS.proxy, config);
-  }
-
-  requiredConfigKeys(): readonly string[] {
-    return requiredKeysOf('proxy');
   }
 
   /** The user and groups headers: identities the proxy asserts, never for an upstream's eyes. */

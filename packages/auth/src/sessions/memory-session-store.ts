@@ -1,4 +1,6 @@
-import type { AuthSession, SessionStore } from './session-store.js';
+import { AUTH_DEFAULTS } from '../config/defaults.js';
+import type { AuthSession } from './session-schema.js';
+import type { SessionStore } from './session-store.js';
 
 /** Options of {@link MemorySessionStore}. */
 export interface MemorySessionStoreOptions {
@@ -19,10 +21,10 @@ export class MemorySessionStore implements SessionStore {
 
   constructor(options: MemorySessionStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
-    this.#maxEntries = options.maxEntries ?? 100_000;
+    this.#maxEntries = options.maxEntries ?? AUTH_DEFAULTS.memory.maxSessions;
   }
 
-  async create(session: AuthSession): Promise<void> {
+  async set(session: AuthSession): Promise<void> {
     this.#sessions.delete(session.id);
     this.#sessions.set(session.id, session);
     // Map iteration order is insertion order, so the first key is the oldest session.

@@ -1,8 +1,9 @@
 import { sha256Base64url } from '@etdi/core';
 import type { Redis } from 'ioredis';
 import { AuthError } from '../errors.js';
-import { validateSession } from './session-schema.js';
-import type { AuthSession, SessionStore } from './session-store.js';
+import { validateSession, type AuthSession } from './session-schema.js';
+import type { SessionStore } from './session-store.js';
+import { AUTH_DEFAULTS } from '../config/defaults.js';
 
 /** Options of {@link RedisSessionStore}. */
 export interface RedisSessionStoreOptions {
@@ -25,7 +26,7 @@ export class RedisSessionStore implements SessionStore {
 
   constructor(options: RedisSessionStoreOptions) {
     this.#redis = options.redis;
-    this.#prefix = options.prefix ?? 'etdi:auth:';
+    this.#prefix = options.prefix ?? AUTH_DEFAULTS.redis.prefix;
     this.#now = options.now ?? Date.now;
   }
 
@@ -33,7 +34,7 @@ export class RedisSessionStore implements SessionStore {
     return `${this.#prefix}session:${sha256Base64url(id)}`;
   }
 
-  async create(session: AuthSession): Promise<void> {
+  async set(session: AuthSession): Promise<void> {
     const ttl = Math.ceil(session.expiresAt - this.#now());
     if (ttl <= 0) return;
     // The id itself is not stored: whoever reads Redis learns nothing they could present.

@@ -1,8 +1,10 @@
 import { connect } from 'node:net';
 
-/** The status and body of an HTTP/1.1 answer read off a raw socket. */
+/** The status, headers and body of an HTTP/1.1 answer read off a raw socket. */
 export interface RawResponse {
   readonly status: number;
+  /** Header lines by lower-case name, each value as sent (latin1), repeated ones in order. */
+  readonly headers: Readonly<Record<string, readonly string[]>>;
   readonly body: string;
 }
 
@@ -44,7 +46,15 @@ export function rawRequest(
         }
         body = decoded;
       }
-      resolve({ status, body });
+      const headers: Record<string, string[]> = {};
+      for (const line of text.slice(0, head).split('\r\n').slice(1)) {
+        const colon = line.indexOf(':');
+        if (colon <= 0) continue;
+        const name = line.slice(0, colon).trim().toLowerCase();
+        (headers[name] ??= []).push(line.slice(colon + 1).trim());
+      }
+      // Read as latin1 so chunk sizes count bytes; the body itself is UTF-8.
+      resolve({ status, headers, body: Buffer.from(body, 'latin1').toString('utf8') });
     });
   });
 }

@@ -30,7 +30,7 @@ export function sessionStoreContract(
       const clock = clockFactory();
       const store = make(clock);
       const s = session(clock, `s-${Math.random()}`);
-      await store.create(s);
+      await store.set(s);
       expect(await store.get(s.id)).toEqual(s);
       clock.advance(59_999);
       expect(await store.get(s.id)).toEqual(s);
@@ -42,7 +42,7 @@ export function sessionStoreContract(
       const clock = clockFactory();
       const store = make(clock);
       const s = session(clock, `s-${Math.random()}`);
-      await store.create(s);
+      await store.set(s);
       await store.delete(s.id);
       expect(await store.get(s.id)).toBeUndefined();
       expect(await store.get('never-created')).toBeUndefined();
@@ -52,7 +52,7 @@ export function sessionStoreContract(
       const clock = clockFactory();
       const store = make(clock);
       const s = session(clock, `s-${Math.random()}`, 0);
-      await store.create(s);
+      await store.set(s);
       expect(await store.get(s.id)).toBeUndefined();
     });
   });

@@ -30,10 +30,6 @@ export class StubProvider extends BaseAuthProvider {
     this.#answer = answer;
   }
 
-  supportedMethods(): readonly AuthMethod[] {
-    return [this.method];
-  }
-
   protected async authenticateCredentials(credentials: AuthCredentials): Promise<AuthResult> {
     this.calls++;
     return this.#answer(this, credentials);

@@ -1,25 +1,36 @@
+import Type, { type Static } from 'typebox';
 import { AuthError } from '../errors.js';
+import { NonEmptyString } from '../config/schema-parts.js';
 
-/** Days of the week, as policies name them. */
-export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+const HHMM = '^(?:[01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$';
 
 /**
  * When a key may be used: from `start` (inclusive) to `end` (exclusive), local time in
  * `timeZone`, on `days`. A window whose end is before its start runs past midnight
  * (`22:00`–`06:00`); `days` then names the day the window starts on.
  */
-export interface AllowedHours {
-  /** IANA time zone, e.g. `Europe/Berlin`. */
-  readonly timeZone: string;
-  /** `HH:MM`, 24-hour clock. */
-  readonly start: string;
-  /** `HH:MM`, 24-hour clock; `24:00` is the end of the day. */
-  readonly end: string;
-  /** Default: every day. */
-  readonly days?: readonly Weekday[];
-}
+export const AllowedHoursSchema = Type.Object(
+  {
+    /** IANA time zone, e.g. `Europe/Berlin`. */
+    timeZone: NonEmptyString,
+    /** `HH:MM`, 24-hour clock. */
+    start: Type.String({ pattern: HHMM }),
+    /** `HH:MM`, 24-hour clock; `24:00` is the end of the day. */
+    end: Type.String({ pattern: HHMM }),
+    /** Default: every day. */
+    days: Type.Optional(
+      Type.Immutable(Type.Array(Type.Enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']))),
+    ),
+  },
+  { additionalProperties: false },
+);
 
-const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$|^24:00$/;
+/** When a key may be used; see {@link AllowedHoursSchema}. */
+export type AllowedHours = Static<typeof AllowedHoursSchema>;
+
+/** Days of the week, as policies name them. */
+export type Weekday = NonNullable<AllowedHours['days']>[number];
+
 const WEEKDAYS: readonly Weekday[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -43,8 +54,11 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** Throws `AuthError('invalid-config')` unless the window is well formed and its zone exists. */
-export function assertAllowedHours(hours: AllowedHours, where = ''): void {
+/**
+ * Throws `AuthError('invalid-config')` unless the window's time zone exists: the one thing its
+ * schema cannot say.
+ */
+export function assertTimeZone(hours: AllowedHours, where = ''): void {
   try {
     formatter(hours.timeZone);
   } catch (cause) {
@@ -56,13 +70,6 @@ export function assertAllowedHours(hours: AllowedHours, where = ''): void {
         cause,
       },
     );
-  }
-  for (const key of ['start', 'end'] as const) {
-    if (!HHMM.test(hours[key])) {
-      throw new AuthError('invalid-config', `${where}/${key}: "${hours[key]}" is not HH:MM`, {
-        pointer: `${where}/${key}`,
-      });
-    }
   }
 }
 

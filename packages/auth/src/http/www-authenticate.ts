@@ -1,3 +1,4 @@
+import { AUTH_DEFAULTS } from '../config/defaults.js';
 import type { AuthResult } from '../result.js';
 
 /** An RFC 6750 §3 Bearer challenge a caller computes itself (a gateway checking a tool's scopes). */
@@ -20,8 +21,32 @@ export interface WwwAuthenticateOptions {
   basic?: boolean;
 }
 
+// Printable ASCII that needs no escape inside a quoted-string (everything but `"` and `\`).
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/**
+ * An RFC 9110 quoted-string that is printable ASCII whatever the value: `"` and `\` as
+ * quoted-pairs, every other character outside `\x20-\x7e` percent-encoded as UTF-8 (`中` is
+ * `%E4%B8%AD`, a control character `%01`). Refusals repeat request text (a path, a token's
+ * `alg`), and Node refuses a header value outside latin1 text (`ERR_INVALID_CHAR`): the challenge
+ * would be lost, and Fastify would answer with its own body.
+ */
 function quoted(value: string): string {
-  return `"${value.replace(/["\\\r\n]/g, ' ')}"`;
+  if (PLAIN.test(value)) return `"${value}"`;
+  let out = '';
+  for (const char of value) {
+    const code = char.codePointAt(0)!;
+    if (char === '"' || char === '\\') {
+      out += `\\${char}`;
+    } else if (code >= 0x20 && code <= 0x7e) {
+      out += char;
+    } else {
+      for (const byte of Buffer.from(char, 'utf8')) {
+        out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+      }
+    }
+  }
+  return `"${out}"`;
 }
 
 // The RFC 6750 error code of a refused authentication, or none (no credentials, or a refusal
@@ -56,7 +81,8 @@ export function wwwAuthenticate(
 ): string[] {
   const challenge: BearerChallenge =
     'status' in refusal ? { error: bearerError(refusal), description: refusal.message } : refusal;
-  const params = [`realm=${quoted(options.realm ?? 'etdi')}`];
+  const realm = options.realm ?? AUTH_DEFAULTS.hook.realm;
+  const params = [`realm=${quoted(realm)}`];
   // RFC 6750 §3.1: a request without credentials gets a challenge without an error code.
   if (challenge.error !== undefined) {
     params.push(`error=${quoted(challenge.error)}`);
@@ -68,7 +94,6 @@ export function wwwAuthenticate(
   if (options.resourceMetadataUrl)
     params.push(`resource_metadata=${quoted(options.resourceMetadataUrl)}`);
   const challenges = [`Bearer ${params.join(', ')}`];
-  if (options.basic)
-    challenges.push(`Basic realm=${quoted(options.realm ?? 'etdi')}, charset="UTF-8"`);
+  if (options.basic) challenges.push(`Basic realm=${quoted(realm)}, charset="UTF-8"`);
   return challenges;
 }

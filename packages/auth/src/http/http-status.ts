@@ -1,4 +1,4 @@
-import type { AuthStatus } from './status.js';
+import type { AuthStatus } from '../status.js';
 
 /**
  * The HTTP status a server answers with for an authentication status: 401 when the caller must

@@ -1,3 +1,5 @@
+import { findDuplicateMember } from '@etdi/core';
+
 /** A JSON answer of a small HTTP exchange. `json` is `undefined` when the body is not JSON. */
 export interface JsonResponse {
   readonly status: number;
@@ -45,7 +47,10 @@ export async function requestJson(url: URL, options: RequestJsonOptions): Promis
   }
   let json: unknown;
   try {
-    json = text.length === 0 ? undefined : JSON.parse(text);
+    // An answer that names a member twice (`"active": false, "active": true`) says two things:
+    // it is no JSON answer at all, rather than the last of its readings.
+    json =
+      text.length === 0 || findDuplicateMember(text) !== undefined ? undefined : JSON.parse(text);
   } catch {
     json = undefined;
   }
