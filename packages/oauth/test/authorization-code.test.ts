@@ -11,7 +11,7 @@ import {
   type OAuthServiceOptions,
 } from '@etdi/oauth';
 import { CapturingLogger, ManualClock, errorOf, tokenOf } from './support/harness.js';
-import { DEFAULT_CLIENT, PUBLIC_CLIENT, TestOAuthServer } from './support/oauth-server.js';
+import { DEFAULT_CLIENT, PUBLIC_CLIENT, TestOAuthServer } from '../../../testing/oauth-server.js';
 
 let server: TestOAuthServer;
 

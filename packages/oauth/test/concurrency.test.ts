@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOAuthService } from '@etdi/oauth';
 import { FAST_RETRY, clientCredentials, recordingSleep, tokenOf } from './support/harness.js';
-import { TestOAuthServer } from './support/oauth-server.js';
+import { TestOAuthServer } from '../../../testing/oauth-server.js';
 
 let server: TestOAuthServer;
 
@@ -25,7 +25,7 @@ describe('getAccessToken under concurrency', () => {
       expect(server.tokenRequests).toHaveLength(1);
       const values = new Set(results.map((r) => (r.ok ? r.token.value : undefined)));
       expect(values.size).toBe(1);
-      expect([...values][0]).toMatch(/^at-/);
+      expect([...values][0]).toMatch(/^access-/);
       const metrics = oauth.metrics.snapshot();
       expect(metrics.acquisitions.total).toBe(1);
       expect(metrics.cache.misses).toBe(100);

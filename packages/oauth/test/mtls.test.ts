@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOAuthService, type OAuthConfig } from '@etdi/oauth';
 import { createTestCa, issueCertificate } from '../../../testing/certs.js';
 import { FAST_RETRY, errorOf, recordingSleep } from './support/harness.js';
-import { MTLS_CLIENT, TestOAuthServer, writePemFiles } from './support/oauth-server.js';
+import { MTLS_CLIENT, TestOAuthServer, writePemFiles } from '../../../testing/oauth-server.js';
 
 let server: TestOAuthServer;
 

@@ -9,7 +9,7 @@ import {
 } from '@etdi/oauth';
 import { describeWithService, service, uniquePrefix } from '../../../testing/services.js';
 import { CapturingLogger, ManualClock, clientCredentials, tokenOf } from './support/harness.js';
-import { TestOAuthServer } from './support/oauth-server.js';
+import { TestOAuthServer } from '../../../testing/oauth-server.js';
 import { sampleEntry, tokenCacheContract } from './support/token-cache-contract.js';
 
 const redisInfo = await service('redis');
@@ -54,12 +54,6 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
 
   function oauthWith(c: TokenCache, options: OAuthServiceOptions = {}) {
     return createOAuthService({ cache: c, ...options });
-  }
-
-  /** The refresh token of the server's last token response. */
-  function lastIssuedRefreshToken(): string {
-    const issued = [...server.issuedTokens()].filter((t) => t.kind === 'refresh_token');
-    return issued.at(-1)!.token;
   }
 
   /** Redis's own clock, in ms (what `PX` deadlines are set by). */
@@ -126,7 +120,7 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
     const c = cache();
     const oauth = oauthWith(c);
     const token = tokenOf(await oauth.getAccessToken('upstream', clientCredentials(server)));
-    const refreshToken = lastIssuedRefreshToken();
+    const refreshToken = server.lastIssued('refresh_token');
     const keys = (await redis.keys(`${prefix}*upstream*`)).sort();
     expect(keys).toHaveLength(2); // the access token and, apart, the refresh token
     expect(keys.map((key) => key.slice(prefix.length, prefix.length + 3))).toEqual(['at:', 'rt:']);
@@ -136,7 +130,7 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
         /^v1\.[A-Za-z0-9_-]{8}\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]+$/,
       );
       expect(raw.split('.')[1]).toBe(c.keyId);
-      for (const secret of [token.value, refreshToken, 'rt-', 'Bearer']) {
+      for (const secret of [token.value, refreshToken, 'refresh-', 'Bearer']) {
         expect(raw).not.toContain(secret);
       }
       const ciphertext = Buffer.from(raw.split('.')[4]!, 'base64url').toString('latin1');
@@ -223,7 +217,7 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
       server.settings.issueRefreshTokens = true;
       const a = oauthWith(cache());
       await a.getAccessToken('after-expiry', config());
-      const issued = lastIssuedRefreshToken();
+      const issued = server.lastIssued('refresh_token');
       const { access } = await keysOf('after-expiry');
       await redis.del(access!); // what Redis does when the access token's PX runs out
       const b = oauthWith(cache());
@@ -254,7 +248,7 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
       server.settings.issueRefreshTokens = true;
       const oauth = oauthWith(cache());
       await oauth.getAccessToken('revoke-late', config());
-      const issued = lastIssuedRefreshToken();
+      const issued = server.lastIssued('refresh_token');
       const { access } = await keysOf('revoke-late');
       await redis.del(access!);
       const fresh = oauthWith(cache()); // knows only what Redis holds
@@ -262,7 +256,7 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
         ok: true,
         revoked: ['refresh_token'],
       });
-      expect(server.introspect(issued)?.revoked).toBe(true);
+      expect(server.refreshTokens.get(issued)?.revoked).toBe(true);
       expect(await keysOf('revoke-late')).toEqual({ access: undefined, refresh: undefined });
     });
   });

@@ -9,7 +9,7 @@ import {
   recordingSleep,
   tokenOf,
 } from './support/harness.js';
-import { DEFAULT_CLIENT, TestOAuthServer } from './support/oauth-server.js';
+import { DEFAULT_CLIENT, TestOAuthServer } from '../../../testing/oauth-server.js';
 
 let server: TestOAuthServer;
 
@@ -133,7 +133,7 @@ describe('token expiry and proactive refresh', () => {
       expect(tokenOf(second).value).not.toBe(tokenOf(first).value);
       expect(server.tokenRequests[1]!.grantType).toBe('refresh_token');
       const used = server.tokenRequests[1]!.params.refresh_token as string;
-      expect(used).toMatch(/^rt-/);
+      expect(used).toMatch(/^refresh-/);
       expect(server.tokenRequests[1]!.params.scope).toBe('tools:read tools:call');
 
       clock.advance(3_400_000);

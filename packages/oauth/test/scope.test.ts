@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOAuthService } from '@etdi/oauth';
 import { CapturingLogger, clientCredentials, errorOf, tokenOf } from './support/harness.js';
-import { TestOAuthServer } from './support/oauth-server.js';
+import { TestOAuthServer } from '../../../testing/oauth-server.js';
 
 let server: TestOAuthServer;
 

@@ -17,7 +17,7 @@ import {
   recordingSleep,
   tokenOf,
 } from './support/harness.js';
-import { DEFAULT_CLIENT, TestOAuthServer } from './support/oauth-server.js';
+import { DEFAULT_CLIENT, TestOAuthServer } from '../../../testing/oauth-server.js';
 
 let server: TestOAuthServer;
 
