@@ -222,7 +222,7 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
       await redis.del(access!); // what Redis does when the access token's PX runs out
       const b = oauthWith(cache());
       const result = await b.getAccessToken('after-expiry', config());
-      expect(result.ok).toBe(true);
+      expect(tokenOf(result).value).toBe(server.lastIssued());
       expect(server.tokenRequests.map((r) => r.grantType)).toEqual([
         'client_credentials',
         'refresh_token',
@@ -238,7 +238,9 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
       await redis.del(access!);
       server.enqueue({ status: 400, body: { error: 'invalid_grant' } });
       server.settings.issueRefreshTokens = false;
-      expect((await oauth.getAccessToken('refused-refresh', config())).ok).toBe(true);
+      expect(tokenOf(await oauth.getAccessToken('refused-refresh', config())).value).toBe(
+        server.lastIssued(),
+      );
       const after = await keysOf('refused-refresh');
       expect(after.access).toBeDefined();
       expect(after.refresh).toBeUndefined();
@@ -279,8 +281,9 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
     const logger = new CapturingLogger();
     const reader = oauthWith(cache(OTHER_KEY), { logger });
     const second = await reader.getAccessToken('rekeyed', config);
-    expect(second.ok).toBe(true);
+    expect(tokenOf(second).value).toBe(server.lastIssued());
     expect(tokenOf(second).value).not.toBe(tokenOf(first).value);
+    expect(tokenOf(second).value).toBe(server.lastIssued());
     expect(server.tokenRequests).toHaveLength(2);
     const warning = logger.lines.find((l) => l.fields.code === 'cache-error')!;
     expect(warning.level).toBe('warn');
@@ -340,7 +343,7 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
     const results = await Promise.all(calls);
     expect(oauth.metrics.snapshot().cache.misses).toBe(100);
     expect(server.tokenRequests).toHaveLength(1);
-    expect(new Set(results.map((r) => (r.ok ? r.token.value : undefined))).size).toBe(1);
+    expect(new Set(results.map((r) => tokenOf(r).value))).toEqual(new Set([server.lastIssued()]));
   });
 
   it('clears the shared entry on revocation', async () => {
@@ -351,5 +354,6 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
     await a.revoke('revoked', config);
     const fromB = await b.getAccessToken('revoked', config);
     expect(tokenOf(fromB).value).not.toBe(token.value);
+    expect(tokenOf(fromB).value).toBe(server.lastIssued());
   });
 });

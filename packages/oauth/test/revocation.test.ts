@@ -54,6 +54,7 @@ describe('revoke', () => {
 
       const next = await oauth.getAccessToken('upstream', config);
       expect(tokenOf(next).value).not.toBe(token.value);
+      expect(tokenOf(next).value).toBe(server.lastIssued());
       expect(server.tokenRequests.map((r) => r.grantType)).toEqual([
         'client_credentials',
         'client_credentials',
@@ -76,6 +77,7 @@ describe('revoke', () => {
       expect(errorOf(result).cause).toMatchObject({ code: 'server-error' });
       const next = await oauth.getAccessToken('upstream', config);
       expect(tokenOf(next).value).not.toBe(token.value);
+      expect(tokenOf(next).value).toBe(server.lastIssued());
     });
 
     it('does not retry a 4xx', async () => {
@@ -100,7 +102,9 @@ describe('revoke', () => {
       expect(await oauth.revoke('upstream', config)).toEqual({ ok: true, revoked: [] });
       expect(server.revocationRequests).toHaveLength(0);
       expect(server.isActive(token.value)).toBe(true);
-      expect(tokenOf(await oauth.getAccessToken('upstream', config)).value).not.toBe(token.value);
+      const next = tokenOf(await oauth.getAccessToken('upstream', config)).value;
+      expect(next).not.toBe(token.value);
+      expect(next).toBe(server.lastIssued());
     });
   });
 
@@ -123,6 +127,8 @@ describe('invalidate', () => {
     const token = tokenOf(await oauth.getAccessToken('upstream', config));
     await oauth.invalidate('upstream', config);
     expect(server.revocationRequests).toHaveLength(0);
-    expect(tokenOf(await oauth.getAccessToken('upstream', config)).value).not.toBe(token.value);
+    const next = tokenOf(await oauth.getAccessToken('upstream', config)).value;
+    expect(next).not.toBe(token.value);
+    expect(next).toBe(server.lastIssued());
   });
 });

@@ -42,7 +42,9 @@ describe('scope validation', () => {
       const logger = new CapturingLogger();
       const oauth = createOAuthService({ logger });
       const config = clientCredentials(server, { validateScopes: 'off' });
-      expect((await oauth.getAccessToken('upstream', config)).ok).toBe(true);
+      expect(tokenOf(await oauth.getAccessToken('upstream', config)).value).toBe(
+        server.lastIssued(),
+      );
       expect(logger.lines.some((l) => l.fields.code === 'insufficient-scope')).toBe(false);
     });
   });
