@@ -8,19 +8,18 @@ import {
 } from '@etdi/auth';
 import { testClock, type TestClock } from './support/clock.js';
 import { recordingLogger } from './support/recording-logger.js';
-import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  startAuthorizationServer,
-  type TestAuthorizationServer,
-} from './support/oauth-server.js';
+import { RESOURCE_SERVER_CLIENT, TestOAuthServer } from '../../../testing/oauth-server.js';
 
-let as: TestAuthorizationServer;
+const { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET } = RESOURCE_SERVER_CLIENT;
+/** An identity provider's habits: short-lived access tokens, refresh tokens rotated on use. */
+const IDP_SETTINGS = { expiresIn: 300, rotateRefreshTokens: true };
+
+let as: TestOAuthServer;
 let clock: TestClock;
 const nowSec = () => Math.floor(clock() / 1000);
 
 beforeAll(async () => {
-  as = await startAuthorizationServer();
+  as = await TestOAuthServer.start({ settings: IDP_SETTINGS });
 });
 afterAll(() => as.close());
 beforeEach(() => {

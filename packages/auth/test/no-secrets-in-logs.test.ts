@@ -18,12 +18,11 @@ import {
   type AuthResult,
 } from '@etdi/auth';
 import { recordingLogger } from './support/recording-logger.js';
-import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  startAuthorizationServer,
-  type TestAuthorizationServer,
-} from './support/oauth-server.js';
+import { RESOURCE_SERVER_CLIENT, TestOAuthServer } from '../../../testing/oauth-server.js';
+
+const { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET } = RESOURCE_SERVER_CLIENT;
+/** An identity provider's habits: short-lived access tokens, refresh tokens rotated on use. */
+const IDP_SETTINGS = { expiresIn: 300, rotateRefreshTokens: true };
 
 // A provider that carelessly logs everything it is given: the redaction must still hold.
 class CarelessProvider extends BaseAuthProvider {
@@ -51,9 +50,9 @@ class CarelessProvider extends BaseAuthProvider {
 }
 
 describe('no secret reaches a log line or a shown result', () => {
-  let as: TestAuthorizationServer;
+  let as: TestOAuthServer;
   beforeAll(async () => {
-    as = await startAuthorizationServer();
+    as = await TestOAuthServer.start({ settings: IDP_SETTINGS });
   });
   afterAll(() => as.close());
 

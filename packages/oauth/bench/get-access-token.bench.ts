@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { RedisTokenCache, createOAuthService, type OAuthConfig } from '@etdi/oauth';
 import { service } from '../../../testing/services.js';
 import { clientCredentials } from '../test/support/harness.js';
-import { TestOAuthServer } from '../test/support/oauth-server.js';
+import { TestOAuthServer } from '../../../testing/oauth-server.js';
 
 const ROUNDS = 7;
 const ROUND_MS = 300;

@@ -11,7 +11,7 @@ import {
   type OAuthServiceOptions,
 } from '@etdi/oauth';
 import { CapturingLogger, ManualClock, errorOf, tokenOf } from './support/harness.js';
-import { DEFAULT_CLIENT, PUBLIC_CLIENT, TestOAuthServer } from './support/oauth-server.js';
+import { DEFAULT_CLIENT, PUBLIC_CLIENT, TestOAuthServer } from '../../../testing/oauth-server.js';
 
 let server: TestOAuthServer;
 
@@ -94,7 +94,7 @@ describe('authorization code flow', () => {
 
       const callback = await authorizeInBrowser(started.url);
       const result = await oauth.completeAuthorization(callback, { session: BROWSER });
-      expect(result.ok).toBe(true);
+      expect(tokenOf(result).value).toBe(server.lastIssued());
       expect(server.isActive(tokenOf(result).value)).toBe(true);
       const exchange = server.tokenRequests[0]!;
       expect(exchange.grantType).toBe('authorization_code');
@@ -114,13 +114,17 @@ describe('authorization code flow', () => {
       });
       const url = new URL(await authorizeInBrowser(first.url));
       const asPath = `${url.pathname}${url.search}`;
-      expect((await oauth.completeAuthorization(asPath, { session: BROWSER })).ok).toBe(true);
+      expect(tokenOf(await oauth.completeAuthorization(asPath, { session: BROWSER })).value).toBe(
+        server.lastIssued(),
+      );
       const second = oauth.createAuthorizationUrl('upstream', authorizationCode(), {
         projectId: 'b',
         session: BROWSER,
       });
       const query = Object.fromEntries(new URL(await authorizeInBrowser(second.url)).searchParams);
-      expect((await oauth.completeAuthorization(query, { session: BROWSER })).ok).toBe(true);
+      expect(tokenOf(await oauth.completeAuthorization(query, { session: BROWSER })).value).toBe(
+        server.lastIssued(),
+      );
     });
 
     it('works for a public client (no secret)', async () => {
@@ -130,7 +134,7 @@ describe('authorization code flow', () => {
       const result = await oauth.completeAuthorization(await authorizeInBrowser(started.url), {
         session: BROWSER,
       });
-      expect(result.ok).toBe(true);
+      expect(tokenOf(result).value).toBe(server.lastIssued());
       expect(server.tokenRequests[0]).toMatchObject({ authMethod: 'none' });
       expect(server.tokenRequests[0]!.params.client_id).toBe(PUBLIC_CLIENT.clientId);
     });
@@ -145,7 +149,7 @@ describe('authorization code flow', () => {
       });
       clock.advance(3_400_000);
       const refreshed = await oauth.getAccessToken('upstream', config);
-      expect(refreshed.ok).toBe(true);
+      expect(tokenOf(refreshed).value).toBe(server.lastIssued());
       expect(server.tokenRequests[1]!.grantType).toBe('refresh_token');
 
       server.enqueue({ status: 400, body: { error: 'invalid_grant' } });
@@ -230,7 +234,7 @@ describe('authorization code flow', () => {
       const callback = await authorizeInBrowser(theirs.url);
       await oauth.completeAuthorization(callback, { session: BROWSER });
       const result = await oauth.completeAuthorization(callback, { session: 'their-session' });
-      expect(result.ok).toBe(true);
+      expect(tokenOf(result).value).toBe(server.lastIssued());
     });
 
     it('refuses a callback without a session, leaving the flow open', async () => {
@@ -248,7 +252,9 @@ describe('authorization code flow', () => {
         expect(errorOf(result)).toMatchObject({ code: 'state-mismatch' });
       }
       expect(server.tokenRequests).toHaveLength(0);
-      expect((await oauth.completeAuthorization(callback, { session: BROWSER })).ok).toBe(true);
+      expect(tokenOf(await oauth.completeAuthorization(callback, { session: BROWSER })).value).toBe(
+        server.lastIssued(),
+      );
     });
 
     it('refuses a callback without state', async () => {
@@ -263,7 +269,9 @@ describe('authorization code flow', () => {
         session: BROWSER,
       });
       const callback = await authorizeInBrowser(started.url);
-      expect((await oauth.completeAuthorization(callback, { session: BROWSER })).ok).toBe(true);
+      expect(tokenOf(await oauth.completeAuthorization(callback, { session: BROWSER })).value).toBe(
+        server.lastIssued(),
+      );
       expect(
         errorOf(await oauth.completeAuthorization(callback, { session: BROWSER })),
       ).toMatchObject({
@@ -330,7 +338,7 @@ describe('authorization code flow', () => {
       const result = await oauth.completeAuthorization(await authorizeInBrowser(victim.url), {
         session: 'victim',
       });
-      expect(result.ok).toBe(true);
+      expect(tokenOf(result).value).toBe(server.lastIssued());
     });
 
     it('makes room by dropping expired flows only, oldest first', async () => {
@@ -356,7 +364,7 @@ describe('authorization code flow', () => {
       const result = await oauth.completeAuthorization(await authorizeInBrowser(late[4]!.url), {
         session: 'late-4',
       });
-      expect(result.ok).toBe(true);
+      expect(tokenOf(result).value).toBe(server.lastIssued());
     });
 
     it('caps each session, replacing only that session’s oldest flow', async () => {
@@ -368,9 +376,9 @@ describe('authorization code flow', () => {
       const complete = async (started: { url: string }, session: string) =>
         oauth.completeAuthorization(await authorizeInBrowser(started.url), { session });
       expect(errorOf(await complete(first, 'busy'))).toMatchObject({ code: 'state-mismatch' });
-      expect((await complete(second, 'busy')).ok).toBe(true);
-      expect((await complete(third, 'busy')).ok).toBe(true);
-      expect((await complete(other, 'other')).ok).toBe(true);
+      expect(tokenOf(await complete(second, 'busy')).value).toBe(server.lastIssued());
+      expect(tokenOf(await complete(third, 'busy')).value).toBe(server.lastIssued());
+      expect(tokenOf(await complete(other, 'other')).value).toBe(server.lastIssued());
     });
 
     it('frees a slot when a flow completes', async () => {
@@ -421,7 +429,7 @@ describe('authorization code flow', () => {
       const result = await oauth.completeAuthorization(await authorizeInBrowser(started.url), {
         session: BROWSER,
       });
-      expect(result.ok).toBe(true);
+      expect(tokenOf(result).value).toBe(server.lastIssued());
       expect(server.tokenRequests[0]!.params.code_verifier).toBe(
         new URL(started.url).searchParams.get('code_challenge'),
       );

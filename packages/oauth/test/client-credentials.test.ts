@@ -15,7 +15,7 @@ import {
   recordingSleep,
   tokenOf,
 } from './support/harness.js';
-import { DEFAULT_CLIENT, TestOAuthServer } from './support/oauth-server.js';
+import { DEFAULT_CLIENT, TestOAuthServer } from '../../../testing/oauth-server.js';
 
 let server: TestOAuthServer;
 let trustTestCa: Agent;
@@ -51,7 +51,7 @@ describe('getAccessToken with client credentials', () => {
       const { oauth } = service();
       const config = clientCredentials(server, { tokenUrl: server.url('https', '/token') });
       const first = await oauth.getAccessToken('upstream', config);
-      expect(first.ok).toBe(true);
+      expect(tokenOf(first).value).toBe(server.lastIssued());
       expect(tokenOf(first)).toBeInstanceOf(AccessToken);
       expect(server.isActive(tokenOf(first).value)).toBe(true);
       expect(tokenOf(first).scope).toBe('tools:read tools:call');
@@ -75,7 +75,9 @@ describe('getAccessToken with client credentials', () => {
         additionalParams: { tenant: 'acme' },
         customHeaders: { 'x-request-source': 'etdi-gateway' },
       });
-      expect((await oauth.getAccessToken('upstream', config)).ok).toBe(true);
+      expect(tokenOf(await oauth.getAccessToken('upstream', config)).value).toBe(
+        server.lastIssued(),
+      );
       const seen = server.tokenRequests[0]!;
       expect(seen.params).toMatchObject({
         grant_type: 'client_credentials',
@@ -93,7 +95,9 @@ describe('getAccessToken with client credentials', () => {
     it('authenticates with client_secret_post when useBasicAuth is false', async () => {
       const { oauth } = service();
       const config = clientCredentials(server, { useBasicAuth: false });
-      expect((await oauth.getAccessToken('upstream', config)).ok).toBe(true);
+      expect(tokenOf(await oauth.getAccessToken('upstream', config)).value).toBe(
+        server.lastIssued(),
+      );
       expect(server.tokenRequests[0]).toMatchObject({ authMethod: 'post' });
       expect(server.tokenRequests[0]!.headers.authorization).toBeUndefined();
     });
@@ -105,7 +109,9 @@ describe('getAccessToken with client credentials', () => {
         clientId: 'id with:colon',
         clientSecret: 'se cret+/=%',
       });
-      expect((await oauth.getAccessToken('upstream', config)).ok).toBe(true);
+      expect(tokenOf(await oauth.getAccessToken('upstream', config)).value).toBe(
+        server.lastIssued(),
+      );
       expect(server.tokenRequests[0]).toMatchObject({ authMethod: 'basic' });
     });
 
@@ -118,6 +124,7 @@ describe('getAccessToken with client credentials', () => {
       const id = await oauth.getAccessToken('upstream', config, { projectId: 'a', configId: 'v2' });
       const again = await oauth.getAccessToken('upstream', config, { projectId: 'a' });
       const values = new Set([a, b, other, id].map((r) => tokenOf(r).value));
+      expect([...values]).toEqual(server.issuedTokens());
       expect(values.size).toBe(4);
       expect(tokenOf(again).value).toBe(tokenOf(a).value);
       expect(server.tokenRequests).toHaveLength(4);
@@ -130,6 +137,10 @@ describe('getAccessToken with client credentials', () => {
       const none = await oauth.getAccessToken('upstream', config);
       const empty = await oauth.getAccessToken('upstream', config, { projectId: '' });
       expect(tokenOf(empty).value).not.toBe(tokenOf(none).value);
+      // In flight together, so the server may have issued them in either order.
+      expect(new Set([tokenOf(none).value, tokenOf(empty).value])).toEqual(
+        new Set(server.issuedTokens()),
+      );
       expect(server.tokenRequests).toHaveLength(2);
       expect(tokenOf(await oauth.getAccessToken('upstream', config)).value).toBe(
         tokenOf(none).value,
@@ -148,6 +159,10 @@ describe('getAccessToken with client credentials', () => {
         oauth.getAccessToken('upstream', config, { projectId: '' }),
       ]);
       expect(tokenOf(empty).value).not.toBe(tokenOf(none).value);
+      // In flight together, so the server may have issued them in either order.
+      expect(new Set([tokenOf(none).value, tokenOf(empty).value])).toEqual(
+        new Set(server.issuedTokens()),
+      );
       expect(server.tokenRequests).toHaveLength(2);
     });
 
@@ -172,6 +187,7 @@ describe('getAccessToken with client credentials', () => {
         values.add(tokenOf(result).value);
       }
       expect(values.size).toBe(triples.length);
+      expect([...values]).toEqual(server.issuedTokens());
     });
 
     it('shares the cache between equal configuration objects by fingerprint', async () => {
@@ -187,6 +203,7 @@ describe('getAccessToken with client credentials', () => {
       const first = await oauth.getAccessToken('upstream', config);
       const forced = await oauth.getAccessToken('upstream', config, { forceRefresh: true });
       expect(tokenOf(forced).value).not.toBe(tokenOf(first).value);
+      expect(tokenOf(forced).value).toBe(server.lastIssued());
       expect(tokenOf(await oauth.getAccessToken('upstream', config)).value).toBe(
         tokenOf(forced).value,
       );
@@ -226,7 +243,7 @@ describe('getAccessToken with client credentials', () => {
       server.enqueue({ status: 500, body: { error: 'server_error' } });
       const { oauth, waits } = service();
       const result = await oauth.getAccessToken('upstream', clientCredentials(server));
-      expect(result.ok).toBe(true);
+      expect(tokenOf(result).value).toBe(server.lastIssued());
       expect(server.tokenRequests).toHaveLength(2);
       expect(waits).toHaveLength(1);
     });
@@ -333,7 +350,7 @@ describe('getAccessToken with client credentials', () => {
       });
       const { oauth, waits } = service();
       const result = await oauth.getAccessToken('upstream', clientCredentials(server));
-      expect(result.ok).toBe(true);
+      expect(tokenOf(result).value).toBe(server.lastIssued());
       expect(waits).toEqual([7000]);
     });
 
@@ -343,7 +360,9 @@ describe('getAccessToken with client credentials', () => {
         status: 429,
         headers: { 'retry-after': new Date(clock.now() + 5000).toUTCString() },
       });
-      expect((await oauth.getAccessToken('upstream', clientCredentials(server))).ok).toBe(true);
+      expect(tokenOf(await oauth.getAccessToken('upstream', clientCredentials(server))).value).toBe(
+        server.lastIssued(),
+      );
       expect(waits).toEqual([5000]);
     });
 
@@ -491,7 +510,7 @@ describe('getAccessToken with client credentials', () => {
       const ok = await oauth.getAccessToken('upstream', clientCredentials(server), {
         projectId: 'p',
       });
-      expect(ok.ok).toBe(true);
+      expect(tokenOf(ok).value).toBe(server.lastIssued());
       const acquired = logger.lines.find((l) => l.message === 'token acquired')!;
       expect(acquired.fields.correlationId).not.toBe(id);
       expect(acquired.fields.projectId).toBe('p');
@@ -503,7 +522,9 @@ describe('getAccessToken with client credentials', () => {
         isLevelEnabled: (level: string) => level !== 'debug',
       });
       const { oauth } = service({ logger });
-      expect((await oauth.getAccessToken('upstream', clientCredentials(server))).ok).toBe(true);
+      expect(tokenOf(await oauth.getAccessToken('upstream', clientCredentials(server))).value).toBe(
+        server.lastIssued(),
+      );
       expect(logger.lines.map((l) => l.message)).toEqual(['acquiring token', 'token acquired']);
       expect(logger.lines.every((l) => l.level !== 'debug')).toBe(true);
     });

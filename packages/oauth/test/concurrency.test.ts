@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOAuthService } from '@etdi/oauth';
 import { FAST_RETRY, clientCredentials, recordingSleep, tokenOf } from './support/harness.js';
-import { TestOAuthServer } from './support/oauth-server.js';
+import { TestOAuthServer } from '../../../testing/oauth-server.js';
 
 let server: TestOAuthServer;
 
@@ -24,8 +24,7 @@ describe('getAccessToken under concurrency', () => {
       const results = await Promise.all(calls);
       expect(server.tokenRequests).toHaveLength(1);
       const values = new Set(results.map((r) => (r.ok ? r.token.value : undefined)));
-      expect(values.size).toBe(1);
-      expect([...values][0]).toMatch(/^at-/);
+      expect([...values]).toEqual([server.lastIssued()]);
       const metrics = oauth.metrics.snapshot();
       expect(metrics.acquisitions.total).toBe(1);
       expect(metrics.cache.misses).toBe(100);
@@ -40,7 +39,9 @@ describe('getAccessToken under concurrency', () => {
       );
       expect(results.every((r) => !r.ok && r.error.code === 'invalid-client')).toBe(true);
       expect(server.tokenRequests).toHaveLength(1);
-      expect((await oauth.getAccessToken('upstream', config)).ok).toBe(true);
+      expect(tokenOf(await oauth.getAccessToken('upstream', config)).value).toBe(
+        server.lastIssued(),
+      );
       expect(server.tokenRequests).toHaveLength(2);
     });
 
@@ -53,7 +54,8 @@ describe('getAccessToken under concurrency', () => {
         ),
       );
       expect(server.tokenRequests).toHaveLength(3);
-      expect(new Set(results.map((r) => tokenOf(r).value)).size).toBe(3);
+      expect(new Set(results.map((r) => tokenOf(r).value))).toEqual(new Set(server.issuedTokens()));
+      expect(server.issuedTokens()).toHaveLength(3);
     });
   });
 
@@ -70,7 +72,8 @@ describe('getAccessToken under concurrency', () => {
       gate.release();
       const results = await Promise.all(calls);
       expect(server.tokenRequests).toHaveLength(2);
-      expect(new Set(results.map((r) => (r.ok ? r.token.value : undefined))).size).toBe(1);
+      expect(new Set(results.map((r) => tokenOf(r).value))).toEqual(new Set([server.lastIssued()]));
+      expect(server.issuedTokens()).toHaveLength(2);
     });
   });
 });

@@ -14,7 +14,7 @@ import {
   type OAuthConfig,
 } from '@etdi/oauth';
 import { createTestCa, issueCertificate } from '../../../testing/certs.js';
-import { TestOAuthServer, writePemFiles } from './support/oauth-server.js';
+import { TestOAuthServer, writePemFiles } from '../../../testing/oauth-server.js';
 import { errorOf } from './support/harness.js';
 
 const valid: OAuthConfig = {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OAuthError, createOAuthService, type OAuthConfig } from '@etdi/oauth';
-import { FAST_RETRY, clientCredentials, errorOf } from './support/harness.js';
-import { TestOAuthServer } from './support/oauth-server.js';
+import { FAST_RETRY, clientCredentials, errorOf, tokenOf } from './support/harness.js';
+import { TestOAuthServer } from '../../../testing/oauth-server.js';
 
 let server: TestOAuthServer;
 
@@ -62,7 +62,9 @@ describe('unexpected failures', () => {
     it('resolves to internal-error rather than revocation-failed', async () => {
       const oauth = createOAuthService({ sleep: failingSleep, retry: FAST_RETRY });
       const config = clientCredentials(server);
-      expect((await oauth.getAccessToken('upstream', config)).ok).toBe(true);
+      expect(tokenOf(await oauth.getAccessToken('upstream', config)).value).toBe(
+        server.lastIssued(),
+      );
       server.enqueueRevocation({ status: 503 });
       const error = errorOf(await oauth.revoke('upstream', config));
       expect(error).toMatchObject({ code: 'internal-error' });

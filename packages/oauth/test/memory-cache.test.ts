@@ -18,9 +18,10 @@ describe('MemoryTokenCache', () => {
   it('expires entries by its clock', () => {
     const clock = new ManualClock();
     const cache = new MemoryTokenCache({ now: clock.now });
-    cache.set('access', 'k', sampleEntry(), 1000);
+    const entry = sampleEntry();
+    cache.set('access', 'k', entry, 1000);
     clock.advance(999);
-    expect(cache.get('access', 'k')).toBeDefined();
+    expect(cache.get('access', 'k')).toBe(entry);
     clock.advance(1);
     expect(cache.get('access', 'k')).toBeUndefined();
     expect(cache.size).toBe(0);
@@ -30,10 +31,11 @@ describe('MemoryTokenCache', () => {
     const clock = new ManualClock();
     const cache = new MemoryTokenCache({ now: clock.now });
     cache.set('access', 'k', sampleEntry(), 1000);
-    cache.set('refresh', 'k', sampleRefresh(), 5000);
+    const refresh = sampleRefresh();
+    cache.set('refresh', 'k', refresh, 5000);
     clock.advance(1000);
     expect(cache.get('access', 'k')).toBeUndefined();
-    expect(cache.get('refresh', 'k')).toBeDefined();
+    expect(cache.get('refresh', 'k')).toBe(refresh);
     clock.advance(4000);
     expect(cache.get('refresh', 'k')).toBeUndefined();
   });
@@ -42,11 +44,13 @@ describe('MemoryTokenCache', () => {
     const cache = new MemoryTokenCache({ maxEntries: 2 });
     cache.set('access', 'a', sampleEntry(), 1000);
     cache.set('access', 'b', sampleEntry(), 1000);
-    cache.set('access', 'a', sampleEntry(), 1000); // rewritten: now the newest
-    cache.set('access', 'c', sampleEntry(), 1000);
+    const a = sampleEntry();
+    const c = sampleEntry();
+    cache.set('access', 'a', a, 1000); // rewritten: now the newest
+    cache.set('access', 'c', c, 1000);
     expect(cache.get('access', 'b')).toBeUndefined();
-    expect(cache.get('access', 'a')).toBeDefined();
-    expect(cache.get('access', 'c')).toBeDefined();
+    expect(cache.get('access', 'a')).toBe(a);
+    expect(cache.get('access', 'c')).toBe(c);
     expect(cache.size).toBe(2);
   });
 });

@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OAuthMetrics, createOAuthService } from '@etdi/oauth';
-import { FAST_RETRY, ManualClock, clientCredentials, recordingSleep } from './support/harness.js';
-import { TestOAuthServer } from './support/oauth-server.js';
+import {
+  FAST_RETRY,
+  ManualClock,
+  clientCredentials,
+  recordingSleep,
+  tokenOf,
+} from './support/harness.js';
+import { TestOAuthServer } from '../../../testing/oauth-server.js';
 
 let server: TestOAuthServer;
 
@@ -61,16 +67,20 @@ describe('OAuthMetrics', () => {
       const config = clientCredentials(server);
 
       server.enqueue({ status: 503 });
-      expect((await oauth.getAccessToken('retried', config)).ok).toBe(true); // 2000 ms
+      expect(tokenOf(await oauth.getAccessToken('retried', config)).value).toBe(
+        server.lastIssued(),
+      ); // 2000 ms
 
       const gate = server.holdTokenAnswers();
       const held = oauth.getAccessToken('slow', config);
       await server.receivedTokenRequests(3);
       clock.advance(250); // the server "takes" 250 ms
       gate.release();
-      expect((await held).ok).toBe(true); // 250 ms
+      expect(tokenOf(await held).value).toBe(server.lastIssued()); // 250 ms
 
-      expect((await oauth.getAccessToken('instant', config)).ok).toBe(true); // 0 ms
+      expect(tokenOf(await oauth.getAccessToken('instant', config)).value).toBe(
+        server.lastIssued(),
+      ); // 0 ms
       server.enqueue({ status: 400, body: { error: 'invalid_scope' } });
       expect((await oauth.getAccessToken('refused', config)).ok).toBe(false); // 0 ms
 

@@ -2,8 +2,8 @@ import { Agent } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOAuthService, type OAuthConfig } from '@etdi/oauth';
 import { createTestCa, issueCertificate } from '../../../testing/certs.js';
-import { FAST_RETRY, errorOf, recordingSleep } from './support/harness.js';
-import { MTLS_CLIENT, TestOAuthServer, writePemFiles } from './support/oauth-server.js';
+import { FAST_RETRY, errorOf, recordingSleep, tokenOf } from './support/harness.js';
+import { MTLS_CLIENT, TestOAuthServer, writePemFiles } from '../../../testing/oauth-server.js';
 
 let server: TestOAuthServer;
 
@@ -33,7 +33,7 @@ describe('mTLS client authentication (RFC 8705)', () => {
     it('gets a token with tls_client_auth', async () => {
       const { oauth } = service();
       const result = await oauth.getAccessToken('upstream', mtlsConfig());
-      expect(result.ok).toBe(true);
+      expect(tokenOf(result).value).toBe(server.lastIssued());
       expect(server.tokenRequests[0]).toMatchObject({
         listener: 'mtls',
         authMethod: 'tls',
@@ -97,7 +97,7 @@ describe('mTLS client authentication (RFC 8705)', () => {
         'upstream',
         mtlsConfig({ mtls: { ...server.clientFiles, caPath: bundle.caPath } }),
       );
-      expect(result.ok).toBe(true);
+      expect(tokenOf(result).value).toBe(server.lastIssued());
       expect(server.tokenRequests[0]).toMatchObject({ listener: 'mtls', authMethod: 'tls' });
       await oauth.close();
     });

@@ -9,7 +9,7 @@ import {
 } from '@etdi/oauth';
 import { describeWithService, service, uniquePrefix } from '../../../testing/services.js';
 import { CapturingLogger, ManualClock, clientCredentials, tokenOf } from './support/harness.js';
-import { TestOAuthServer } from './support/oauth-server.js';
+import { TestOAuthServer } from '../../../testing/oauth-server.js';
 import { sampleEntry, tokenCacheContract } from './support/token-cache-contract.js';
 
 const redisInfo = await service('redis');
@@ -54,12 +54,6 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
 
   function oauthWith(c: TokenCache, options: OAuthServiceOptions = {}) {
     return createOAuthService({ cache: c, ...options });
-  }
-
-  /** The refresh token of the server's last token response. */
-  function lastIssuedRefreshToken(): string {
-    const issued = [...server.issuedTokens()].filter((t) => t.kind === 'refresh_token');
-    return issued.at(-1)!.token;
   }
 
   /** Redis's own clock, in ms (what `PX` deadlines are set by). */
@@ -126,7 +120,7 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
     const c = cache();
     const oauth = oauthWith(c);
     const token = tokenOf(await oauth.getAccessToken('upstream', clientCredentials(server)));
-    const refreshToken = lastIssuedRefreshToken();
+    const refreshToken = server.lastIssued('refresh_token');
     const keys = (await redis.keys(`${prefix}*upstream*`)).sort();
     expect(keys).toHaveLength(2); // the access token and, apart, the refresh token
     expect(keys.map((key) => key.slice(prefix.length, prefix.length + 3))).toEqual(['at:', 'rt:']);
@@ -136,7 +130,7 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
         /^v1\.[A-Za-z0-9_-]{8}\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]+$/,
       );
       expect(raw.split('.')[1]).toBe(c.keyId);
-      for (const secret of [token.value, refreshToken, 'rt-', 'Bearer']) {
+      for (const secret of [token.value, refreshToken, 'refresh-', 'Bearer']) {
         expect(raw).not.toContain(secret);
       }
       const ciphertext = Buffer.from(raw.split('.')[4]!, 'base64url').toString('latin1');
@@ -223,12 +217,12 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
       server.settings.issueRefreshTokens = true;
       const a = oauthWith(cache());
       await a.getAccessToken('after-expiry', config());
-      const issued = lastIssuedRefreshToken();
+      const issued = server.lastIssued('refresh_token');
       const { access } = await keysOf('after-expiry');
       await redis.del(access!); // what Redis does when the access token's PX runs out
       const b = oauthWith(cache());
       const result = await b.getAccessToken('after-expiry', config());
-      expect(result.ok).toBe(true);
+      expect(tokenOf(result).value).toBe(server.lastIssued());
       expect(server.tokenRequests.map((r) => r.grantType)).toEqual([
         'client_credentials',
         'refresh_token',
@@ -244,7 +238,9 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
       await redis.del(access!);
       server.enqueue({ status: 400, body: { error: 'invalid_grant' } });
       server.settings.issueRefreshTokens = false;
-      expect((await oauth.getAccessToken('refused-refresh', config())).ok).toBe(true);
+      expect(tokenOf(await oauth.getAccessToken('refused-refresh', config())).value).toBe(
+        server.lastIssued(),
+      );
       const after = await keysOf('refused-refresh');
       expect(after.access).toBeDefined();
       expect(after.refresh).toBeUndefined();
@@ -254,7 +250,7 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
       server.settings.issueRefreshTokens = true;
       const oauth = oauthWith(cache());
       await oauth.getAccessToken('revoke-late', config());
-      const issued = lastIssuedRefreshToken();
+      const issued = server.lastIssued('refresh_token');
       const { access } = await keysOf('revoke-late');
       await redis.del(access!);
       const fresh = oauthWith(cache()); // knows only what Redis holds
@@ -262,7 +258,7 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
         ok: true,
         revoked: ['refresh_token'],
       });
-      expect(server.introspect(issued)?.revoked).toBe(true);
+      expect(server.refreshTokens.get(issued)?.revoked).toBe(true);
       expect(await keysOf('revoke-late')).toEqual({ access: undefined, refresh: undefined });
     });
   });
@@ -285,8 +281,9 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
     const logger = new CapturingLogger();
     const reader = oauthWith(cache(OTHER_KEY), { logger });
     const second = await reader.getAccessToken('rekeyed', config);
-    expect(second.ok).toBe(true);
+    expect(tokenOf(second).value).toBe(server.lastIssued());
     expect(tokenOf(second).value).not.toBe(tokenOf(first).value);
+    expect(tokenOf(second).value).toBe(server.lastIssued());
     expect(server.tokenRequests).toHaveLength(2);
     const warning = logger.lines.find((l) => l.fields.code === 'cache-error')!;
     expect(warning.level).toBe('warn');
@@ -346,7 +343,7 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
     const results = await Promise.all(calls);
     expect(oauth.metrics.snapshot().cache.misses).toBe(100);
     expect(server.tokenRequests).toHaveLength(1);
-    expect(new Set(results.map((r) => (r.ok ? r.token.value : undefined))).size).toBe(1);
+    expect(new Set(results.map((r) => tokenOf(r).value))).toEqual(new Set([server.lastIssued()]));
   });
 
   it('clears the shared entry on revocation', async () => {
@@ -357,5 +354,6 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
     await a.revoke('revoked', config);
     const fromB = await b.getAccessToken('revoked', config);
     expect(tokenOf(fromB).value).not.toBe(token.value);
+    expect(tokenOf(fromB).value).toBe(server.lastIssued());
   });
 });

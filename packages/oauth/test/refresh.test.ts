@@ -9,7 +9,7 @@ import {
   recordingSleep,
   tokenOf,
 } from './support/harness.js';
-import { DEFAULT_CLIENT, TestOAuthServer } from './support/oauth-server.js';
+import { DEFAULT_CLIENT, TestOAuthServer } from '../../../testing/oauth-server.js';
 
 let server: TestOAuthServer;
 
@@ -49,6 +49,7 @@ describe('token expiry and proactive refresh', () => {
       clock.advance(2_000); // 299 s before expiry: inside the buffer
       const second = await oauth.getAccessToken('upstream', config);
       expect(tokenOf(second).value).not.toBe(tokenOf(first).value);
+      expect(tokenOf(second).value).toBe(server.lastIssued());
       expect(server.tokenRequests).toHaveLength(2);
       expect(server.tokenRequests[1]!.grantType).toBe('client_credentials');
       expect(oauth.metrics.snapshot().refreshes).toBe(1);
@@ -74,6 +75,7 @@ describe('token expiry and proactive refresh', () => {
       clock.advance(3_600_000 + 1);
       const second = await oauth.getAccessToken('upstream', config);
       expect(tokenOf(second).value).not.toBe(tokenOf(first).value);
+      expect(tokenOf(second).value).toBe(server.lastIssued());
     });
 
     it('never lets the buffer swallow a short-lived token', async () => {
@@ -131,9 +133,10 @@ describe('token expiry and proactive refresh', () => {
       clock.advance(3_400_000);
       const second = await oauth.getAccessToken('upstream', config);
       expect(tokenOf(second).value).not.toBe(tokenOf(first).value);
+      expect(tokenOf(second).value).toBe(server.lastIssued());
       expect(server.tokenRequests[1]!.grantType).toBe('refresh_token');
       const used = server.tokenRequests[1]!.params.refresh_token as string;
-      expect(used).toMatch(/^rt-/);
+      expect(used).toBe(server.lastIssued('refresh_token'));
       expect(server.tokenRequests[1]!.params.scope).toBe('tools:read tools:call');
 
       clock.advance(3_400_000);
@@ -152,7 +155,7 @@ describe('token expiry and proactive refresh', () => {
       await oauth.getAccessToken('upstream', config);
       clock.advance(3_400_000);
       const third = await oauth.getAccessToken('upstream', config);
-      expect(third.ok).toBe(true);
+      expect(tokenOf(third).value).toBe(server.lastIssued());
       const [, second, last] = server.tokenRequests;
       expect(last!.grantType).toBe('refresh_token');
       expect(last!.params.refresh_token).not.toBe(second!.params.refresh_token);
@@ -164,7 +167,9 @@ describe('token expiry and proactive refresh', () => {
       const config = clientCredentials(server);
       await oauth.getAccessToken('upstream', config);
       clock.advance(10 * 3_600_000);
-      expect((await oauth.getAccessToken('upstream', config)).ok).toBe(true);
+      expect(tokenOf(await oauth.getAccessToken('upstream', config)).value).toBe(
+        server.lastIssued(),
+      );
       expect(server.tokenRequests[1]!.grantType).toBe('refresh_token');
     });
 
@@ -190,8 +195,10 @@ describe('token expiry and proactive refresh', () => {
         await oauth.getAccessToken('upstream', config, options);
         clock.advance(3_600_000);
         expect(cache.get('access', key)).toBeUndefined(); // gone with the access token
-        expect(cache.get('refresh', key)).toBeDefined();
-        expect((await oauth.getAccessToken('upstream', config, options)).ok).toBe(true);
+        expect(cache.get('refresh', key)?.refreshToken).toBe(server.lastIssued('refresh_token'));
+        expect(tokenOf(await oauth.getAccessToken('upstream', config, options)).value).toBe(
+          server.lastIssued(),
+        );
         expect(server.tokenRequests.map((r) => r.grantType)).toEqual([
           'client_credentials',
           'refresh_token',
@@ -245,7 +252,7 @@ describe('token expiry and proactive refresh', () => {
       server.enqueue({ status: 400, body: { error: 'invalid_grant' } });
       clock.advance(3_400_000);
       const result = await oauth.getAccessToken('upstream', config);
-      expect(result.ok).toBe(true);
+      expect(tokenOf(result).value).toBe(server.lastIssued());
       expect(server.tokenRequests.map((r) => r.grantType)).toEqual([
         'client_credentials',
         'refresh_token',
@@ -271,12 +278,14 @@ describe('token expiry and proactive refresh', () => {
       const { oauth, clock } = service();
       const config = refreshGrant(provisioned);
       const first = await oauth.getAccessToken('upstream', config);
-      expect(first.ok).toBe(true);
+      expect(tokenOf(first).value).toBe(server.lastIssued());
       expect(tokenOf(first).scope).toBe('tools:read');
       expect(server.tokenRequests[0]).toMatchObject({ grantType: 'refresh_token' });
       expect(server.tokenRequests[0]!.params.refresh_token).toBe(provisioned);
       clock.advance(3_400_000);
-      expect((await oauth.getAccessToken('upstream', config)).ok).toBe(true);
+      expect(tokenOf(await oauth.getAccessToken('upstream', config)).value).toBe(
+        server.lastIssued(),
+      );
       expect(server.tokenRequests[1]!.grantType).toBe('refresh_token');
       expect(server.tokenRequests[1]!.params.refresh_token).not.toBe(provisioned);
     });
@@ -292,7 +301,9 @@ describe('token expiry and proactive refresh', () => {
       const provisioned = server.provisionRefreshToken(DEFAULT_CLIENT.clientId);
       const { oauth, clock } = service();
       const config = refreshGrant(provisioned);
-      expect((await oauth.getAccessToken('upstream', config)).ok).toBe(true);
+      expect(tokenOf(await oauth.getAccessToken('upstream', config)).value).toBe(
+        server.lastIssued(),
+      );
       // The server does not rotate, so the cached refresh token is the configured one.
       server.enqueue({ status: 400, body: { error: 'invalid_grant' } });
       clock.advance(4_000_000);

@@ -1,3 +1,5 @@
+import { basicClientAuthorization } from '@etdi/core';
+import { request } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOAuthService } from '@etdi/oauth';
 import {
@@ -7,7 +9,7 @@ import {
   recordingSleep,
   tokenOf,
 } from './support/harness.js';
-import { TestOAuthServer } from './support/oauth-server.js';
+import { RESOURCE_SERVER_CLIENT, TestOAuthServer } from '../../../testing/oauth-server.js';
 
 let server: TestOAuthServer;
 
@@ -34,11 +36,25 @@ describe('revoke', () => {
       ]);
       expect(server.revocationRequests[1]!.token).toBe(token.value);
       expect(server.isActive(token.value)).toBe(false);
-      expect(server.introspect(server.revocationRequests[0]!.token)?.revoked).toBe(true);
+      // As a resource server asking the authorization server would see it (RFC 7662).
+      const introspected = await request(server.url('http', '/introspect'), {
+        method: 'POST',
+        headers: {
+          authorization: basicClientAuthorization(
+            RESOURCE_SERVER_CLIENT.clientId,
+            RESOURCE_SERVER_CLIENT.clientSecret,
+          ),
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ token: token.value }).toString(),
+      });
+      expect(await introspected.body.json()).toEqual({ active: false });
+      expect(server.refreshTokens.get(server.revocationRequests[0]!.token)?.revoked).toBe(true);
       expect(oauth.metrics.snapshot().revocations).toBe(2);
 
       const next = await oauth.getAccessToken('upstream', config);
       expect(tokenOf(next).value).not.toBe(token.value);
+      expect(tokenOf(next).value).toBe(server.lastIssued());
       expect(server.tokenRequests.map((r) => r.grantType)).toEqual([
         'client_credentials',
         'client_credentials',
@@ -61,6 +77,7 @@ describe('revoke', () => {
       expect(errorOf(result).cause).toMatchObject({ code: 'server-error' });
       const next = await oauth.getAccessToken('upstream', config);
       expect(tokenOf(next).value).not.toBe(token.value);
+      expect(tokenOf(next).value).toBe(server.lastIssued());
     });
 
     it('does not retry a 4xx', async () => {
@@ -85,7 +102,9 @@ describe('revoke', () => {
       expect(await oauth.revoke('upstream', config)).toEqual({ ok: true, revoked: [] });
       expect(server.revocationRequests).toHaveLength(0);
       expect(server.isActive(token.value)).toBe(true);
-      expect(tokenOf(await oauth.getAccessToken('upstream', config)).value).not.toBe(token.value);
+      const next = tokenOf(await oauth.getAccessToken('upstream', config)).value;
+      expect(next).not.toBe(token.value);
+      expect(next).toBe(server.lastIssued());
     });
   });
 
@@ -108,6 +127,8 @@ describe('invalidate', () => {
     const token = tokenOf(await oauth.getAccessToken('upstream', config));
     await oauth.invalidate('upstream', config);
     expect(server.revocationRequests).toHaveLength(0);
-    expect(tokenOf(await oauth.getAccessToken('upstream', config)).value).not.toBe(token.value);
+    const next = tokenOf(await oauth.getAccessToken('upstream', config)).value;
+    expect(next).not.toBe(token.value);
+    expect(next).toBe(server.lastIssued());
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOAuthService } from '@etdi/oauth';
 import { CapturingLogger, clientCredentials, errorOf, tokenOf } from './support/harness.js';
-import { TestOAuthServer } from './support/oauth-server.js';
+import { TestOAuthServer } from '../../../testing/oauth-server.js';
 
 let server: TestOAuthServer;
 
@@ -42,7 +42,9 @@ describe('scope validation', () => {
       const logger = new CapturingLogger();
       const oauth = createOAuthService({ logger });
       const config = clientCredentials(server, { validateScopes: 'off' });
-      expect((await oauth.getAccessToken('upstream', config)).ok).toBe(true);
+      expect(tokenOf(await oauth.getAccessToken('upstream', config)).value).toBe(
+        server.lastIssued(),
+      );
       expect(logger.lines.some((l) => l.fields.code === 'insufficient-scope')).toBe(false);
     });
   });

@@ -1,4 +1,10 @@
-import type { TokenCache, TokenEntries, TokenKind } from './types.js';
+import type {
+  RefreshTokenEntry,
+  TokenCache,
+  TokenCacheEntry,
+  TokenEntries,
+  TokenKind,
+} from './types.js';
 
 /** Options of {@link MemoryTokenCache}. */
 export interface MemoryTokenCacheOptions {
@@ -65,37 +71,41 @@ class ExpiringMap<T> {
  * const oauth = createOAuthService({ cache: new MemoryTokenCache({ maxEntries: 1000 }) });
  */
 export class MemoryTokenCache implements TokenCache {
-  readonly #maps: { readonly [K in TokenKind]: ExpiringMap<TokenEntries[K]> };
+  readonly #access: ExpiringMap<TokenCacheEntry>;
+  readonly #refresh: ExpiringMap<RefreshTokenEntry>;
 
   constructor(options: MemoryTokenCacheOptions = {}) {
     const maxEntries = options.maxEntries ?? 10_000;
     const now = options.now ?? Date.now;
-    this.#maps = {
-      access: new ExpiringMap(maxEntries, now),
-      refresh: new ExpiringMap(maxEntries, now),
-    };
+    this.#access = new ExpiringMap(maxEntries, now);
+    this.#refresh = new ExpiringMap(maxEntries, now);
   }
 
   /** Access token entries held (expired ones may still count until read). */
   get size(): number {
-    return this.#maps.access.size;
+    return this.#access.size;
   }
 
   get<K extends TokenKind>(kind: K, key: string): TokenEntries[K] | undefined {
-    return this.#maps[kind].get(key);
+    return this.#mapOf(kind).get(key);
   }
 
   set<K extends TokenKind>(kind: K, key: string, entry: TokenEntries[K], ttlMs: number): void {
-    this.#maps[kind].set(key, entry, ttlMs);
+    this.#mapOf(kind).set(key, entry, ttlMs);
   }
 
   delete(key: string, kind?: TokenKind): void {
-    if (kind !== 'refresh') this.#maps.access.delete(key);
-    if (kind !== 'access') this.#maps.refresh.delete(key);
+    if (kind !== 'refresh') this.#access.delete(key);
+    if (kind !== 'access') this.#refresh.delete(key);
+  }
+
+  #mapOf<K extends TokenKind>(kind: K): ExpiringMap<TokenEntries[K]> {
+    // A comparison, not a keyed property load: the cached path runs this on every call.
+    return (kind === 'access' ? this.#access : this.#refresh) as ExpiringMap<TokenEntries[K]>;
   }
 
   clear(): void {
-    this.#maps.access.clear();
-    this.#maps.refresh.clear();
+    this.#access.clear();
+    this.#refresh.clear();
   }
 }

@@ -2,6 +2,7 @@ import type { LogFields } from '@etdi/core';
 import type { Dispatcher } from 'undici';
 import { prepareConfig, type PreparedConfig, type PreparedGrant } from '../config/prepare.js';
 import type { OAuthConfig } from '../config/schema.js';
+import { OAuthError } from '../errors.js';
 import type { ResolvedServiceOptions } from '../options.js';
 
 /** Options of {@link OAuthService.getAccessToken} and the other per-upstream operations. */
@@ -100,6 +101,22 @@ export class Targets {
     const configId = options.configId ?? prepared.fingerprint;
     const key = this.#cacheKey(prepared, server, configId, options.projectId);
     return { server, configId, projectId: options.projectId, key, prepared };
+  }
+
+  /**
+   * {@link resolve} for operations that never throw: what goes wrong comes back as the error
+   * (an unexpected failure as `internal-error`), and success allocates nothing more.
+   */
+  tryResolve(
+    server: string,
+    config: OAuthConfig,
+    options: TokenRequestOptions,
+  ): Target | OAuthError {
+    try {
+      return this.resolve(server, config, options);
+    } catch (error) {
+      return OAuthError.from(error);
+    }
   }
 
   /**

@@ -11,7 +11,7 @@ import type {
   RevocationResult,
   TokenResult,
 } from '@etdi/oauth';
-import { DEFAULT_CLIENT, type TestOAuthServer } from './oauth-server.js';
+import { DEFAULT_CLIENT, type TestOAuthServer } from '../../../../testing/oauth-server.js';
 
 /** A clock tests move by hand. Starts on a whole second so HTTP-dates are exact. */
 export class ManualClock {

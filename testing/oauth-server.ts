@@ -1,7 +1,8 @@
 /**
- * A real OAuth 2.x authorization server for tests: Fastify on 127.0.0.1 with three listeners
- * (plain HTTP, HTTPS, and HTTPS that asks for a client certificate for RFC 8705
- * `tls_client_auth`), certificates from node-forge via `testing/certs.ts`.
+ * A real OAuth 2.x authorization server for the tests of every package (the one fake allowed: a
+ * third-party identity provider): Fastify on 127.0.0.1 with three listeners (plain HTTP, HTTPS,
+ * and HTTPS that asks for a client certificate for RFC 8705 `tls_client_auth`), certificates from
+ * node-forge via `testing/certs.ts`.
  *
  * Endpoints, on every listener:
  * - `POST /token`: client_credentials, refresh_token and authorization_code (PKCE S256/plain
@@ -9,19 +10,23 @@
  * - `GET /authorize`: issues a code bound to the PKCE challenge and redirects (302) to the
  *   client's redirect URI with `code` and `state`, or with `error` when told to deny.
  * - `POST /revoke`: RFC 7009.
- * - `POST /introspect`: RFC 7662, for tests (and later the gateway's) that need to know whether
- *   an upstream token is live.
+ * - `POST /introspect`: RFC 7662, answering from {@link TestOAuthServer.tokens}.
+ * - `GET /userinfo`: OpenID Connect UserInfo, answering from {@link TestOAuthServer.userinfo}.
  *
- * Scriptable per test: queue canned answers (`enqueue`, e.g. 500 twice or 429 with
- * `Retry-After`), hold answers until the test releases them (`holdTokenAnswers`), change
- * lifetimes, issue and rotate refresh tokens, downgrade the granted scope, deny authorizations,
- * echo requests back. It records every request so tests can count them.
+ * What it knows is in three maps a test reads and writes directly: `tokens` (the RFC 7662 answer
+ * of every access token, those it issued and those a test registers), `refreshTokens` (every
+ * refresh token, issued or provisioned by a test for a user) and `userinfo`. It records every
+ * request, and is scriptable per test: queue canned answers (`enqueue`, e.g. 500 twice or 429
+ * with `Retry-After`), hold token answers until the test releases them (`holdTokenAnswers`),
+ * change lifetimes, rotate refresh tokens, downgrade the granted scope, deny authorizations, echo
+ * requests back, fail introspection (`failWith`).
  *
  * @example
  * const as = await TestOAuthServer.start();
  * as.enqueue({ status: 500 });
- * // ... service under test requests a token at as.url('http', '/token') ...
+ * // ... the client under test requests a token at as.url('http', '/token') ...
  * expect(as.tokenRequests).toHaveLength(2);
+ * expect(result.token.value).toBe(as.lastIssued('access_token'));
  * await as.close();
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -30,15 +35,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import {
-  createTestCa,
-  issueCertificate,
-  type Pem,
-  type TestCa,
-} from '../../../../testing/certs.js';
+import { createTestCa, issueCertificate, type Pem, type TestCa } from './certs.js';
 
 /** Which listener a request arrived on. */
 export type Listener = 'http' | 'https' | 'mtls';
+
+/** An endpoint of the server. */
+export type Endpoint = '/token' | '/authorize' | '/revoke' | '/introspect' | '/userinfo';
 
 /** A client the server knows. */
 export interface TestClient {
@@ -67,7 +70,7 @@ export interface TestServerSettings {
   issueRefreshTokens: boolean;
   /** `refresh_expires_in` sent with refresh tokens (Keycloak style); `undefined` leaves it out. */
   refreshExpiresIn: number | undefined;
-  /** Issue a new refresh token on every refresh (and invalidate the old one). */
+  /** Issue a new refresh token on every refresh (and revoke the one redeemed). */
   rotateRefreshTokens: boolean;
   /** The scope granted for a requested scope. Default: as requested. */
   grantScope: (requested: string) => string;
@@ -99,22 +102,35 @@ export interface TokenRequestRecord {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
-/** An issued token, as `/introspect` and {@link TestOAuthServer.introspect} report it. */
-export interface IssuedToken {
-  readonly kind: 'access_token' | 'refresh_token';
-  readonly clientId: string;
-  readonly scope: string;
-  readonly expiresAt: number | undefined;
-  revoked: boolean;
+/** One request to `/introspect`, as the server saw it. */
+export interface IntrospectionRecord {
+  readonly authorization?: string | undefined;
+  readonly form?: Readonly<Record<string, string>>;
 }
 
-interface AuthorizationCode {
-  readonly clientId: string;
-  readonly redirectUri: string;
+/**
+ * A refresh token the server honours: issued by it, or provisioned by a test for a user (as an
+ * operator provisions an offline token, or as an identity provider holds a user's grant).
+ */
+export interface RefreshGrant {
+  /** The scope of the grant; access tokens it yields get it (or what `grantScope` makes of it). */
   readonly scope: string;
-  readonly challenge: string | undefined;
-  readonly method: string;
-  used: boolean;
+  /** The user the access tokens it yields are for (their introspection `sub`). */
+  readonly sub?: string;
+  /** The `exp` (epoch seconds) of the access tokens it yields. Default: from `expiresIn`. */
+  readonly exp?: number;
+  /** The client it belongs to; any client may redeem it when absent. */
+  readonly clientId?: string;
+  /** Set when it was revoked or rotated away. */
+  revoked?: boolean;
+}
+
+/** A token the server issued, in {@link TestOAuthServer.issued}. */
+export interface IssuedRecord {
+  readonly kind: 'access_token' | 'refresh_token';
+  readonly token: string;
+  readonly clientId: string;
+  readonly scope: string;
 }
 
 /** Token answers held back by {@link TestOAuthServer.holdTokenAnswers}. */
@@ -125,10 +141,12 @@ export interface TokenAnswerGate {
 
 /** Options of {@link TestOAuthServer.start}. */
 export interface TestOAuthServerOptions {
-  /** Clients the server knows. Default: {@link DEFAULT_CLIENT} and {@link MTLS_CLIENT}. */
+  /** Clients the server knows. Default: every client exported by this module. */
   readonly clients?: readonly TestClient[];
   /** Reuse a CA (and so its certificates) across servers. Default: a new one. */
   readonly ca?: TestCa;
+  /** Settings that differ from the defaults, kept across `reset()`. */
+  readonly settings?: Partial<TestServerSettings>;
 }
 
 /** A confidential client with a secret. */
@@ -150,19 +168,35 @@ export const PUBLIC_CLIENT = {
   redirectUris: ['http://127.0.0.1:9/callback'],
 } as const satisfies TestClient;
 
-function defaultSettings(): TestServerSettings {
-  return {
-    expiresIn: 3600,
-    issueRefreshTokens: false,
-    refreshExpiresIn: undefined,
-    rotateRefreshTokens: false,
-    grantScope: (requested) => requested,
-    includeScope: true,
-    tokenType: 'Bearer',
-    delayMs: 0,
-    denyAuthorization: false,
-    echoRequests: false,
-  };
+/**
+ * A resource server that introspects tokens (`@etdi/auth`'s introspection provider), with an id
+ * and a secret that every form and Basic encoding changes.
+ */
+export const RESOURCE_SERVER_CLIENT = {
+  clientId: 'etdi gateway',
+  clientSecret: 's3cr3t:with/odd&chars',
+} as const satisfies TestClient;
+
+const DEFAULT_SETTINGS: Readonly<TestServerSettings> = Object.freeze({
+  expiresIn: 3600,
+  issueRefreshTokens: false,
+  refreshExpiresIn: undefined,
+  rotateRefreshTokens: false,
+  grantScope: (requested: string) => requested,
+  includeScope: true,
+  tokenType: 'Bearer',
+  delayMs: 0,
+  denyAuthorization: false,
+  echoRequests: false,
+});
+
+interface AuthorizationCode {
+  readonly clientId: string;
+  readonly redirectUri: string;
+  readonly scope: string;
+  readonly challenge: string | undefined;
+  readonly method: string;
+  used: boolean;
 }
 
 function formDecode(value: string): string {
@@ -182,7 +216,7 @@ function first(params: Params, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** File paths of PEMs written for a service configuration (`mtls.certPath` and friends). */
+/** File paths of PEMs written for a client configuration (`mtls.certPath` and friends). */
 export interface PemFiles {
   readonly caPath: string;
   readonly certPath: string;
@@ -211,17 +245,36 @@ export class TestOAuthServer {
   readonly clientCertificate: Pem;
   /** The CA and client certificate as files, for `mtls` configurations. */
   readonly clientFiles: PemFiles;
-  settings: TestServerSettings = defaultSettings();
+  settings: TestServerSettings;
+
+  /**
+   * The RFC 7662 answer of every access token the server knows, by token: those it issued
+   * (`active` until revoked) and those a test registers (answered exactly as registered).
+   */
+  readonly tokens = new Map<string, Record<string, unknown>>();
+  /** Every refresh token the server honours, by token. */
+  readonly refreshTokens = new Map<string, RefreshGrant>();
+  /** UserInfo answers by access token; unknown tokens get 401. */
+  readonly userinfo = new Map<string, Record<string, unknown>>();
+  /** While set, every introspection request is answered with it. */
+  failWith: ScriptedResponse | undefined;
+
+  /** Tokens issued since the last `reset()`, oldest first. */
+  readonly issued: IssuedRecord[] = [];
   readonly tokenRequests: TokenRequestRecord[] = [];
   readonly revocationRequests: { readonly token: string; readonly hint: string | undefined }[] = [];
   readonly authorizeRequests: Readonly<Record<string, string>>[] = [];
+  /** Introspection requests, as the server saw them. */
+  readonly seen: IntrospectionRecord[] = [];
+  /** Requests per endpoint since the last `reset()`. */
+  readonly calls = { token: 0, introspect: 0, userinfo: 0 };
 
+  readonly #defaults: Readonly<TestServerSettings>;
   readonly #clients = new Map<string, TestClient>();
   readonly #apps = new Map<Listener, FastifyInstance>();
   readonly #urls = new Map<Listener, string>();
   readonly #queue: ScriptedResponse[] = [];
   readonly #revocationQueue: ScriptedResponse[] = [];
-  readonly #tokens = new Map<string, IssuedToken>();
   readonly #codes = new Map<string, AuthorizationCode>();
   readonly #timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   readonly #rawBodies = new WeakMap<object, string>();
@@ -230,15 +283,21 @@ export class TestOAuthServer {
   readonly #arrivals: { readonly count: number; readonly resolve: () => void }[] = [];
 
   private constructor(options: TestOAuthServerOptions) {
+    this.#defaults = Object.freeze({ ...DEFAULT_SETTINGS, ...options.settings });
+    this.settings = { ...this.#defaults };
     this.ca = options.ca ?? createTestCa('ETDI OAuth Test CA');
     this.clientCertificate = issueCertificate(this.ca, {
       commonName: MTLS_CLIENT.tlsSubject,
       usage: 'client',
     });
     this.clientFiles = writePemFiles(this.ca, this.clientCertificate);
-    for (const client of options.clients ?? [DEFAULT_CLIENT, MTLS_CLIENT, PUBLIC_CLIENT]) {
-      this.#clients.set(client.clientId, client);
-    }
+    const clients = options.clients ?? [
+      DEFAULT_CLIENT,
+      MTLS_CLIENT,
+      PUBLIC_CLIENT,
+      RESOURCE_SERVER_CLIENT,
+    ];
+    for (const client of clients) this.#clients.set(client.clientId, client);
   }
 
   /** Starts the three listeners on 127.0.0.1 with ephemeral ports. */
@@ -266,11 +325,18 @@ export class TestOAuthServer {
 
   /** Base URL of a listener, e.g. `http://127.0.0.1:41234`. */
   baseUrl(listener: Listener): string {
-    return this.#urls.get(listener)!;
+    const url = this.#urls.get(listener);
+    if (url === undefined) throw new Error(`the ${listener} listener is not started`);
+    return url;
+  }
+
+  /** Base URL of the plain HTTP listener. */
+  get base(): string {
+    return this.baseUrl('http');
   }
 
   /** URL of an endpoint on a listener. */
-  url(listener: Listener, path: '/token' | '/authorize' | '/revoke' | '/introspect'): string {
+  url(listener: Listener, path: Endpoint): string {
     return `${this.baseUrl(listener)}${path}`;
   }
 
@@ -291,35 +357,28 @@ export class TestOAuthServer {
 
   /** Mints a refresh token out of band, as an operator provisions one for the refresh_token grant. */
   provisionRefreshToken(clientId: string, scope = ''): string {
-    const refreshToken = `rt-${randomBytes(18).toString('base64url')}`;
-    this.#tokens.set(refreshToken, {
-      kind: 'refresh_token',
-      clientId,
-      scope,
-      expiresAt: undefined,
-      revoked: false,
-    });
+    const refreshToken = `refresh-${randomBytes(18).toString('base64url')}`;
+    this.refreshTokens.set(refreshToken, { clientId, scope });
     return refreshToken;
   }
 
-  /** Every token the server issued, oldest first. */
-  *issuedTokens(): Iterable<IssuedToken & { readonly token: string }> {
-    for (const [token, issued] of this.#tokens) yield { ...issued, token };
+  /** The last token of `kind` issued since the last `reset()`. */
+  lastIssued(kind: IssuedRecord['kind'] = 'access_token'): string {
+    const found = this.issued.findLast((record) => record.kind === kind);
+    if (found === undefined) throw new Error(`no ${kind} was issued`);
+    return found.token;
   }
 
-  /** What the server knows about a token; `undefined` if it never issued it. */
-  introspect(token: string): IssuedToken | undefined {
-    return this.#tokens.get(token);
+  /** The tokens of `kind` issued since the last `reset()`, oldest first. */
+  issuedTokens(kind: IssuedRecord['kind'] = 'access_token'): string[] {
+    return this.issued.filter((record) => record.kind === kind).map((record) => record.token);
   }
 
-  /** Whether `token` is an unexpired, unrevoked access token this server issued. */
+  /** Whether `token` is an access token the server knows as active and unexpired. */
   isActive(token: string): boolean {
-    const issued = this.#tokens.get(token);
+    const answer = this.tokens.get(token);
     return (
-      issued !== undefined &&
-      issued.kind === 'access_token' &&
-      !issued.revoked &&
-      (issued.expiresAt === undefined || issued.expiresAt > Date.now())
+      answer?.active === true && (typeof answer.exp !== 'number' || answer.exp * 1000 > Date.now())
     );
   }
 
@@ -367,13 +426,20 @@ export class TestOAuthServer {
     }
   }
 
-  /** Forgets recorded requests, queued answers and settings (issued tokens stay valid). */
+  /**
+   * Forgets recorded requests, queued answers, `failWith` and changed settings. Tokens stay
+   * valid: `tokens`, `refreshTokens` and `userinfo` are the test's to clear.
+   */
   reset(): void {
     for (const release of [...this.#gates]) release();
-    this.settings = defaultSettings();
+    this.settings = { ...this.#defaults };
+    this.failWith = undefined;
+    this.issued.length = 0;
     this.tokenRequests.length = 0;
     this.revocationRequests.length = 0;
     this.authorizeRequests.length = 0;
+    this.seen.length = 0;
+    this.calls.token = this.calls.introspect = this.calls.userinfo = 0;
     this.#queue.length = 0;
     this.#revocationQueue.length = 0;
   }
@@ -423,8 +489,9 @@ export class TestOAuthServer {
     );
     app.post('/token', (request, reply) => this.#token(listener, request, reply));
     app.post('/revoke', (request, reply) => this.#revoke(listener, request, reply));
-    app.post('/introspect', (request, reply) => this.#introspectRoute(listener, request, reply));
+    app.post('/introspect', (request, reply) => this.#introspect(listener, request, reply));
     app.get('/authorize', (request, reply) => this.#authorize(request, reply));
+    app.get('/userinfo', (request, reply) => this.#userinfo(request, reply));
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;
@@ -476,17 +543,36 @@ export class TestOAuthServer {
     return { client, method: 'none' };
   }
 
-  #issue(client: TestClient, scope: string, withRefresh: boolean): Record<string, unknown> {
+  /**
+   * A token response: a new access token (and perhaps a refresh token) for `client`, registered
+   * in `tokens` (and `refreshTokens`), for the user and with the `exp` of `grant` when it has them.
+   */
+  #issue(
+    client: TestClient,
+    scope: string,
+    withRefresh: boolean,
+    grant: Pick<RefreshGrant, 'sub' | 'exp'> = {},
+  ): Record<string, unknown> {
     const { settings } = this;
-    const accessToken = `at-${randomBytes(18).toString('base64url')}`;
-    const expiresAt =
-      settings.expiresIn === undefined ? undefined : Date.now() + settings.expiresIn * 1000;
-    this.#tokens.set(accessToken, {
+    const accessToken = `access-${randomBytes(18).toString('base64url')}`;
+    const exp =
+      grant.exp ??
+      (settings.expiresIn === undefined
+        ? undefined
+        : Math.floor(Date.now() / 1000) + settings.expiresIn);
+    this.tokens.set(accessToken, {
+      active: true,
+      client_id: client.clientId,
+      scope,
+      token_type: 'Bearer',
+      ...(exp === undefined ? {} : { exp }),
+      ...(grant.sub === undefined ? {} : { sub: grant.sub }),
+    });
+    this.issued.push({
       kind: 'access_token',
+      token: accessToken,
       clientId: client.clientId,
       scope,
-      expiresAt,
-      revoked: false,
     });
     const body: Record<string, unknown> = {
       access_token: accessToken,
@@ -495,13 +581,13 @@ export class TestOAuthServer {
     if (settings.expiresIn !== undefined) body.expires_in = settings.expiresIn;
     if (settings.includeScope && scope !== '') body.scope = scope;
     if (withRefresh) {
-      const refreshToken = `rt-${randomBytes(18).toString('base64url')}`;
-      this.#tokens.set(refreshToken, {
+      const refreshToken = `refresh-${randomBytes(18).toString('base64url')}`;
+      this.refreshTokens.set(refreshToken, { ...grant, clientId: client.clientId, scope });
+      this.issued.push({
         kind: 'refresh_token',
+        token: refreshToken,
         clientId: client.clientId,
         scope,
-        expiresAt: undefined,
-        revoked: false,
       });
       body.refresh_token = refreshToken;
       if (settings.refreshExpiresIn !== undefined) {
@@ -512,6 +598,7 @@ export class TestOAuthServer {
   }
 
   async #token(listener: Listener, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    this.calls.token++;
     const params = (request.body ?? {}) as Params;
     const scripted = this.#queue.shift();
     const auth = this.#authenticate(listener, request, params);
@@ -551,22 +638,20 @@ export class TestOAuthServer {
         return void reply.send(this.#issue(client, scope, this.settings.issueRefreshTokens));
       }
       case 'refresh_token': {
-        const presented = first(params, 'refresh_token') ?? '';
-        const issued = this.#tokens.get(presented);
+        const grant = this.refreshTokens.get(first(params, 'refresh_token') ?? '');
         if (
-          issued === undefined ||
-          issued.kind !== 'refresh_token' ||
-          issued.revoked ||
-          issued.clientId !== client.clientId
+          grant === undefined ||
+          grant.revoked === true ||
+          (grant.clientId !== undefined && grant.clientId !== client.clientId)
         ) {
           return void reply
             .code(400)
             .send({ error: 'invalid_grant', error_description: 'refresh token invalid' });
         }
-        const scope = this.settings.grantScope(requested === '' ? issued.scope : requested);
+        const scope = this.settings.grantScope(requested === '' ? grant.scope : requested);
         const rotate = this.settings.rotateRefreshTokens;
-        if (rotate) issued.revoked = true;
-        return void reply.send(this.#issue(client, scope, rotate));
+        if (rotate) grant.revoked = true;
+        return void reply.send(this.#issue(client, scope, rotate, grant));
       }
       case 'authorization_code': {
         const code = this.#codes.get(first(params, 'code') ?? '');
@@ -632,26 +717,40 @@ export class TestOAuthServer {
     if (scripted !== undefined) return this.#send(reply, scripted);
     const auth = this.#authenticate(listener, request, params);
     if ('error' in auth) return void reply.code(401).send({ error: 'invalid_client' });
-    const issued = this.#tokens.get(token);
+    const clientId = auth.client.clientId;
+    const access = this.tokens.get(token);
+    // RFC 7662 §2.2: an inactive token's answer says nothing else about it.
+    if (access !== undefined && access.client_id === clientId)
+      this.tokens.set(token, { active: false });
+    const refresh = this.refreshTokens.get(token);
+    if (refresh !== undefined && (refresh.clientId ?? clientId) === clientId)
+      refresh.revoked = true;
     // RFC 7009 §2.2: unknown tokens are answered 200 too.
-    if (issued !== undefined && issued.clientId === auth.client.clientId) issued.revoked = true;
     return void reply.code(200).send();
   }
 
-  #introspectRoute(listener: Listener, request: FastifyRequest, reply: FastifyReply): void {
+  #introspect(listener: Listener, request: FastifyRequest, reply: FastifyReply): void {
+    this.calls.introspect++;
     const params = (request.body ?? {}) as Params;
+    const form = Object.fromEntries(
+      Object.entries(params).map(([name, value]) => [
+        name,
+        Array.isArray(value) ? value[0]! : value,
+      ]),
+    );
+    this.seen.push({ authorization: request.headers.authorization, form });
+    if (this.failWith !== undefined) return this.#send(reply, this.failWith);
     const auth = this.#authenticate(listener, request, params);
     if ('error' in auth) return void reply.code(401).send({ error: 'invalid_client' });
-    const token = first(params, 'token') ?? '';
-    const issued = this.#tokens.get(token);
-    if (issued === undefined || !this.isActive(token)) return void reply.send({ active: false });
-    return void reply.send({
-      active: true,
-      client_id: issued.clientId,
-      scope: issued.scope,
-      token_type: 'Bearer',
-      ...(issued.expiresAt === undefined ? {} : { exp: Math.floor(issued.expiresAt / 1000) }),
-    });
+    return void reply.send(this.tokens.get(form.token ?? '') ?? { active: false });
+  }
+
+  #userinfo(request: FastifyRequest, reply: FastifyReply): void {
+    this.calls.userinfo++;
+    const token = request.headers.authorization?.replace(/^Bearer /, '') ?? '';
+    const claims = this.userinfo.get(token);
+    if (claims === undefined) return void reply.code(401).send({ error: 'invalid_token' });
+    return void reply.send(claims);
   }
 
   #send(reply: FastifyReply, scripted: ScriptedResponse): void {
