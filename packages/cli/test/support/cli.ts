@@ -9,8 +9,13 @@ import { runCli } from '../../src/run-cli.js';
 
 /** The built executable (test/global-setup.ts builds it). */
 export const BIN = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
+/** The CLI's own fixtures (the SARIF schema). */
 export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
-export const CORPUS = join(FIXTURES, 'mcp-tools');
+/** Core's fixtures: the tool corpus and the RFC 8785 vectors, shared rather than copied. */
+export const CORE_FIXTURES = fileURLToPath(
+  new URL('../../../core/test/fixtures/', import.meta.url),
+);
+export const CORPUS = join(CORE_FIXTURES, 'mcp-tools');
 
 export interface RunResult {
   readonly code: number | null;
