@@ -32,6 +32,7 @@ export const CLI_ERROR_CODES = defineCodes([
   'file-exists',
   'write-failed',
   'unreachable',
+  'access-denied',
   'server-error',
   'internal-error',
 ]);

@@ -137,6 +137,15 @@ export function parseJsonText(
   return value;
 }
 
+/** Reads and parses a JSON file, keeping its text (reports locate lines in it). */
+export async function readJsonDocument(
+  file: string,
+  cwd: string,
+): Promise<{ readonly text: string; readonly value: unknown }> {
+  const text = await readTextFile(file, cwd);
+  return { text, value: parseJsonText(text, file) };
+}
+
 /** Reads and parses a JSON file; see {@link parseJsonText}. */
 export async function readJsonFile(
   file: string,

@@ -1,47 +1,23 @@
-import { EtdiError, parseDuration, SIGNING_ALGORITHMS, type SigningAlgorithm } from '@etdi/core';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { EtdiError, SIGNING_ALGORITHMS, type SigningAlgorithm } from '@etdi/core';
+import { Command, CommanderError, Option } from 'commander';
 import { canonicalizeFile } from './commands/canonicalize.js';
 import { keygen } from './commands/keygen.js';
 import { sign } from './commands/sign.js';
 import { verify } from './commands/verify.js';
 import { CliError, ExitCode } from './errors.js';
-import { OUTPUT_FORMATS, printable, resolveFormat, type OutputFormat } from './format.js';
+import { printable, resolveFormat } from './format.js';
+import {
+  addTrustOptions,
+  commaList,
+  duration,
+  formatOptions,
+  trustFlags,
+  type FormatFlags,
+  type TrustOptionValues,
+} from './options.js';
+import { VERIFY_FORMATS, type VerifyFormat } from './report/verify-report.js';
 import { processIo, type CliIo } from './io.js';
 import { cliVersion } from './version.js';
-
-function duration(flag: string) {
-  return (value: string): number => {
-    try {
-      return parseDuration(value, flag);
-    } catch (error) {
-      if (error instanceof EtdiError) throw new InvalidArgumentError(error.message);
-      throw error;
-    }
-  };
-}
-
-function commaList(value: string, previous: string[] = []): string[] {
-  return [
-    ...previous,
-    ...value
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-  ];
-}
-
-function formatOptions(): Option[] {
-  return [
-    new Option('--format <format>', 'output format').choices(OUTPUT_FORMATS).default('text'),
-    // Conflicts ignore defaults, so only an explicit --format alongside --json is refused.
-    new Option('--json', 'short for --format json').conflicts('format'),
-  ];
-}
-
-interface FormatFlags {
-  format?: OutputFormat;
-  json?: boolean;
-}
 
 /**
  * Builds the `etdi` program. Each call builds a fresh one: commander keeps parse state on the
@@ -144,30 +120,23 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
 
   const verifyCommand = program
     .command('verify')
-    .description('verify signed tool definitions against trust JWKS files')
-    .argument('[path...]', 'JSON files, or directories of *.json files')
-    .requiredOption('--jwks <file...>', 'trust JWKS files (from etdi keygen or a registry)')
-    .option(
-      '--max-age <duration>',
-      'reject signatures older than this, e.g. 30d',
-      duration('--max-age'),
-    );
-  for (const o of formatOptions()) verifyCommand.addOption(o);
-  verifyCommand.action(
-    async (paths: string[], opts: { jwks: string[]; maxAge?: number } & FormatFlags) => {
-      setExitCode(
-        await verify(
-          {
-            paths,
-            jwks: opts.jwks,
-            ...(opts.maxAge === undefined ? {} : { maxAge: opts.maxAge }),
-            format: resolveFormat(opts),
-          },
-          io,
-        ),
-      );
-    },
+    .description('verify signed tool definitions against trust JWKS files, a registry, pins')
+    .argument('[path...]', 'JSON files, or directories of *.json files');
+  addTrustOptions(verifyCommand);
+  for (const o of formatOptions(VERIFY_FORMATS)) verifyCommand.addOption(o);
+  verifyCommand.addHelpText(
+    'after',
+    `
+Examples:
+  etdi verify signed/ --jwks keys/jwks.json
+  etdi verify signed/ --registry https://registry.example.com --format sarif > etdi.sarif
+  etdi verify scanned.json --jwks ops.jwks.json --signed-tools trusted/ --provider com.acme`,
   );
+  verifyCommand.action(async (paths: string[], opts: TrustOptionValues & FormatFlags) => {
+    setExitCode(
+      await verify({ paths, ...trustFlags(opts), format: resolveFormat<VerifyFormat>(opts) }, io),
+    );
+  });
 
   program
     .command('canonicalize')
