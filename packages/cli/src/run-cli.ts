@@ -74,7 +74,10 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
     .argument('<path...>', 'JSON files, or directories of *.json files')
     .requiredOption('--key <file>', 'private key: private.jwk from etdi keygen, or a PKCS#8 PEM')
     .option('--iss <provider>', "provider to sign for (default: the key's iss)")
-    .requiredOption('--ver <semver>', 'semantic version of the definitions, e.g. 1.0.0')
+    .option(
+      '--ver <semver>',
+      'semantic version of the definitions, e.g. 1.0.0 (overrides etdi.json)',
+    )
     .option('--perms <scopes>', 'comma-separated OAuth scopes a caller needs', commaList)
     .option(
       '--expires <duration>',
@@ -84,15 +87,25 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
     .addOption(
       new Option('--out <dir>', 'write signed files here, same file names').conflicts('inPlace'),
     )
-    .option('--in-place', 'replace each input file with its signed version');
+    .option('--in-place', 'replace each input file with its signed version')
+    .option('--sidecar <file>', 'per-tool ver, perms and expires (default: ./etdi.json if present)')
+    .option('--no-sidecar', 'ignore ./etdi.json');
   for (const o of formatOptions()) signCommand.addOption(o);
+  signCommand.addHelpText(
+    'after',
+    `
+Examples:
+  etdi sign tools/ --key keys/private.jwk --ver 1.0.0 --perms files:read --out signed/
+  etdi sign tools/*.json --key keys/private.jwk --in-place     # versions from ./etdi.json`,
+  );
   signCommand.action(
     async (
       paths: string[],
       opts: {
         key: string;
         iss?: string;
-        ver: string;
+        ver?: string;
+        sidecar?: string | false;
         perms?: string[];
         expires?: number;
         out?: string;
@@ -104,7 +117,8 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
           {
             paths,
             key: opts.key,
-            ver: opts.ver,
+            ...(opts.ver === undefined ? {} : { ver: opts.ver }),
+            ...(opts.sidecar === undefined ? {} : { sidecar: opts.sidecar }),
             ...(opts.iss === undefined ? {} : { iss: opts.iss }),
             ...(opts.perms === undefined ? {} : { perms: opts.perms }),
             ...(opts.expires === undefined ? {} : { expires: opts.expires }),
