@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { canonicalizeFile } from './commands/canonicalize.js';
 import { keygen } from './commands/keygen.js';
 import { sign } from './commands/sign.js';
+import { scan } from './commands/scan.js';
 import { verify } from './commands/verify.js';
 import { CliError, ExitCode } from './errors.js';
 import { printable, resolveFormat } from './format.js';
@@ -11,6 +12,7 @@ import {
   commaList,
   duration,
   formatOptions,
+  repeated,
   trustFlags,
   type FormatFlags,
   type TrustOptionValues,
@@ -152,6 +154,68 @@ Examples:
     );
   });
 
+  const scanCommand = program
+    .command('scan')
+    .description("list a live MCP server's tools (SDK client, HTTP or stdio) and verify them")
+    .argument('[command...]', 'with --stdio: the server command and its arguments, after --')
+    .option('--url <url>', 'a Streamable HTTP MCP endpoint, e.g. http://127.0.0.1:3000/mcp')
+    .option(
+      '--header <name:value>',
+      'an HTTP header for --url (repeatable; never printed)',
+      repeated,
+    )
+    .option('--stdio', 'start the server command given after -- and speak MCP over its stdio')
+    .option('--out <file>', 'write the listed tools as a tools/list result (to review and sign)')
+    .option('--timeout <duration>', 'connect and request timeout', duration('--timeout'), 30);
+  addTrustOptions(scanCommand);
+  for (const o of formatOptions(VERIFY_FORMATS)) scanCommand.addOption(o);
+  scanCommand.addHelpText(
+    'after',
+    `
+Examples:
+  etdi scan --url http://127.0.0.1:3000/mcp --jwks keys/jwks.json --format junit > scan.xml
+  etdi scan --stdio --out reviewed.json -- npx -y @modelcontextprotocol/server-everything
+  etdi scan --stdio --jwks ops.jwks.json --signed-tools trusted/ --provider com.acme -- node server.js`,
+  );
+  scanCommand.action(
+    async (
+      command: string[],
+      opts: TrustOptionValues &
+        FormatFlags & {
+          url?: string;
+          header?: string[];
+          stdio?: boolean;
+          out?: string;
+          timeout: number;
+        },
+    ) => {
+      if (command.length > 0 && !opts.stdio) {
+        throw new CliError('usage', `Unexpected arguments: ${command.join(' ')}`, {
+          hint: 'A server command goes after --stdio --, e.g. etdi scan --stdio -- node server.js',
+        });
+      }
+      if (opts.stdio && command.length === 0) {
+        throw new CliError('usage', '--stdio needs the server command after --', {
+          hint: 'e.g. etdi scan --stdio --jwks keys/jwks.json -- node server.js',
+        });
+      }
+      setExitCode(
+        await scan(
+          {
+            ...trustFlags(opts),
+            ...(opts.url === undefined ? {} : { url: opts.url }),
+            ...(opts.header === undefined ? {} : { headers: opts.header }),
+            ...(opts.stdio ? { stdio: command } : {}),
+            ...(opts.out === undefined ? {} : { out: opts.out }),
+            timeoutMs: opts.timeout * 1000,
+            format: resolveFormat<VerifyFormat>(opts),
+          },
+          io,
+        ),
+      );
+    },
+  );
+
   program
     .command('canonicalize')
     .description('print the RFC 8785 (JCS) canonical form of a JSON file, with no trailing newline')
@@ -166,7 +230,9 @@ Examples:
 function report(error: unknown, io: CliIo): ExitCode {
   if (error instanceof CliError) {
     io.stderr.write(
-      `error: ${printable(error.message)}\n${error.hint ? `hint: ${printable(error.hint)}\n` : ''}`,
+      `error: ${printable(error.message)}\n` +
+        // A hint may span lines (a server's stderr): each line is escaped on its own.
+        (error.hint ? `hint: ${error.hint.split('\n').map(printable).join('\n  ')}\n` : ''),
     );
   } else if (error instanceof EtdiError) {
     io.stderr.write(`error: ${error.code}: ${printable(error.message)}\n`);
