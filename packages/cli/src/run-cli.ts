@@ -3,6 +3,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { canonicalizeFile } from './commands/canonicalize.js';
 import { keygen } from './commands/keygen.js';
 import { sign } from './commands/sign.js';
+import { certsInit } from './commands/certs-init.js';
+import { diffTools } from './commands/diff.js';
+import { inspect } from './commands/inspect.js';
 import { scan } from './commands/scan.js';
 import { verify } from './commands/verify.js';
 import { CliError, ExitCode } from './errors.js';
@@ -209,6 +212,85 @@ Examples:
             ...(opts.out === undefined ? {} : { out: opts.out }),
             timeoutMs: opts.timeout * 1000,
             format: resolveFormat<VerifyFormat>(opts),
+          },
+          io,
+        ),
+      );
+    },
+  );
+
+  const inspectCommand = program
+    .command('inspect')
+    .description('show a signed tool: header, claims, recomputed digest, key, dates')
+    .argument('<path...>', 'JSON files, or directories of *.json files')
+    .option('--jwks <file|url...>', 'trust JWKS files or URLs to find each signing key in');
+  for (const o of formatOptions()) inspectCommand.addOption(o);
+  inspectCommand.addHelpText(
+    'after',
+    `
+Example:
+  etdi inspect signed/memory.json --jwks keys/jwks.json`,
+  );
+  inspectCommand.action(async (paths: string[], opts: { jwks?: string[] } & FormatFlags) => {
+    setExitCode(await inspect({ paths, jwks: opts.jwks, format: resolveFormat(opts) }, io));
+  });
+
+  const diffCommand = program
+    .command('diff')
+    .description('compare two tool lists: added, removed, changed; flags rug pulls and widenings')
+    .argument('<old>', 'the old tool list: a file or a directory of *.json files')
+    .argument('<new>', 'the new tool list');
+  for (const o of formatOptions()) diffCommand.addOption(o);
+  diffCommand.addHelpText(
+    'after',
+    `
+Examples:
+  etdi diff reviewed.json today.json               # exit 1 on a rug pull or a permission widening
+  etdi diff signed-v1/ signed-v2/ --format json`,
+  );
+  diffCommand.action(async (oldPath: string, newPath: string, opts: FormatFlags) => {
+    setExitCode(
+      await diffTools({ old: [oldPath], new: [newPath], format: resolveFormat(opts) }, io),
+    );
+  });
+
+  const certs = program.command('certs').description('development certificates for TLS and mTLS');
+  const certsInitCommand = certs
+    .command('init')
+    .description(
+      'write a development CA, a server certificate (localhost) and a client certificate',
+    )
+    .requiredOption('--out <dir>', 'directory for ca.pem, server.pem, client.pem and their keys')
+    .option('--days <days>', 'lifetime of the certificates in days', (v) => Number(v), 365)
+    .option('--dns <name>', 'another DNS name for the server certificate (repeatable)', repeated)
+    .option('--client-name <cn>', 'common name of the client certificate', 'etdi-dev-client')
+    .option('--force', 'replace existing files');
+  for (const o of formatOptions()) certsInitCommand.addOption(o);
+  certsInitCommand.addHelpText(
+    'after',
+    `
+Example:
+  etdi certs init --out .demo/tls`,
+  );
+  certsInitCommand.action(
+    async (
+      opts: {
+        out: string;
+        days: number;
+        dns?: string[];
+        clientName: string;
+        force?: boolean;
+      } & FormatFlags,
+    ) => {
+      setExitCode(
+        await certsInit(
+          {
+            out: opts.out,
+            days: opts.days,
+            ...(opts.dns === undefined ? {} : { dnsNames: opts.dns }),
+            clientName: opts.clientName,
+            force: opts.force ?? false,
+            format: resolveFormat(opts),
           },
           io,
         ),

@@ -71,6 +71,17 @@ async function addJwks(trust: TrustStore, doc: unknown, source: string, io: CliI
   }
 }
 
+/** A trust store of the keys of `--jwks` files and URLs; each key remembers its source. */
+export async function loadJwks(sources: readonly string[], io: CliIo): Promise<TrustStore> {
+  const trust = new TrustStore();
+  for (const source of sources) {
+    const text = await readSource(source, io.cwd, '--jwks');
+    // Parsed as a secret: a private key passed here by mistake must not be quoted in an error.
+    await addJwks(trust, parseJsonText(text, source, { secret: !isUrl(source) }), source, io);
+  }
+  return trust;
+}
+
 /** The `kid` of a compact JWS's protected header, read without verifying anything. */
 function headerKid(jws: string): string | undefined {
   try {
@@ -224,12 +235,7 @@ export async function loadTrustContext(flags: TrustFlags, io: CliIo): Promise<Tr
     });
   }
 
-  const trust = new TrustStore();
-  for (const source of flags.jwks ?? []) {
-    const text = await readSource(source, io.cwd, '--jwks');
-    // Parsed as a secret: a private key passed here by mistake must not be quoted in an error.
-    await addJwks(trust, parseJsonText(text, source, { secret: !isUrl(source) }), source, io);
-  }
+  const trust = await loadJwks(flags.jwks ?? [], io);
   let registry: { client: RegistryClient; info: RegistryInfo; keys: TrustStore } | undefined;
   if (flags.registry !== undefined) {
     const client = RegistryClient.from({ registry: flags.registry }, io);

@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import {
   assertProviderId,
@@ -15,6 +14,7 @@ import {
 import { CliError, ExitCode } from '../errors.js';
 import {
   collectJsonFiles,
+  makeDirectory,
   parseJsonText,
   readJsonFile,
   readTextFile,
@@ -285,16 +285,7 @@ export async function sign(options: SignOptions, io: CliIo): Promise<ExitCode> {
   }
   const ver = versions.size === 1 ? [...versions][0]! : null;
 
-  if (options.out) {
-    try {
-      await mkdir(resolve(io.cwd, options.out), { recursive: true });
-    } catch (error) {
-      throw new CliError(
-        'write-failed',
-        `Cannot create ${options.out}: ${(error as Error).message}`,
-      );
-    }
-  }
+  if (options.out) await makeDirectory(resolve(io.cwd, options.out), options.out);
   for (const f of signed) await writeFileAtomic(f.output.path, f.text);
 
   const total = signed.reduce((n, f) => n + f.tools, 0);
