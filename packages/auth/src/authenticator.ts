@@ -1,12 +1,13 @@
+import { errorMessage, redactingLogger, silentLogger, type Logger } from '@etdi/core';
 import { createProviderChain, type ChainMode } from './chain/provider-chain.js';
 import { ProviderRegistry } from './chain/provider-registry.js';
 import type { AuthCredentials } from './credentials.js';
 import {
   extractCredentials,
+  extractionHeaders,
   type AuthRequest,
   type ExtractOptions,
 } from './extract/extract-credentials.js';
-import { noopLogger, redactingLogger, type AuthLogger } from './logger.js';
 import type { AuthProvider } from './provider.js';
 import { AuthResult } from './result.js';
 
@@ -22,7 +23,7 @@ export interface AuthenticatorOptions {
   registry?: ProviderRegistry;
   /** How credentials are read from requests. */
   extract?: ExtractOptions;
-  logger?: AuthLogger;
+  logger?: Logger;
   /** Runs on {@link Authenticator.close}, after the providers are closed. */
   onClose?: () => Promise<void>;
 }
@@ -35,8 +36,9 @@ export class Authenticator {
   readonly chain: AuthProvider;
   readonly registry: ProviderRegistry;
   readonly extractOptions: ExtractOptions;
-  readonly #logger: AuthLogger;
+  readonly #logger: Logger;
   readonly #onClose: (() => Promise<void>) | undefined;
+  #credentialHeaders: readonly string[] | undefined;
 
   constructor(options: AuthenticatorOptions) {
     this.registry = options.registry ?? new ProviderRegistry();
@@ -49,13 +51,35 @@ export class Authenticator {
         ...(options.logger === undefined ? {} : { logger: options.logger }),
       });
     this.extractOptions = options.extract ?? {};
-    this.#logger = redactingLogger(options.logger ?? noopLogger);
+    this.#logger = redactingLogger(options.logger ?? silentLogger);
     this.#onClose = options.onClose;
   }
 
   /** The credentials of a request, read with this authenticator's extraction options. */
   extract(request: AuthRequest): AuthCredentials {
     return extractCredentials(request, this.extractOptions);
+  }
+
+  /**
+   * Lower-case names of every request header this authenticator reads a credential or an
+   * asserted identity from: `authorization`, the extraction's configured headers (`x-api-key`, a
+   * custom `x-acme-key`, the client certificate header) and the headers providers read
+   * themselves (a trusted proxy's user and groups headers). A gateway strips them all from what
+   * it forwards, so a credential that authenticated the caller never reaches an upstream.
+   *
+   * @example
+   * injectToken({ transport: 'http', headers }, token, upstream.oauth, {
+   *   stripHeaders: auth.credentialHeaders(),
+   * });
+   */
+  credentialHeaders(): readonly string[] {
+    this.#credentialHeaders ??= Object.freeze([
+      ...new Set([
+        ...extractionHeaders(this.extractOptions),
+        ...(this.chain.credentialHeaders?.() ?? []).map((name) => name.toLowerCase()),
+      ]),
+    ]);
+    return this.#credentialHeaders;
   }
 
   /** Authenticates already extracted credentials through the chain. */
@@ -68,9 +92,12 @@ export class Authenticator {
     try {
       return await this.chain.authenticate(this.extract(request));
     } catch (cause) {
-      this.#logger.error('authentication failed unexpectedly', {
-        error: cause instanceof Error ? cause.message : String(cause),
-      });
+      this.#logger.error(
+        {
+          error: errorMessage(cause),
+        },
+        'authentication failed unexpectedly',
+      );
       return new AuthResult({
         status: 'error',
         error: 'internal-error',

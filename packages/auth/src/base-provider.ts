@@ -1,7 +1,7 @@
 import type { ValidateFunction } from 'ajv';
+import { errorMessage, redactingLogger, silentLogger, type Logger } from '@etdi/core';
 import type { AuthCredentials } from './credentials.js';
 import type { AuthFailureCode } from './failure-codes.js';
-import { noopLogger, redactingLogger, type AuthLogger } from './logger.js';
 import type { AuthProvider, ConfigValidation } from './provider.js';
 import { AuthResult, type AuthResultInit, type AuthSource } from './result.js';
 import type { AuthSession, SessionStore } from './sessions/session-store.js';
@@ -14,7 +14,7 @@ export interface BaseProviderOptions {
   /** Name in the registry and in `AuthResult.source`. Each provider has a default. */
   name?: string;
   /** Where decisions are logged (redacted). Default: nothing is logged. */
-  logger?: AuthLogger;
+  logger?: Logger;
   /** Clock, epoch milliseconds. Default `Date.now`; tests inject one instead of sleeping. */
   now?: () => number;
   /**
@@ -57,7 +57,7 @@ export abstract class BaseAuthProvider implements AuthProvider {
   abstract readonly version: string;
   /** The method recorded in results unless a result names another. */
   protected abstract readonly method: AuthMethod;
-  protected readonly logger: AuthLogger;
+  protected readonly logger: Logger;
   protected readonly now: () => number;
   protected readonly sessions: SessionStore | undefined;
   protected readonly sessionTtlMs: number;
@@ -70,13 +70,22 @@ export abstract class BaseAuthProvider implements AuthProvider {
 
   protected constructor(defaultName: string, options: BaseProviderOptions = {}) {
     this.name = options.name ?? defaultName;
-    this.logger = redactingLogger(options.logger ?? noopLogger);
+    this.logger = redactingLogger(options.logger ?? silentLogger);
     this.now = options.now ?? Date.now;
     this.sessions = options.sessions;
     this.sessionTtlMs = options.sessionTtlMs ?? 3_600_000;
   }
 
   abstract supportedMethods(): readonly AuthMethod[];
+
+  /**
+   * Headers this provider reads itself (through `credentials.header(name)`), lower case. None by
+   * default; a provider that reads its own header overrides this, so that header never reaches an
+   * upstream either.
+   */
+  credentialHeaders(): readonly string[] {
+    return [];
+  }
 
   /** The provider's own check. May throw: {@link authenticate} turns a throw into `error`. */
   protected abstract authenticateCredentials(credentials: AuthCredentials): Promise<AuthResult>;
@@ -99,10 +108,13 @@ export abstract class BaseAuthProvider implements AuthProvider {
         result = await this.#openSession(result);
       }
     } catch (cause) {
-      this.logger.error('auth provider failed unexpectedly', {
-        provider: this.name,
-        error: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause),
-      });
+      this.logger.error(
+        {
+          provider: this.name,
+          error: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause),
+        },
+        'auth provider failed unexpectedly',
+      );
       result = this.failure('error', 'internal-error', `Provider "${this.name}" failed internally`);
     }
     this.#logDecision(result, credentials);
@@ -118,10 +130,13 @@ export abstract class BaseAuthProvider implements AuthProvider {
       }
       return await this.sessionStillValid(session);
     } catch (cause) {
-      this.logger.warn('session validation failed', {
-        provider: this.name,
-        error: cause instanceof Error ? cause.message : String(cause),
-      });
+      this.logger.warn(
+        {
+          provider: this.name,
+          error: errorMessage(cause),
+        },
+        'session validation failed',
+      );
       return false;
     }
   }
@@ -152,10 +167,13 @@ export abstract class BaseAuthProvider implements AuthProvider {
       if (previous) await this.sessions?.delete(previous.id);
       return result;
     } catch (cause) {
-      this.logger.error('refresh failed unexpectedly', {
-        provider: this.name,
-        error: cause instanceof Error ? cause.message : String(cause),
-      });
+      this.logger.error(
+        {
+          provider: this.name,
+          error: errorMessage(cause),
+        },
+        'refresh failed unexpectedly',
+      );
       return this.failure('error', 'internal-error', `Provider "${this.name}" failed internally`);
     }
   }
@@ -183,10 +201,13 @@ export abstract class BaseAuthProvider implements AuthProvider {
     try {
       await this.sessions?.create(session);
     } catch (cause) {
-      this.logger.error('session store unavailable', {
-        provider: this.name,
-        error: cause instanceof Error ? cause.message : String(cause),
-      });
+      this.logger.error(
+        {
+          provider: this.name,
+          error: errorMessage(cause),
+        },
+        'session store unavailable',
+      );
       return this.failure('error', 'store-unavailable', 'The session store is unavailable');
     }
     return result.with({ sessionId: session.id });
@@ -201,16 +222,19 @@ export abstract class BaseAuthProvider implements AuthProvider {
           : 'info';
     // Building the line costs more than a cached authentication: skip it when nobody reads it.
     if (this.logger.isLevelEnabled?.(level) === false) return;
-    this.logger[level](`auth ${result.status}: ${result.message}`, {
-      provider: this.name,
-      method: result.source.method,
-      status: result.status,
-      error: result.error,
-      userId: result.userId,
-      // Optional chaining: a JavaScript caller may pass anything, and logging must not throw.
-      remoteAddress: credentials?.context?.remoteAddress,
-      path: credentials?.context?.path,
-    });
+    this.logger[level](
+      {
+        provider: this.name,
+        method: result.source.method,
+        status: result.status,
+        error: result.error,
+        userId: result.userId,
+        // Optional chaining: a JavaScript caller may pass anything, and logging must not throw.
+        remoteAddress: credentials?.context?.remoteAddress,
+        path: credentials?.context?.path,
+      },
+      `auth ${result.status}: ${result.message}`,
+    );
   }
 
   #source(method: AuthMethod | undefined): AuthSource {

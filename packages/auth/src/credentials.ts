@@ -1,5 +1,5 @@
 import { inspect, type InspectOptions } from 'node:util';
-import { maskSecret } from '@etdi/core';
+import { maskSecret, redactLogFields } from '@etdi/core';
 import type { AuthMethod } from './status.js';
 
 /**
@@ -73,7 +73,10 @@ export interface AuthCredentialsInit {
   headers?: Readonly<Record<string, string>>;
   context?: AuthContext;
   issues?: readonly CredentialIssue[];
-  /** Extra header names (lower case) to mask when shown, beyond the built-in sensitive names. */
+  /**
+   * Header names to mask when shown (the configured credential headers), beyond those whose name
+   * says they hold a secret (`authorization`, `x-api-key`, cookies: `@etdi/core`'s redaction rule).
+   */
   sensitiveHeaders?: readonly string[];
   /**
    * Header names (lower case) the request carried on more than one line. Node joins such a
@@ -91,16 +94,6 @@ const SECRET_FIELDS = [
   'idToken',
   'password',
 ] as const;
-
-// Names that carry secrets in practice: Authorization, Proxy-Authorization, X-API-Key, cookies,
-// X-Gateway-Key, anything with token/secret/password/session in it.
-const SENSITIVE_HEADER =
-  /authorization|api[-_]?key|gateway[-_]?key|token|secret|password|cookie|session|signature/i;
-
-/** Whether a header value must be masked when shown. */
-export function isSensitiveHeader(name: string, extra?: ReadonlySet<string>): boolean {
-  return SENSITIVE_HEADER.test(name) || (extra?.has(name.toLowerCase()) ?? false);
-}
 
 /**
  * The credentials of one request. Secrets live in private fields behind getters, so they are
@@ -120,7 +113,6 @@ export class AuthCredentials {
   readonly #password: string | undefined;
   readonly #headers: Readonly<Record<string, string>>;
   readonly #extraSensitive: readonly string[];
-  #sensitiveHeaders: ReadonlySet<string> | undefined;
 
   readonly projectId: string | undefined;
   readonly userId: string | undefined;
@@ -224,13 +216,12 @@ export class AuthCredentials {
     if (this.clientCertificate) {
       out.clientCertificate = { source: this.clientCertificate.source };
     }
-    // Built on first display only: most credentials are never shown.
-    this.#sensitiveHeaders ??= new Set(this.#extraSensitive.map((h) => h.toLowerCase()));
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(this.#headers)) {
-      headers[name] = isSensitiveHeader(name, this.#sensitiveHeaders)
-        ? maskSecret(value, 4) || '****'
-        : value;
+    // The same rule as every log line (a secret-looking name), plus the configured credential
+    // headers, whatever their name.
+    const headers = redactLogFields(this.#headers) as Record<string, string>;
+    for (const name of this.#extraSensitive) {
+      const value = this.#headers[name.toLowerCase()];
+      if (value !== undefined) headers[name.toLowerCase()] = maskSecret(value, 4) || '****';
     }
     if (Object.keys(headers).length > 0) out.headers = headers;
     if (Object.keys(this.context).length > 0) out.context = this.context;

@@ -1,4 +1,5 @@
-// @etdi/auth: the AuthProvider framework and its providers. Every export is named.
+// @etdi/auth: the AuthProvider framework and its providers. Every export is named. Loggers are
+// @etdi/core's `Logger` (pino's order, `info(fields, message)`), so Fastify's `app.log` fits.
 
 // Vocabulary: statuses, methods, failure codes, the error class.
 export {
@@ -15,7 +16,6 @@ export { AuthError, type AuthErrorCode, type ConfigIssue } from './errors.js';
 // Credentials in, results out.
 export {
   AuthCredentials,
-  isSensitiveHeader,
   type AuthCredentialsInit,
   type AuthContext,
   type ClientCertificate,
@@ -67,25 +67,18 @@ export {
 export { PROVIDER_SCHEMAS, type BuiltinProviderType } from './config/provider-schemas.js';
 
 // Fastify.
+export { etdiAuth, type EtdiAuthOptions } from './fastify/etdi-auth-plugin.js';
 export {
   authHook,
-  wwwAuthenticate,
+  type AuthHookHandler,
   type AuthHookOptions,
-  type AuthHookReply,
   type RequestAuthenticator,
 } from './fastify/auth-hook.js';
-
-// Logging.
 export {
-  noopLogger,
-  createConsoleLogger,
-  redactLogFields,
-  redactingLogger,
-  type AuthLogger,
-  type LogFields,
-  type LogLevel,
-  type ConsoleLoggerOptions,
-} from './logger.js';
+  wwwAuthenticate,
+  type BearerChallenge,
+  type WwwAuthenticateOptions,
+} from './fastify/www-authenticate.js';
 
 // Sessions.
 export type { AuthSession, SessionStore } from './sessions/session-store.js';

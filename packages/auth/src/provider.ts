@@ -31,6 +31,13 @@ export interface AuthProvider {
   validateConfig?(config: unknown): ConfigValidation;
   /** Keys a configuration document must have. */
   requiredConfigKeys?(): readonly string[];
+  /**
+   * Lower-case names of the request headers this provider reads a credential or an asserted
+   * identity from itself, beyond those credential extraction reads (`Authorization` and the
+   * configured ones): a trusted proxy's user header, a custom provider's `X-Acme-Key`. A gateway
+   * strips them all before forwarding (see `Authenticator.credentialHeaders`).
+   */
+  credentialHeaders?(): readonly string[];
   /** Releases timers and connections the provider opened itself. */
   close?(): Promise<void>;
 }

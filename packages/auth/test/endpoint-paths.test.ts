@@ -6,7 +6,7 @@ import {
   ApiKeyProvider,
   JwtProvider,
   MemoryApiKeyStore,
-  authHook,
+  etdiAuth,
   createAuthenticator,
   type Authenticator,
   type ExtractOptions,
@@ -37,8 +37,7 @@ async function start(auth: Authenticator, routerOptions: object = {}): Promise<T
   const reached: string[] = [];
   const app = Fastify({ routerOptions });
   apps.push(app);
-  app.decorateRequest('auth', null);
-  app.addHook('onRequest', authHook(auth));
+  await app.register(etdiAuth, { authenticator: auth });
   const route = (path: string, name: string) =>
     app.get(path, async () => {
       reached.push(name);
@@ -122,7 +121,7 @@ describe('endpoint rules and the paths a router reads', () => {
             expect(answer, answer.via).toMatchObject({ status: 403 });
             if (method !== 'HEAD') {
               expect(JSON.parse(answer.body), answer.via).toMatchObject({
-                error: 'endpoint-not-allowed',
+                code: 'endpoint-not-allowed',
               });
             }
           }
@@ -221,7 +220,7 @@ describe('endpoint rules and the paths a router reads', () => {
         `authorization: ${headers.authorization}`,
       ]);
       expect(answer.status).toBe(403);
-      expect(JSON.parse(answer.body)).toMatchObject({ error: 'endpoint-not-allowed' });
+      expect(JSON.parse(answer.body)).toMatchObject({ code: 'endpoint-not-allowed' });
       expect(t.reached).toEqual([]);
     });
   });

@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import { createConsoleLogger } from '@etdi/core';
 import { SignJWT, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -12,7 +13,6 @@ import {
   MemorySessionStore,
   TrustedProxyProvider,
   createAuthenticator,
-  createConsoleLogger,
   hashPassword,
   type AuthMethod,
   type AuthResult,
@@ -36,16 +36,19 @@ class CarelessProvider extends BaseAuthProvider {
     return ['custom'];
   }
   protected async authenticateCredentials(credentials: AuthCredentials): Promise<AuthResult> {
-    this.logger.info('careless', {
-      credentials,
-      apiKey: credentials.apiKey,
-      accessToken: credentials.accessToken,
-      password: credentials.password,
-      nested: {
-        clientSecret: CLIENT_SECRET,
-        headers: { authorization: credentials.header('authorization') },
+    this.logger.info(
+      {
+        credentials,
+        apiKey: credentials.apiKey,
+        accessToken: credentials.accessToken,
+        password: credentials.password,
+        nested: {
+          clientSecret: CLIENT_SECRET,
+          headers: { authorization: credentials.header('authorization') },
+        },
       },
-    });
+      'careless',
+    );
     return this.noCredentials('never mind');
   }
 }
@@ -176,10 +179,13 @@ describe('no secret reaches a log line or a shown result', () => {
       level: 'debug',
       stream: { write: (l: string) => lines.push(l) },
     });
-    logger.info('x', {
-      token: 'console-secret-token',
-      credentials: new AuthCredentials({ password: 'console-pass-word' }),
-    });
+    logger.info(
+      {
+        token: 'console-secret-token',
+        credentials: new AuthCredentials({ password: 'console-pass-word' }),
+      },
+      'x',
+    );
     expect(lines.join('')).not.toContain('console-secret-token');
     expect(lines.join('')).not.toContain('console-pass-word');
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'info', msg: 'x', token: '****oken' });

@@ -9,7 +9,7 @@ import {
   MemoryApiKeyStore,
   MtlsProvider,
   TrustedProxyProvider,
-  authHook,
+  etdiAuth,
   createAuthenticator,
   type AuthResult,
   type Authenticator,
@@ -159,10 +159,9 @@ describe('credential headers given more than once, over a real HTTP socket', () 
     port = (server.address() as AddressInfo).port;
     // Fastify: the hook gets Fastify's request, whose Node request is `request.raw`.
     app = Fastify();
-    app.decorateRequest('auth', null);
-    app.addHook('onRequest', authHook(auth));
+    await app.register(etdiAuth, { authenticator: auth });
     app.get('/mcp', async (request) => {
-      const r = (request as unknown as { auth: AuthResult }).auth;
+      const r = request.auth!;
       return { status: r.status, userId: r.userId, roles: r.roles };
     });
     await app.listen({ host: '127.0.0.1', port: 0 });
@@ -206,7 +205,7 @@ describe('credential headers given more than once, over a real HTTP socket', () 
     });
   });
 
-  describe('with a Fastify request and authHook', () => {
+  describe('with a Fastify request and the etdiAuth plugin', () => {
     it.each(CASES)('accepts %s given once', async (_name, c) => {
       const answer = await rawRequest(fastifyPort, 'GET', '/mcp', c.once);
       expect(answer.status).toBe(200);
@@ -216,7 +215,7 @@ describe('credential headers given more than once, over a real HTTP socket', () 
     it.each(CASES)('refuses %s given twice with 401 ambiguous-credentials', async (_name, c) => {
       const answer = await rawRequest(fastifyPort, 'GET', '/mcp', c.twice);
       expect(answer.status).toBe(401);
-      expect(JSON.parse(answer.body)).toMatchObject({ error: 'ambiguous-credentials' });
+      expect(JSON.parse(answer.body)).toMatchObject({ code: 'ambiguous-credentials' });
     });
   });
 });

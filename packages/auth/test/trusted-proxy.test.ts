@@ -1,16 +1,15 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   AuthCredentials,
-  type AuthResult,
   JwtProvider,
   TrustedProxyProvider,
-  authHook,
+  etdiAuth,
   createAuthenticator,
-  createConsoleLogger,
   type AuthProvider,
   type TrustedProxyProviderOptions,
 } from '@etdi/auth';
+import { createConsoleLogger } from '@etdi/core';
 import { SignJWT, generateKeyPair } from 'jose';
 import { recordingLogger } from './support/recording-logger.js';
 
@@ -62,7 +61,7 @@ describe('TrustedProxyProvider', () => {
       const result = await p.authenticate(from('203.0.113.9', { 'x-authenticated-user': 'admin' }));
       expect(result).toMatchObject({ status: 'invalid_credentials', error: 'untrusted-proxy' });
       expect(
-        logger.lines.some((l) => l.level === 'warn' && l.fields?.remoteAddress === '203.0.113.9'),
+        logger.lines.some((l) => l.level === 'warn' && l.fields.remoteAddress === '203.0.113.9'),
       ).toBe(true);
     });
 
@@ -153,12 +152,11 @@ describe('trusted proxy header on every route of a Fastify app', () => {
   async function build(providers: AuthProvider[] = [proxy()]) {
     const auth = createAuthenticator({ providers });
     const fastify = Fastify();
-    fastify.decorateRequest('auth', null);
-    fastify.addHook('onRequest', authHook(auth, { skip: (req) => req.url === '/healthz' }));
-    // Without a `declare module 'fastify'` augmentation (an app's choice), read it by cast.
-    const who = async (request: object) => ({
-      user: (request as { auth?: AuthResult | null }).auth?.userId,
+    await fastify.register(etdiAuth, {
+      authenticator: auth,
+      skip: (req) => req.url === '/healthz',
     });
+    const who = async (request: FastifyRequest) => ({ user: request.auth?.userId });
     // The routes an MCP server exposes, registered in every way a codebase tends to.
     fastify.get('/healthz', async () => ({ ok: true }));
     fastify.post('/mcp', who);
@@ -219,7 +217,7 @@ describe('trusted proxy header on every route of a Fastify app', () => {
         headers: { 'x-authenticated-user': 'alice', 'x-forwarded-for': '10.0.0.1' },
       });
       expect(res.statusCode, `${method} ${url}`).toBe(401);
-      expect(res.json()).toMatchObject({ error: 'untrusted-proxy' });
+      expect(res.json()).toMatchObject({ code: 'untrusted-proxy' });
     }
   });
 

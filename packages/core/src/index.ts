@@ -68,6 +68,7 @@ export {
   type ValidatedTool,
 } from './tool/validate-tool.js';
 export { toolDigest } from './tool/tool-digest.js';
+export { McpToolSchema, SignedToolSchema } from './tool/tool-schema.js';
 
 // Keys
 export {
@@ -103,6 +104,7 @@ export { buildTrustJwks, type TrustJwkInput } from './keys/build-trust-jwks.js';
 
 // Trust
 export { TrustStore, type TrustedKey, type AddJwksOptions } from './trust/trust-store.js';
+export { TrustJwksSchema, TrustJwkSchema, RFC3339_DATE_TIME } from './trust/trust-jwks-schema.js';
 
 // Sign
 export {
@@ -125,6 +127,9 @@ export {
 } from './verify/parse-jws.js';
 export type {
   VerifyOptions,
+  VerifierUpdate,
+  VerifierCacheStats,
+  CacheCounters,
   VerifyResult,
   VerifiedTool,
   RejectedTool,

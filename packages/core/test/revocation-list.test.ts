@@ -123,7 +123,7 @@ describe('revocation list', () => {
       const jws = await signRevocationList([], {
         key: registry.key,
         seq: 1,
-        expiresIn: 60,
+        expiresIn: '60s',
         now: NOW - 120_000,
       });
       await expect(verify(jws)).rejects.toThrowError(/expired/);

@@ -71,7 +71,7 @@ try {
   // --- memory ---------------------------------------------------------------------------
   const oauth = createOAuthService();
   const warm = await oauth.getAccessToken('bench-upstream', config, { projectId: 'p' });
-  if (warm.error) throw warm.error;
+  if (!warm.ok) throw warm.error;
   const map = new Map([['bench-upstream:p', warm.token]]);
   const memory = await compare('memory cache', [
     {
@@ -91,7 +91,7 @@ try {
       run: async (n) => {
         for (let i = 0; i < n; i++) {
           const r = await oauth.getAccessToken('bench-upstream', config, { projectId: 'p' });
-          if (r.token !== undefined) sink++;
+          if (r.ok) sink++;
         }
       },
     },
@@ -113,7 +113,7 @@ try {
     });
     const shared = createOAuthService({ cache });
     const first = await shared.getAccessToken('bench-upstream', config, { projectId: 'p' });
-    if (first.error) throw first.error;
+    if (!first.ok) throw first.error;
     const [redisKey] = await redis.keys(`${prefix}*`);
     if (redisKey === undefined) throw new Error('no Redis entry');
     const inFlight = 64;
@@ -134,7 +134,7 @@ try {
         run: async (n) => {
           for (let i = 0; i < n; i++) {
             const r = await shared.getAccessToken('bench-upstream', config, { projectId: 'p' });
-            if (r.token !== undefined) sink++;
+            if (r.ok) sink++;
           }
         },
       },

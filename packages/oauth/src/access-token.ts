@@ -51,9 +51,15 @@ export class AccessToken {
 }
 
 /**
- * What {@link OAuthService.getAccessToken} resolves to: a token, or the reason there is none. It
- * never rejects, so the per-request path needs no `try`.
+ * What {@link OAuthService.getAccessToken} (and `completeAuthorization`) resolves to: a token, or
+ * the reason there is none, discriminated by `ok` as every never-throwing operation of the family
+ * is. It never rejects, so the per-request path needs no `try`.
+ *
+ * @example
+ * const result = await oauth.getAccessToken('github', config);
+ * if (!result.ok) return reply.code(502).send({ code: result.error.code });
+ * headers.authorization = result.token.authorization;
  */
 export type TokenResult =
-  | { readonly token: AccessToken; readonly error?: undefined }
-  | { readonly error: OAuthError; readonly token?: undefined };
+  | { readonly ok: true; readonly token: AccessToken }
+  | { readonly ok: false; readonly error: OAuthError };

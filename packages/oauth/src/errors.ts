@@ -1,9 +1,13 @@
+import { CodedError, codeGuard, defineCodes, type CodedErrorOptions } from '@etdi/core';
+
 /**
- * Codes of {@link OAuthError}. The set is closed: callers `switch` on `code`, never on `message`.
+ * Codes of {@link OAuthError}: the one list the {@link OAuthErrorCode} union and
+ * {@link isOAuthErrorCode} derive from. The set is closed: callers `switch` on `code`, never on
+ * `message`.
  *
  * Configuration and start-up:
- * - `invalid-config`: an {@link OAuthConfig} breaks the schema or a rule (the message and `field`
- *   name the member).
+ * - `invalid-config`: an {@link OAuthConfig} breaks the schema or a rule (the message and
+ *   `pointer` name the member).
  * - `insecure-url`: an `http://` endpoint while `enforceHttps` is on (loopback only with
  *   `allowLoopbackHttp`).
  * - `mtls-unavailable`: a client certificate, key or CA bundle is missing, unreadable or unusable.
@@ -33,32 +37,13 @@
  * Token cache:
  * - `cache-error`: the cache store failed, or holds an entry that cannot be decrypted. The
  *   service logs it and treats the entry as missing; callers of `getAccessToken` never see it.
+ *
+ * Anything else:
+ * - `internal-error`: a failure that is neither the caller's input nor the authorization
+ *   server's answer: a bug, or a fault of an injected dependency (a logger or `sleep` that
+ *   throws). `cause` holds what was thrown.
  */
-export type OAuthErrorCode =
-  | 'invalid-config'
-  | 'insecure-url'
-  | 'mtls-unavailable'
-  | 'invalid-argument'
-  | 'disabled'
-  | 'network-error'
-  | 'timeout'
-  | 'server-error'
-  | 'rate-limited'
-  | 'tls-error'
-  | 'invalid-client'
-  | 'invalid-grant'
-  | 'request-rejected'
-  | 'invalid-response'
-  | 'insufficient-scope'
-  | 'authorization-required'
-  | 'authorization-denied'
-  | 'state-mismatch'
-  | 'too-many-authorizations'
-  | 'revocation-failed'
-  | 'cache-error';
-
-/** Every {@link OAuthErrorCode}, for exhaustive tests and for mapping codes to metrics labels. */
-export const OAUTH_ERROR_CODES: readonly OAuthErrorCode[] = Object.freeze([
+export const OAUTH_ERROR_CODES = defineCodes([
   'invalid-config',
   'insecure-url',
   'mtls-unavailable',
@@ -80,13 +65,17 @@ export const OAUTH_ERROR_CODES: readonly OAuthErrorCode[] = Object.freeze([
   'too-many-authorizations',
   'revocation-failed',
   'cache-error',
+  'internal-error',
 ]);
 
-/** Details an {@link OAuthError} may carry besides its code. */
-export interface OAuthErrorDetails {
-  readonly cause?: unknown;
-  /** JSON pointer (RFC 6901) of the configuration member the error is about. */
-  readonly field?: string | undefined;
+/** One code of {@link OAUTH_ERROR_CODES}. */
+export type OAuthErrorCode = (typeof OAUTH_ERROR_CODES)[number];
+
+/** Type guard for {@link OAuthErrorCode}, for codes read back from logs or metrics. */
+export const isOAuthErrorCode = codeGuard(OAUTH_ERROR_CODES);
+
+/** Details an {@link OAuthError} may carry besides its code: `cause`, `pointer`, and these. */
+export interface OAuthErrorDetails extends CodedErrorOptions {
   /** HTTP status of the authorization server's last answer. */
   readonly status?: number | undefined;
   /** The RFC 6749 `error` value the authorization server returned (`invalid_client`, ...). */
@@ -99,14 +88,22 @@ export interface OAuthErrorDetails {
   readonly retryAfterMs?: number | undefined;
 }
 
+const TRANSIENT: ReadonlySet<OAuthErrorCode> = new Set([
+  'network-error',
+  'timeout',
+  'server-error',
+  'rate-limited',
+]);
+
 /**
- * The one error class of `@etdi/oauth`. Messages never contain a secret: client secrets, tokens,
- * codes and verifiers are masked or left out, and text echoed by the authorization server is
- * scrubbed of them.
+ * The one error class of `@etdi/oauth`, on `@etdi/core`'s `CodedError`: `code`, `pointer` (the
+ * JSON pointer of the configuration member at fault), `cause`, and what the authorization server
+ * said. Messages never contain a secret: client secrets, tokens, codes and verifiers are masked
+ * or left out, and text echoed by the authorization server is scrubbed of them.
  *
  * @example
  * const result = await oauth.getAccessToken('github', config);
- * if (result.error) {
+ * if (!result.ok) {
  *   switch (result.error.code) {
  *     case 'authorization-required': return redirectToLogin();
  *     case 'invalid-client': return alertOperator(result.error);
@@ -114,10 +111,8 @@ export interface OAuthErrorDetails {
  *   }
  * }
  */
-export class OAuthError extends Error {
+export class OAuthError extends CodedError<OAuthErrorCode> {
   override readonly name = 'OAuthError';
-  readonly code: OAuthErrorCode;
-  readonly field: string | undefined;
   readonly status: number | undefined;
   readonly oauthError: string | undefined;
   readonly correlationId: string | undefined;
@@ -125,9 +120,7 @@ export class OAuthError extends Error {
   readonly retryAfterMs: number | undefined;
 
   constructor(code: OAuthErrorCode, message: string, details: OAuthErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.code = code;
-    this.field = details.field;
+    super(code, message, details);
     this.status = details.status;
     this.oauthError = details.oauthError;
     this.correlationId = details.correlationId;
@@ -137,26 +130,31 @@ export class OAuthError extends Error {
 
   /** Whether trying again later may succeed (the transient codes). */
   get transient(): boolean {
-    return (
-      this.code === 'network-error' ||
-      this.code === 'timeout' ||
-      this.code === 'server-error' ||
-      this.code === 'rate-limited'
-    );
+    return TRANSIENT.has(this.code);
   }
 
   /** A plain object for structured logs: code and context, no stack, no secrets. */
-  toJSON(): Record<string, unknown> {
+  override toJSON(): Record<string, unknown> {
     return {
-      name: this.name,
-      code: this.code,
-      message: this.message,
-      field: this.field,
+      ...super.toJSON(),
       status: this.status,
       oauthError: this.oauthError,
       correlationId: this.correlationId,
       attempts: this.attempts,
       retryAfterMs: this.retryAfterMs,
     };
+  }
+
+  /**
+   * `error` itself when it is an {@link OAuthError}; anything else thrown is a bug or a
+   * dependency fault, wrapped as `internal-error` with the original as `cause`.
+   */
+  static from(error: unknown, correlationId?: string): OAuthError {
+    if (error instanceof OAuthError) return error;
+    const what = error instanceof Error ? error.name : typeof error;
+    return new OAuthError('internal-error', `unexpected failure (${what}); see "cause"`, {
+      cause: error,
+      correlationId,
+    });
   }
 }

@@ -16,6 +16,7 @@ export { AccessToken, type TokenResult } from './access-token.js';
 export {
   OAuthError,
   OAUTH_ERROR_CODES,
+  isOAuthErrorCode,
   type OAuthErrorCode,
   type OAuthErrorDetails,
 } from './errors.js';
@@ -38,13 +39,16 @@ export {
   CREDENTIAL_HEADER_PREFIXES,
   DEFAULT_STDIO_ENV,
   type TokenTarget,
+  type HttpTokenTarget,
+  type StdioTokenTarget,
   type UpstreamHeaders,
   type ProcessEnv,
   type InjectTokenOptions,
+  type HttpInjectOptions,
+  type StdioInjectOptions,
 } from './inject.js';
 export { OAuthMetrics, type OAuthMetricsSnapshot } from './metrics.js';
 export { type TokenCache, type TokenCacheEntry, type RefreshTokenEntry } from './cache/types.js';
 export { MemoryTokenCache, type MemoryTokenCacheOptions } from './cache/memory.js';
 export { RedisTokenCache, type RedisTokenCacheOptions } from './cache/redis.js';
 export { type TokenEncryptionKey } from './cache/encryption.js';
-export { type OAuthLogger, type OAuthLogFields } from './logger.js';

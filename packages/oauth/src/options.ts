@@ -3,7 +3,7 @@ import type { Dispatcher } from 'undici';
 import { MemoryTokenCache } from './cache/memory.js';
 import { OAuthError } from './errors.js';
 import type { TokenCache } from './cache/types.js';
-import { silentLogger, type OAuthLogger } from './logger.js';
+import { redactingLogger, silentLogger, type Logger } from '@etdi/core';
 
 /**
  * Retry policy for the authorization server (network errors, timeouts, 5xx and 429 only). With
@@ -33,8 +33,11 @@ export interface RetryOptions {
 export interface OAuthServiceOptions {
   /** Where tokens are kept. Default: a {@link MemoryTokenCache} of this process. */
   readonly cache?: TokenCache;
-  /** Log sink (pino-compatible). Default: silent. */
-  readonly logger?: OAuthLogger;
+  /**
+   * Log sink: `@etdi/core`'s `Logger` (pino's order, `info(fields, message)`), so a Fastify app
+   * passes `app.log`. Every line goes through `redactingLogger`. Default: `silentLogger`.
+   */
+  readonly logger?: Logger;
   /**
    * Clock for token expiry, proactive refresh and acquisition latency, in ms since the epoch.
    * Default `Date.now`.
@@ -88,7 +91,7 @@ export interface OAuthServiceOptions {
 /** {@link OAuthServiceOptions} with every default applied. Internal. */
 export interface ResolvedServiceOptions {
   readonly cache: TokenCache;
-  readonly logger: OAuthLogger;
+  readonly logger: Logger;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
   readonly random: () => number;
@@ -137,7 +140,7 @@ export function resolveServiceOptions(options: OAuthServiceOptions = {}): Resolv
   const retry = options.retry ?? {};
   return {
     cache: options.cache ?? new MemoryTokenCache(),
-    logger: options.logger ?? silentLogger,
+    logger: redactingLogger(options.logger ?? silentLogger),
     now: options.now ?? Date.now,
     sleep: options.sleep ?? ((ms) => delay(ms)),
     random: options.random ?? Math.random,

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { LogFields } from '@etdi/core';
 import type { Dispatcher } from 'undici';
 import { AccessToken, type TokenResult } from './access-token.js';
 import type { RefreshTokenEntry, TokenCacheEntry } from './cache/types.js';
@@ -7,7 +8,6 @@ import type { OAuthConfig } from './config/types.js';
 import { OAuthError } from './errors.js';
 import { postForm, type EndpointResponse } from './http/endpoint.js';
 import { scrub } from './http/scrub.js';
-import type { OAuthLogFields } from './logger.js';
 import { OAuthMetrics } from './metrics.js';
 import {
   resolveServiceOptions,
@@ -78,8 +78,8 @@ export type RevokedTokenType = 'access_token' | 'refresh_token';
 
 /** What {@link OAuthService.revoke} resolves to. The cache entry is cleared in both cases. */
 export type RevocationResult =
-  | { readonly revoked: readonly RevokedTokenType[]; readonly error?: undefined }
-  | { readonly error: OAuthError; readonly revoked?: undefined };
+  | { readonly ok: true; readonly revoked: readonly RevokedTokenType[] }
+  | { readonly ok: false; readonly error: OAuthError };
 
 interface Target {
   readonly server: string;
@@ -118,15 +118,6 @@ function cacheKey(server: string, configId: string, projectId: string | undefine
 
 function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | undefined)?.then === 'function';
-}
-
-function asOAuthError(error: unknown, correlationId?: string): OAuthError {
-  if (error instanceof OAuthError) return error;
-  return new OAuthError(
-    'invalid-argument',
-    `unexpected failure: ${error instanceof Error ? error.name : typeof error}`,
-    { cause: error, correlationId },
-  );
 }
 
 function callbackParams(callback: AuthorizationCallback): URLSearchParams {
@@ -219,7 +210,7 @@ export class OAuthService {
     if (prepared.dispatcher !== undefined) this.#agents.add(prepared.dispatcher);
     if (prepared.enabled && !prepared.enforceHttps) {
       this.#options.logger.warn(
-        { configId: prepared.fingerprint, tokenUrl: new URL(prepared.tokenUrl).origin },
+        { configId: prepared.fingerprint, authorizationServer: new URL(prepared.tokenUrl).origin },
         'enforceHttps is off: client credentials and tokens may cross the network in clear',
       );
     }
@@ -275,14 +266,14 @@ export class OAuthService {
   /**
    * A token for `server` under `config`: from the cache when one is there and not due for
    * refresh, otherwise from the authorization server. Never rejects: failures resolve to
-   * `{ error }` with an {@link OAuthError} whose message holds no secret.
+   * `{ ok: false, error }` with an {@link OAuthError} whose message holds no secret.
    *
    * The configuration object is validated once and remembered by identity, so pass the same
    * object on every call (the gateway's parsed upstream configuration).
    *
    * @example
    * const result = await oauth.getAccessToken('github', config, { projectId: 'acme' });
-   * if (result.error) return reply.code(502).send({ error: result.error.code });
+   * if (!result.ok) return reply.code(502).send({ error: result.error.code });
    * headers.authorization = result.token.authorization;
    */
   getAccessToken(
@@ -294,10 +285,11 @@ export class OAuthService {
     try {
       target = this.#target(server, config, options);
     } catch (error) {
-      return Promise.resolve({ error: asOAuthError(error) });
+      return Promise.resolve({ ok: false, error: OAuthError.from(error) });
     }
     if (!target.prepared.enabled) {
       return Promise.resolve({
+        ok: false,
         error: new OAuthError('disabled', `OAuth is disabled for server "${server}"`),
       });
     }
@@ -367,6 +359,7 @@ export class OAuthService {
     let result = this.#results.get(entry);
     if (result === undefined) {
       result = Object.freeze({
+        ok: true,
         token: new AccessToken(entry.accessToken, entry.expiresAt, entry.scope),
       });
       this.#results.set(entry, result);
@@ -403,7 +396,7 @@ export class OAuthService {
     return Math.max(0, this.#options.now() - started);
   }
 
-  #logFields(target: Target, correlationId: string): OAuthLogFields {
+  #logFields(target: Target, correlationId: string): LogFields {
     return {
       correlationId,
       server: target.server,
@@ -558,7 +551,7 @@ export class OAuthService {
         {
           ...fields,
           reason,
-          refreshToken: refreshedWith !== undefined ? 'used' : 'none',
+          viaRefreshToken: refreshedWith !== undefined,
           expiresInMs: tokens.access.expiresAt - requestedAt,
           scope: tokens.access.scope,
         },
@@ -566,12 +559,12 @@ export class OAuthService {
       );
       return this.#result(tokens.access);
     } catch (thrown) {
-      const error = asOAuthError(thrown, correlationId);
+      const error = OAuthError.from(thrown, correlationId);
       const withId =
         error.correlationId === undefined
           ? new OAuthError(error.code, error.message, {
               cause: error.cause,
-              field: error.field,
+              pointer: error.pointer,
               status: error.status,
               oauthError: error.oauthError,
               correlationId,
@@ -607,7 +600,7 @@ export class OAuthService {
         return this.#result(previous);
       }
       logger.error(failure, `token acquisition failed: ${withId.message}`);
-      return { error: withId };
+      return { ok: false, error: withId };
     }
   }
 
@@ -852,13 +845,13 @@ export class OAuthService {
    * Finishes an authorization-code flow: checks `state` (known, unexpired, unused, and started
    * by this `session`), exchanges the code with the PKCE verifier, validates the scope and
    * caches the token under the server, configuration and project the flow began with. Resolves
-   * to `{ error }` with `state-mismatch`, `authorization-denied` or any token endpoint code;
+   * to `{ ok: false, error }` with `state-mismatch`, `authorization-denied` or any token endpoint code;
    * never rejects.
    *
    * @example
    * app.get('/oauth/callback', async (req, reply) => {
    *   const result = await oauth.completeAuthorization(req.url, { session: req.session.id });
-   *   return result.error ? reply.code(400).send({ error: result.error.code }) : reply.send('ok');
+   *   return result.ok ? reply.send('ok') : reply.code(400).send({ error: result.error.code });
    * });
    */
   async completeAuthorization(
@@ -870,6 +863,7 @@ export class OAuthService {
       params = callbackParams(callback);
     } catch (error) {
       return {
+        ok: false,
         error: new OAuthError('invalid-argument', 'authorization callback is not a URL', {
           cause: error,
         }),
@@ -881,7 +875,10 @@ export class OAuthService {
         { code: 'state-mismatch' },
         `authorization callback refused: ${why}`,
       );
-      return { error: new OAuthError('state-mismatch', `authorization callback refused: ${why}`) };
+      return {
+        ok: false,
+        error: new OAuthError('state-mismatch', `authorization callback refused: ${why}`),
+      };
     };
     const session = (options as Partial<CompleteAuthorizationOptions> | undefined)?.session;
     if (typeof session !== 'string' || session === '') {
@@ -912,6 +909,7 @@ export class OAuthService {
         `authorization denied (${detail})`,
       );
       return {
+        ok: false,
         error: new OAuthError(
           'authorization-denied',
           `authorization denied for server "${target.server}" (${detail})`,
@@ -924,6 +922,7 @@ export class OAuthService {
     const code = params.get('code');
     if (code === null || code === '') {
       return {
+        ok: false,
         error: new OAuthError(
           'invalid-argument',
           'authorization callback has neither "code" nor "error"',
@@ -973,13 +972,13 @@ export class OAuthService {
       );
       return this.#result(tokens.access);
     } catch (thrown) {
-      const error = asOAuthError(thrown, correlationId);
+      const error = OAuthError.from(thrown, correlationId);
       this.metrics.recordAcquisition(false, this.#elapsedSince(started), error.code);
       this.#options.logger.error(
         { ...fields, code: error.code, status: error.status, oauthError: error.oauthError },
         `authorization code exchange failed: ${error.message}`,
       );
-      return { error };
+      return { ok: false, error };
     }
   }
 
@@ -998,7 +997,7 @@ export class OAuthService {
     try {
       target = this.#target(server, config, options);
     } catch (error) {
-      return { error: asOAuthError(error) };
+      return { ok: false, error: OAuthError.from(error) };
     }
     const correlationId = randomUUID();
     const fields = this.#logFields(target, correlationId);
@@ -1006,14 +1005,14 @@ export class OAuthService {
     const { prepared } = target;
     if (access === undefined && refresh === undefined) {
       this.#options.logger.info(fields, 'nothing cached to revoke');
-      return { revoked: [] };
+      return { ok: true, revoked: [] };
     }
     if (prepared.revocationUrl === undefined) {
       this.#options.logger.warn(
         fields,
         'no revocationUrl: token dropped from the cache but not revoked',
       );
-      return { revoked: [] };
+      return { ok: true, revoked: [] };
     }
     const tokens: [RevokedTokenType, string][] = [];
     if (refresh !== undefined) tokens.push(['refresh_token', refresh.refreshToken]);
@@ -1041,12 +1040,21 @@ export class OAuthService {
         revoked.push(hint);
         this.metrics.recordRevocation();
       } catch (thrown) {
-        const cause = asOAuthError(thrown, correlationId);
+        const cause = OAuthError.from(thrown, correlationId);
+        if (cause.code === 'internal-error') {
+          // Not the endpoint's answer: a bug or a dependency fault, reported as what it is.
+          this.#options.logger.error(
+            { ...fields, code: cause.code, hint },
+            `revocation failed: ${cause.message}`,
+          );
+          return { ok: false, error: cause };
+        }
         this.#options.logger.error(
           { ...fields, code: 'revocation-failed', cause: cause.code, status: cause.status, hint },
           `revocation failed: ${cause.message}`,
         );
         return {
+          ok: false,
           error: new OAuthError(
             'revocation-failed',
             `could not revoke the ${hint}: ${cause.message}`,
@@ -1062,7 +1070,7 @@ export class OAuthService {
       }
     }
     this.#options.logger.info({ ...fields, revoked }, 'token revoked');
-    return { revoked };
+    return { ok: true, revoked };
   }
 
   /**

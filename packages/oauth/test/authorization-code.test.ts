@@ -10,7 +10,7 @@ import {
   type OAuthConfig,
   type OAuthServiceOptions,
 } from '@etdi/oauth';
-import { CapturingLogger, ManualClock } from './support/harness.js';
+import { CapturingLogger, ManualClock, errorOf, tokenOf } from './support/harness.js';
 import { DEFAULT_CLIENT, PUBLIC_CLIENT, TestOAuthServer } from './support/oauth-server.js';
 
 let server: TestOAuthServer;
@@ -94,15 +94,15 @@ describe('authorization code flow', () => {
 
       const callback = await authorizeInBrowser(started.url);
       const result = await oauth.completeAuthorization(callback, { session: BROWSER });
-      expect(result.error).toBeUndefined();
-      expect(server.isActive(result.token!.value)).toBe(true);
+      expect(result.ok).toBe(true);
+      expect(server.isActive(tokenOf(result).value)).toBe(true);
       const exchange = server.tokenRequests[0]!;
       expect(exchange.grantType).toBe('authorization_code');
       expect(exchange.params.code_verifier).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(exchange.params.redirect_uri).toBe('http://127.0.0.1:9/callback');
 
       const cached = await oauth.getAccessToken('upstream', config, { projectId: 'p1' });
-      expect(cached.token!.value).toBe(result.token!.value);
+      expect(tokenOf(cached).value).toBe(tokenOf(result).value);
       expect(server.tokenRequests).toHaveLength(1);
     });
 
@@ -114,13 +114,13 @@ describe('authorization code flow', () => {
       });
       const url = new URL(await authorizeInBrowser(first.url));
       const asPath = `${url.pathname}${url.search}`;
-      expect((await oauth.completeAuthorization(asPath, { session: BROWSER })).token).toBeDefined();
+      expect((await oauth.completeAuthorization(asPath, { session: BROWSER })).ok).toBe(true);
       const second = oauth.createAuthorizationUrl('upstream', authorizationCode(), {
         projectId: 'b',
         session: BROWSER,
       });
       const query = Object.fromEntries(new URL(await authorizeInBrowser(second.url)).searchParams);
-      expect((await oauth.completeAuthorization(query, { session: BROWSER })).token).toBeDefined();
+      expect((await oauth.completeAuthorization(query, { session: BROWSER })).ok).toBe(true);
     });
 
     it('works for a public client (no secret)', async () => {
@@ -130,7 +130,7 @@ describe('authorization code flow', () => {
       const result = await oauth.completeAuthorization(await authorizeInBrowser(started.url), {
         session: BROWSER,
       });
-      expect(result.token).toBeDefined();
+      expect(result.ok).toBe(true);
       expect(server.tokenRequests[0]).toMatchObject({ authMethod: 'none' });
       expect(server.tokenRequests[0]!.params.client_id).toBe(PUBLIC_CLIENT.clientId);
     });
@@ -145,13 +145,13 @@ describe('authorization code flow', () => {
       });
       clock.advance(3_400_000);
       const refreshed = await oauth.getAccessToken('upstream', config);
-      expect(refreshed.token).toBeDefined();
+      expect(refreshed.ok).toBe(true);
       expect(server.tokenRequests[1]!.grantType).toBe('refresh_token');
 
       server.enqueue({ status: 400, body: { error: 'invalid_grant' } });
       clock.advance(4_000_000); // access token expired, refresh token now refused
       const again = await oauth.getAccessToken('upstream', config);
-      expect(again.error).toMatchObject({ code: 'authorization-required' });
+      expect(errorOf(again)).toMatchObject({ code: 'authorization-required' });
     });
 
     it('passes the code and verifier the server checks (a wrong verifier fails)', async () => {
@@ -177,7 +177,7 @@ describe('authorization code flow', () => {
       expect(await stolen.body.json()).toMatchObject({ error: 'invalid_grant' });
       // The code is now used: the legitimate exchange fails cleanly too.
       const result = await oauth.completeAuthorization(callback, { session: BROWSER });
-      expect(result.error).toMatchObject({ code: 'invalid-grant', attempts: 1 });
+      expect(errorOf(result)).toMatchObject({ code: 'invalid-grant', attempts: 1 });
     });
   });
 
@@ -185,7 +185,7 @@ describe('authorization code flow', () => {
     it('reports authorization-required without a token request', async () => {
       const oauth = createOAuthService();
       const result = await oauth.getAccessToken('upstream', authorizationCode());
-      expect(result.error).toMatchObject({ code: 'authorization-required' });
+      expect(errorOf(result)).toMatchObject({ code: 'authorization-required' });
       expect(server.tokenRequests).toHaveLength(0);
     });
   });
@@ -200,8 +200,8 @@ describe('authorization code flow', () => {
       const callback = new URL(await authorizeInBrowser(started.url));
       callback.searchParams.set('state', 'forged-state-value');
       const result = await oauth.completeAuthorization(callback, { session: BROWSER });
-      expect(result.error).toBeInstanceOf(OAuthError);
-      expect(result.error).toMatchObject({ code: 'state-mismatch' });
+      expect(errorOf(result)).toBeInstanceOf(OAuthError);
+      expect(errorOf(result)).toMatchObject({ code: 'state-mismatch' });
       expect(server.tokenRequests).toHaveLength(0);
       expect(logger.lines.some((l) => l.fields.code === 'state-mismatch')).toBe(true);
     });
@@ -215,8 +215,8 @@ describe('authorization code flow', () => {
       });
       const callback = await authorizeInBrowser(attackers.url);
       const result = await oauth.completeAuthorization(callback, { session: 'victim-session' });
-      expect(result.error).toMatchObject({ name: 'OAuthError', code: 'state-mismatch' });
-      expect(result.error!.message).toContain('not started by this session');
+      expect(errorOf(result)).toMatchObject({ name: 'OAuthError', code: 'state-mismatch' });
+      expect(errorOf(result).message).toContain('not started by this session');
       expect(server.tokenRequests).toHaveLength(0);
       expect(logger.text()).not.toContain('victim-session');
       expect(logger.text()).not.toContain('attacker-session');
@@ -230,7 +230,7 @@ describe('authorization code flow', () => {
       const callback = await authorizeInBrowser(theirs.url);
       await oauth.completeAuthorization(callback, { session: BROWSER });
       const result = await oauth.completeAuthorization(callback, { session: 'their-session' });
-      expect(result.token).toBeDefined();
+      expect(result.ok).toBe(true);
     });
 
     it('refuses a callback without a session, leaving the flow open', async () => {
@@ -245,18 +245,16 @@ describe('authorization code flow', () => {
           callback,
           options as unknown as CompleteAuthorizationOptions,
         );
-        expect(result.error).toMatchObject({ code: 'state-mismatch' });
+        expect(errorOf(result)).toMatchObject({ code: 'state-mismatch' });
       }
       expect(server.tokenRequests).toHaveLength(0);
-      expect(
-        (await oauth.completeAuthorization(callback, { session: BROWSER })).token,
-      ).toBeDefined();
+      expect((await oauth.completeAuthorization(callback, { session: BROWSER })).ok).toBe(true);
     });
 
     it('refuses a callback without state', async () => {
       const oauth = createOAuthService();
       const result = await oauth.completeAuthorization({ code: 'abc' }, { session: BROWSER });
-      expect(result.error).toMatchObject({ code: 'state-mismatch' });
+      expect(errorOf(result)).toMatchObject({ code: 'state-mismatch' });
     });
 
     it('accepts each state once', async () => {
@@ -265,11 +263,9 @@ describe('authorization code flow', () => {
         session: BROWSER,
       });
       const callback = await authorizeInBrowser(started.url);
+      expect((await oauth.completeAuthorization(callback, { session: BROWSER })).ok).toBe(true);
       expect(
-        (await oauth.completeAuthorization(callback, { session: BROWSER })).token,
-      ).toBeDefined();
-      expect(
-        (await oauth.completeAuthorization(callback, { session: BROWSER })).error,
+        errorOf(await oauth.completeAuthorization(callback, { session: BROWSER })),
       ).toMatchObject({
         code: 'state-mismatch',
       });
@@ -285,7 +281,7 @@ describe('authorization code flow', () => {
       const callback = await authorizeInBrowser(started.url);
       clock.advance(60_001);
       expect(
-        (await oauth.completeAuthorization(callback, { session: BROWSER })).error,
+        errorOf(await oauth.completeAuthorization(callback, { session: BROWSER })),
       ).toMatchObject({
         code: 'state-mismatch',
       });
@@ -334,7 +330,7 @@ describe('authorization code flow', () => {
       const result = await oauth.completeAuthorization(await authorizeInBrowser(victim.url), {
         session: 'victim',
       });
-      expect(result.token).toBeDefined();
+      expect(result.ok).toBe(true);
     });
 
     it('makes room by dropping expired flows only, oldest first', async () => {
@@ -351,16 +347,16 @@ describe('authorization code flow', () => {
         expect.objectContaining({ code: 'too-many-authorizations' }),
       );
       expect(
-        (
+        errorOf(
           await oauth.completeAuthorization(await authorizeInBrowser(early[0]!.url), {
             session: 'early-0',
-          })
-        ).error,
+          }),
+        ),
       ).toMatchObject({ code: 'state-mismatch' });
       const result = await oauth.completeAuthorization(await authorizeInBrowser(late[4]!.url), {
         session: 'late-4',
       });
-      expect(result.token).toBeDefined();
+      expect(result.ok).toBe(true);
     });
 
     it('caps each session, replacing only that session’s oldest flow', async () => {
@@ -371,10 +367,10 @@ describe('authorization code flow', () => {
       const third = start('busy'); // over the cap of 2: "first" goes
       const complete = async (started: { url: string }, session: string) =>
         oauth.completeAuthorization(await authorizeInBrowser(started.url), { session });
-      expect((await complete(first, 'busy')).error).toMatchObject({ code: 'state-mismatch' });
-      expect((await complete(second, 'busy')).token).toBeDefined();
-      expect((await complete(third, 'busy')).token).toBeDefined();
-      expect((await complete(other, 'other')).token).toBeDefined();
+      expect(errorOf(await complete(first, 'busy'))).toMatchObject({ code: 'state-mismatch' });
+      expect((await complete(second, 'busy')).ok).toBe(true);
+      expect((await complete(third, 'busy')).ok).toBe(true);
+      expect((await complete(other, 'other')).ok).toBe(true);
     });
 
     it('frees a slot when a flow completes', async () => {
@@ -407,11 +403,11 @@ describe('authorization code flow', () => {
       const result = await oauth.completeAuthorization(await authorizeInBrowser(started.url), {
         session: BROWSER,
       });
-      expect(result.error).toMatchObject({
+      expect(errorOf(result)).toMatchObject({
         code: 'authorization-denied',
         oauthError: 'access_denied',
       });
-      expect(result.error!.message).toContain('the user said no');
+      expect(errorOf(result).message).toContain('the user said no');
       expect(server.tokenRequests).toHaveLength(0);
     });
   });
@@ -425,7 +421,7 @@ describe('authorization code flow', () => {
       const result = await oauth.completeAuthorization(await authorizeInBrowser(started.url), {
         session: BROWSER,
       });
-      expect(result.token).toBeDefined();
+      expect(result.ok).toBe(true);
       expect(server.tokenRequests[0]!.params.code_verifier).toBe(
         new URL(started.url).searchParams.get('code_challenge'),
       );

@@ -11,7 +11,9 @@ import {
   FAST_RETRY,
   ManualClock,
   clientCredentials,
+  errorOf,
   recordingSleep,
+  tokenOf,
 } from './support/harness.js';
 import { DEFAULT_CLIENT, TestOAuthServer } from './support/oauth-server.js';
 
@@ -49,12 +51,12 @@ describe('getAccessToken with client credentials', () => {
       const { oauth } = service();
       const config = clientCredentials(server, { tokenUrl: server.url('https', '/token') });
       const first = await oauth.getAccessToken('upstream', config);
-      expect(first.error).toBeUndefined();
-      expect(first.token).toBeInstanceOf(AccessToken);
-      expect(server.isActive(first.token!.value)).toBe(true);
-      expect(first.token!.scope).toBe('tools:read tools:call');
+      expect(first.ok).toBe(true);
+      expect(tokenOf(first)).toBeInstanceOf(AccessToken);
+      expect(server.isActive(tokenOf(first).value)).toBe(true);
+      expect(tokenOf(first).scope).toBe('tools:read tools:call');
       const second = await oauth.getAccessToken('upstream', config);
-      expect(second.token!.value).toBe(first.token!.value);
+      expect(tokenOf(second).value).toBe(tokenOf(first).value);
       expect(server.tokenRequests).toHaveLength(1);
       expect(server.tokenRequests[0]).toMatchObject({
         listener: 'https',
@@ -73,7 +75,7 @@ describe('getAccessToken with client credentials', () => {
         additionalParams: { tenant: 'acme' },
         customHeaders: { 'x-request-source': 'etdi-gateway' },
       });
-      expect((await oauth.getAccessToken('upstream', config)).error).toBeUndefined();
+      expect((await oauth.getAccessToken('upstream', config)).ok).toBe(true);
       const seen = server.tokenRequests[0]!;
       expect(seen.params).toMatchObject({
         grant_type: 'client_credentials',
@@ -91,7 +93,7 @@ describe('getAccessToken with client credentials', () => {
     it('authenticates with client_secret_post when useBasicAuth is false', async () => {
       const { oauth } = service();
       const config = clientCredentials(server, { useBasicAuth: false });
-      expect((await oauth.getAccessToken('upstream', config)).error).toBeUndefined();
+      expect((await oauth.getAccessToken('upstream', config)).ok).toBe(true);
       expect(server.tokenRequests[0]).toMatchObject({ authMethod: 'post' });
       expect(server.tokenRequests[0]!.headers.authorization).toBeUndefined();
     });
@@ -103,7 +105,7 @@ describe('getAccessToken with client credentials', () => {
         clientId: 'id with:colon',
         clientSecret: 'se cret+/=%',
       });
-      expect((await oauth.getAccessToken('upstream', config)).error).toBeUndefined();
+      expect((await oauth.getAccessToken('upstream', config)).ok).toBe(true);
       expect(server.tokenRequests[0]).toMatchObject({ authMethod: 'basic' });
     });
 
@@ -115,9 +117,9 @@ describe('getAccessToken with client credentials', () => {
       const other = await oauth.getAccessToken('other', config, { projectId: 'a' });
       const id = await oauth.getAccessToken('upstream', config, { projectId: 'a', configId: 'v2' });
       const again = await oauth.getAccessToken('upstream', config, { projectId: 'a' });
-      const values = new Set([a, b, other, id].map((r) => r.token!.value));
+      const values = new Set([a, b, other, id].map((r) => tokenOf(r).value));
       expect(values.size).toBe(4);
-      expect(again.token!.value).toBe(a.token!.value);
+      expect(tokenOf(again).value).toBe(tokenOf(a).value);
       expect(server.tokenRequests).toHaveLength(4);
     });
 
@@ -127,11 +129,13 @@ describe('getAccessToken with client credentials', () => {
       const config = clientCredentials(server);
       const none = await oauth.getAccessToken('upstream', config);
       const empty = await oauth.getAccessToken('upstream', config, { projectId: '' });
-      expect(empty.token!.value).not.toBe(none.token!.value);
+      expect(tokenOf(empty).value).not.toBe(tokenOf(none).value);
       expect(server.tokenRequests).toHaveLength(2);
-      expect((await oauth.getAccessToken('upstream', config)).token!.value).toBe(none.token!.value);
-      expect((await oauth.getAccessToken('upstream', config, { projectId: '' })).token!.value).toBe(
-        empty.token!.value,
+      expect(tokenOf(await oauth.getAccessToken('upstream', config)).value).toBe(
+        tokenOf(none).value,
+      );
+      expect(tokenOf(await oauth.getAccessToken('upstream', config, { projectId: '' })).value).toBe(
+        tokenOf(empty).value,
       );
       expect(server.tokenRequests).toHaveLength(2);
     });
@@ -143,7 +147,7 @@ describe('getAccessToken with client credentials', () => {
         oauth.getAccessToken('upstream', config),
         oauth.getAccessToken('upstream', config, { projectId: '' }),
       ]);
-      expect(empty.token!.value).not.toBe(none.token!.value);
+      expect(tokenOf(empty).value).not.toBe(tokenOf(none).value);
       expect(server.tokenRequests).toHaveLength(2);
     });
 
@@ -165,7 +169,7 @@ describe('getAccessToken with client credentials', () => {
       const values = new Set<string>();
       for (const [server_, configId, projectId] of triples) {
         const result = await oauth.getAccessToken(server_, config, { configId, projectId });
-        values.add(result.token!.value);
+        values.add(tokenOf(result).value);
       }
       expect(values.size).toBe(triples.length);
     });
@@ -182,9 +186,9 @@ describe('getAccessToken with client credentials', () => {
       const config = clientCredentials(server);
       const first = await oauth.getAccessToken('upstream', config);
       const forced = await oauth.getAccessToken('upstream', config, { forceRefresh: true });
-      expect(forced.token!.value).not.toBe(first.token!.value);
-      expect((await oauth.getAccessToken('upstream', config)).token!.value).toBe(
-        forced.token!.value,
+      expect(tokenOf(forced).value).not.toBe(tokenOf(first).value);
+      expect(tokenOf(await oauth.getAccessToken('upstream', config)).value).toBe(
+        tokenOf(forced).value,
       );
       expect(server.tokenRequests).toHaveLength(2);
       expect(oauth.metrics.snapshot().refreshes).toBe(1);
@@ -194,7 +198,7 @@ describe('getAccessToken with client credentials', () => {
       server.settings.expiresIn = undefined;
       const { oauth, clock } = service({ defaultTokenLifetimeMs: 600_000 });
       const result = await oauth.getAccessToken('upstream', clientCredentials(server));
-      expect(result.token!.expiresAt).toBe(clock.now() + 600_000);
+      expect(tokenOf(result).expiresAt).toBe(clock.now() + 600_000);
     });
   });
 
@@ -205,7 +209,7 @@ describe('getAccessToken with client credentials', () => {
         'upstream',
         clientCredentials(server, { clientSecret: 'wrong-secret-000111' }),
       );
-      expect(result.error).toMatchObject({
+      expect(errorOf(result)).toMatchObject({
         name: 'OAuthError',
         code: 'invalid-client',
         status: 401,
@@ -222,7 +226,7 @@ describe('getAccessToken with client credentials', () => {
       server.enqueue({ status: 500, body: { error: 'server_error' } });
       const { oauth, waits } = service();
       const result = await oauth.getAccessToken('upstream', clientCredentials(server));
-      expect(result.token).toBeDefined();
+      expect(result.ok).toBe(true);
       expect(server.tokenRequests).toHaveLength(2);
       expect(waits).toHaveLength(1);
     });
@@ -235,7 +239,7 @@ describe('getAccessToken with client credentials', () => {
         retry: { retries: 2, baseDelayMs: 100, maxDelayMs: 150, jitter: 0 },
       });
       const result = await oauth.getAccessToken('upstream', clientCredentials(server));
-      expect(result.error).toMatchObject({ code: 'server-error', status: 503, attempts: 3 });
+      expect(errorOf(result)).toMatchObject({ code: 'server-error', status: 503, attempts: 3 });
       expect(server.tokenRequests).toHaveLength(3);
       expect(waits).toEqual([100, 150]);
     });
@@ -249,7 +253,7 @@ describe('getAccessToken with client credentials', () => {
         keepFailing();
         const { oauth, waits } = service({ retry: undefined });
         const result = await oauth.getAccessToken('upstream', clientCredentials(server));
-        expect(result.error).toMatchObject({ code: 'server-error', status: 503, attempts: 4 });
+        expect(errorOf(result)).toMatchObject({ code: 'server-error', status: 503, attempts: 4 });
         expect(server.tokenRequests).toHaveLength(4);
         expect(waits).toHaveLength(3);
         [2000, 4000, 8000].forEach((base, i) => {
@@ -281,7 +285,7 @@ describe('getAccessToken with client credentials', () => {
       server.enqueue({ status: 503 });
       const { oauth, waits } = service({ retry: { retries: 0 } });
       const result = await oauth.getAccessToken('upstream', clientCredentials(server));
-      expect(result.error).toMatchObject({ code: 'server-error', attempts: 1 });
+      expect(errorOf(result)).toMatchObject({ code: 'server-error', attempts: 1 });
       expect(waits).toEqual([]);
     });
   });
@@ -311,8 +315,8 @@ describe('getAccessToken with client credentials', () => {
       try {
         const { oauth } = service({ timeoutMs: 50, retry: { ...FAST_RETRY, retries: 1 } });
         const result = await oauth.getAccessToken('upstream', clientCredentials(server));
-        expect(result.error).toMatchObject({ code: 'timeout', attempts: 2 });
-        expect(result.error!.transient).toBe(true);
+        expect(errorOf(result)).toMatchObject({ code: 'timeout', attempts: 2 });
+        expect(errorOf(result).transient).toBe(true);
         expect(server.tokenRequests).toHaveLength(2);
       } finally {
         gate.release();
@@ -329,7 +333,7 @@ describe('getAccessToken with client credentials', () => {
       });
       const { oauth, waits } = service();
       const result = await oauth.getAccessToken('upstream', clientCredentials(server));
-      expect(result.token).toBeDefined();
+      expect(result.ok).toBe(true);
       expect(waits).toEqual([7000]);
     });
 
@@ -339,9 +343,7 @@ describe('getAccessToken with client credentials', () => {
         status: 429,
         headers: { 'retry-after': new Date(clock.now() + 5000).toUTCString() },
       });
-      expect(
-        (await oauth.getAccessToken('upstream', clientCredentials(server))).token,
-      ).toBeDefined();
+      expect((await oauth.getAccessToken('upstream', clientCredentials(server))).ok).toBe(true);
       expect(waits).toEqual([5000]);
     });
 
@@ -349,7 +351,7 @@ describe('getAccessToken with client credentials', () => {
       server.enqueue({ status: 429, headers: { 'retry-after': '3600' } });
       const { oauth, waits } = service({ retry: { ...FAST_RETRY, maxRetryAfterMs: 10_000 } });
       const result = await oauth.getAccessToken('upstream', clientCredentials(server));
-      expect(result.error).toMatchObject({
+      expect(errorOf(result)).toMatchObject({
         code: 'rate-limited',
         status: 429,
         attempts: 1,
@@ -365,12 +367,12 @@ describe('getAccessToken with client credentials', () => {
       server.enqueue({ status: 400, body: { error: 'invalid_scope', error_description: 'nope' } });
       const { oauth } = service();
       const result = await oauth.getAccessToken('upstream', clientCredentials(server));
-      expect(result.error).toMatchObject({
+      expect(errorOf(result)).toMatchObject({
         code: 'request-rejected',
         status: 400,
         oauthError: 'invalid_scope',
       });
-      expect(result.error!.message).toContain('invalid_scope: nope');
+      expect(errorOf(result).message).toContain('invalid_scope: nope');
       expect(server.tokenRequests).toHaveLength(1);
     });
 
@@ -378,7 +380,7 @@ describe('getAccessToken with client credentials', () => {
       server.enqueue({ status: 400, body: { error: 'invalid_grant' } });
       const { oauth } = service();
       const result = await oauth.getAccessToken('upstream', clientCredentials(server));
-      expect(result.error).toMatchObject({ code: 'invalid-grant' });
+      expect(errorOf(result)).toMatchObject({ code: 'invalid-grant' });
     });
   });
 
@@ -387,15 +389,15 @@ describe('getAccessToken with client credentials', () => {
       server.enqueue({ status: 200, body: { token_type: 'Bearer' } });
       const { oauth } = service();
       const result = await oauth.getAccessToken('upstream', clientCredentials(server));
-      expect(result.error).toMatchObject({ code: 'invalid-response' });
-      expect(result.error!.message).toContain('"access_token" missing');
+      expect(errorOf(result)).toMatchObject({ code: 'invalid-response' });
+      expect(errorOf(result).message).toContain('"access_token" missing');
     });
 
     it('refuses a non-Bearer token type', async () => {
       server.settings.tokenType = 'DPoP';
       const { oauth } = service();
       const result = await oauth.getAccessToken('upstream', clientCredentials(server));
-      expect(result.error).toMatchObject({ code: 'invalid-response' });
+      expect(errorOf(result)).toMatchObject({ code: 'invalid-response' });
     });
 
     it('refuses HTML', async () => {
@@ -406,7 +408,7 @@ describe('getAccessToken with client credentials', () => {
       });
       const { oauth } = service();
       const result = await oauth.getAccessToken('upstream', clientCredentials(server));
-      expect(result.error).toMatchObject({ code: 'invalid-response' });
+      expect(errorOf(result)).toMatchObject({ code: 'invalid-response' });
     });
 
     it('refuses a body larger than maxResponseBytes', async () => {
@@ -416,7 +418,7 @@ describe('getAccessToken with client credentials', () => {
       });
       const { oauth } = service({ maxResponseBytes: 1024 });
       const result = await oauth.getAccessToken('upstream', clientCredentials(server));
-      expect(result.error).toMatchObject({ code: 'invalid-response' });
+      expect(errorOf(result)).toMatchObject({ code: 'invalid-response' });
       expect(server.tokenRequests).toHaveLength(1);
     });
 
@@ -428,8 +430,8 @@ describe('getAccessToken with client credentials', () => {
       });
       const { oauth, clock } = service();
       const result = await oauth.getAccessToken('upstream', clientCredentials(server));
-      expect(result.token!.value).toBe('form-token-123456');
-      expect(result.token!.expiresAt).toBe(clock.now() + 120_000);
+      expect(tokenOf(result).value).toBe('form-token-123456');
+      expect(tokenOf(result).expiresAt).toBe(clock.now() + 120_000);
     });
   });
 
@@ -438,8 +440,8 @@ describe('getAccessToken with client credentials', () => {
       const { oauth, waits } = service();
       const config = clientCredentials(server, { tokenUrl: 'http://127.0.0.1:1/token' });
       const result = await oauth.getAccessToken('upstream', config);
-      expect(result.error).toMatchObject({ code: 'network-error', attempts: 3 });
-      expect(result.error!.transient).toBe(true);
+      expect(errorOf(result)).toMatchObject({ code: 'network-error', attempts: 3 });
+      expect(errorOf(result).transient).toBe(true);
       expect(waits).toHaveLength(2);
     });
 
@@ -447,7 +449,7 @@ describe('getAccessToken with client credentials', () => {
       const { oauth, waits } = service({ dispatcher: new Agent() });
       const config = clientCredentials(server, { tokenUrl: server.url('https', '/token') });
       const result = await oauth.getAccessToken('upstream', config);
-      expect(result.error).toMatchObject({ code: 'tls-error', attempts: 1 });
+      expect(errorOf(result)).toMatchObject({ code: 'tls-error', attempts: 1 });
       expect(waits).toEqual([]);
     });
   });
@@ -457,7 +459,7 @@ describe('getAccessToken with client credentials', () => {
       const { oauth } = service();
       const config = clientCredentials(server, { allowLoopbackHttp: false });
       const result = await oauth.getAccessToken('upstream', config);
-      expect(result.error).toMatchObject({ code: 'insecure-url', field: '/tokenUrl' });
+      expect(errorOf(result)).toMatchObject({ code: 'insecure-url', pointer: '/tokenUrl' });
       expect(server.tokenRequests).toHaveLength(0);
     });
   });
@@ -466,7 +468,7 @@ describe('getAccessToken with client credentials', () => {
     it('reports disabled', async () => {
       const { oauth } = service();
       const result = await oauth.getAccessToken('upstream', { enabled: false });
-      expect(result.error).toMatchObject({ code: 'disabled' });
+      expect(errorOf(result)).toMatchObject({ code: 'disabled' });
     });
   });
 
@@ -475,7 +477,7 @@ describe('getAccessToken with client credentials', () => {
       server.enqueue({ status: 500 }, { status: 401, body: { error: 'invalid_client' } });
       const { oauth, logger } = service();
       const result = await oauth.getAccessToken('upstream', clientCredentials(server));
-      const id = result.error!.correlationId!;
+      const id = errorOf(result).correlationId!;
       expect(id).toMatch(/^[0-9a-f-]{36}$/);
       const lines = logger.withCorrelationId(id);
       expect(lines.map((l) => l.message)).toEqual([
@@ -489,10 +491,21 @@ describe('getAccessToken with client credentials', () => {
       const ok = await oauth.getAccessToken('upstream', clientCredentials(server), {
         projectId: 'p',
       });
-      expect(ok.token).toBeDefined();
+      expect(ok.ok).toBe(true);
       const acquired = logger.lines.find((l) => l.message === 'token acquired')!;
       expect(acquired.fields.correlationId).not.toBe(id);
       expect(acquired.fields.projectId).toBe('p');
+    });
+
+    it('takes a pino-style logger and writes no line of a level it has disabled', async () => {
+      // pino's shape: (fields, message) and isLevelEnabled; debug is off, as in production.
+      const logger = Object.assign(new CapturingLogger(), {
+        isLevelEnabled: (level: string) => level !== 'debug',
+      });
+      const { oauth } = service({ logger });
+      expect((await oauth.getAccessToken('upstream', clientCredentials(server))).ok).toBe(true);
+      expect(logger.lines.map((l) => l.message)).toEqual(['acquiring token', 'token acquired']);
+      expect(logger.lines.every((l) => l.level !== 'debug')).toBe(true);
     });
   });
 });

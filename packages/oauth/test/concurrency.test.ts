@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOAuthService } from '@etdi/oauth';
-import { FAST_RETRY, clientCredentials, recordingSleep } from './support/harness.js';
+import { FAST_RETRY, clientCredentials, recordingSleep, tokenOf } from './support/harness.js';
 import { TestOAuthServer } from './support/oauth-server.js';
 
 let server: TestOAuthServer;
@@ -23,7 +23,7 @@ describe('getAccessToken under concurrency', () => {
       gate.release();
       const results = await Promise.all(calls);
       expect(server.tokenRequests).toHaveLength(1);
-      const values = new Set(results.map((r) => r.token?.value));
+      const values = new Set(results.map((r) => (r.ok ? r.token.value : undefined)));
       expect(values.size).toBe(1);
       expect([...values][0]).toMatch(/^at-/);
       const metrics = oauth.metrics.snapshot();
@@ -38,9 +38,9 @@ describe('getAccessToken under concurrency', () => {
       const results = await Promise.all(
         Array.from({ length: 20 }, () => oauth.getAccessToken('upstream', config)),
       );
-      expect(results.every((r) => r.error?.code === 'invalid-client')).toBe(true);
+      expect(results.every((r) => !r.ok && r.error.code === 'invalid-client')).toBe(true);
       expect(server.tokenRequests).toHaveLength(1);
-      expect((await oauth.getAccessToken('upstream', config)).token).toBeDefined();
+      expect((await oauth.getAccessToken('upstream', config)).ok).toBe(true);
       expect(server.tokenRequests).toHaveLength(2);
     });
 
@@ -53,7 +53,7 @@ describe('getAccessToken under concurrency', () => {
         ),
       );
       expect(server.tokenRequests).toHaveLength(3);
-      expect(new Set(results.map((r) => r.token!.value)).size).toBe(3);
+      expect(new Set(results.map((r) => tokenOf(r).value)).size).toBe(3);
     });
   });
 
@@ -70,7 +70,7 @@ describe('getAccessToken under concurrency', () => {
       gate.release();
       const results = await Promise.all(calls);
       expect(server.tokenRequests).toHaveLength(2);
-      expect(new Set(results.map((r) => r.token?.value)).size).toBe(1);
+      expect(new Set(results.map((r) => (r.ok ? r.token.value : undefined))).size).toBe(1);
     });
   });
 });

@@ -11,6 +11,7 @@ import {
 } from '@etdi/oauth';
 import { createTestCa, issueCertificate } from '../../../testing/certs.js';
 import { TestOAuthServer, writePemFiles } from './support/oauth-server.js';
+import { errorOf } from './support/harness.js';
 
 const valid: OAuthConfig = {
   tokenUrl: 'https://auth.example.com/oauth/token',
@@ -37,58 +38,58 @@ describe('assertOAuthConfig', () => {
   describe('when the shape is wrong', () => {
     it('names an unknown key', () => {
       const error = configError({ ...valid, tokenURL: 'https://x' });
-      expect(error).toMatchObject({ code: 'invalid-config', field: '/tokenURL' });
+      expect(error).toMatchObject({ code: 'invalid-config', pointer: '/tokenURL' });
       expect(error.message).toContain('unknown key "tokenURL"');
     });
 
     it('names an unknown key inside mtls', () => {
       const error = configError({ ...valid, mtls: { certPath: 'a', keyPath: 'b', ca: 'c' } });
-      expect(error).toMatchObject({ code: 'invalid-config', field: '/mtls/ca' });
+      expect(error).toMatchObject({ code: 'invalid-config', pointer: '/mtls/ca' });
       expect(error.message).toContain('"mtls"');
     });
 
     it('names a field of the wrong type', () => {
       const error = configError({ ...valid, tokenExpiryBuffer: '300' });
-      expect(error).toMatchObject({ code: 'invalid-config', field: '/tokenExpiryBuffer' });
+      expect(error).toMatchObject({ code: 'invalid-config', pointer: '/tokenExpiryBuffer' });
       expect(error.message).toBe('OAuth config "tokenExpiryBuffer" must be an integer');
     });
 
     it('lists the allowed values of an enum', () => {
       const error = configError({ ...valid, version: '3.0' });
-      expect(error).toMatchObject({ code: 'invalid-config', field: '/version' });
+      expect(error).toMatchObject({ code: 'invalid-config', pointer: '/version' });
       expect(error.message).toContain('"2.0", "2.1"');
     });
 
     it('refuses something that is not an object', () => {
-      expect(configError('nope')).toMatchObject({ code: 'invalid-config', field: '' });
+      expect(configError('nope')).toMatchObject({ code: 'invalid-config', pointer: '' });
       expect(configError(null)).toMatchObject({ code: 'invalid-config' });
     });
 
     it('refuses a bad resource', () => {
       expect(configError({ ...valid, resource: 42 })).toMatchObject({
         code: 'invalid-config',
-        field: '/resource',
+        pointer: '/resource',
       });
       expect(configError({ ...valid, resource: 'not a uri' })).toMatchObject({
         code: 'invalid-config',
-        field: '/resource',
+        pointer: '/resource',
       });
       expect(
         configError({ ...valid, resource: ['https://a.example/', 'https://b#x'] }),
-      ).toMatchObject({ code: 'invalid-config', field: '/resource/1' });
+      ).toMatchObject({ code: 'invalid-config', pointer: '/resource/1' });
     });
 
     it('refuses an invalid environment variable name', () => {
       expect(configError({ ...valid, tokenEnvVar: '1TOKEN' })).toMatchObject({
         code: 'invalid-config',
-        field: '/tokenEnvVar',
+        pointer: '/tokenEnvVar',
       });
     });
 
     it('refuses a scope token outside RFC 6749 §3.3', () => {
       expect(configError({ ...valid, scope: 'a "b"' })).toMatchObject({
         code: 'invalid-config',
-        field: '/scope',
+        pointer: '/scope',
       });
     });
 
@@ -97,36 +98,36 @@ describe('assertOAuthConfig', () => {
         ...valid,
         customHeaders: { 'x-api-key': 'sk-live-123\r\nx: y' },
       });
-      expect(error).toMatchObject({ code: 'invalid-config', field: '/customHeaders/x-api-key' });
+      expect(error).toMatchObject({ code: 'invalid-config', pointer: '/customHeaders/x-api-key' });
       expect(error.message).not.toContain('sk-live');
     });
   });
 
   describe('when a rule is broken', () => {
     it('requires tokenUrl and clientId', () => {
-      expect(configError({ clientSecret: 'x' })).toMatchObject({ field: '/tokenUrl' });
+      expect(configError({ clientSecret: 'x' })).toMatchObject({ pointer: '/tokenUrl' });
       expect(configError({ tokenUrl: valid.tokenUrl, clientSecret: 'x' })).toMatchObject({
-        field: '/clientId',
+        pointer: '/clientId',
       });
     });
 
     it('requires a secret or mTLS for client credentials', () => {
       const { clientSecret: _, ...rest } = valid;
-      expect(configError(rest)).toMatchObject({ code: 'invalid-config', field: '/clientSecret' });
+      expect(configError(rest)).toMatchObject({ code: 'invalid-config', pointer: '/clientSecret' });
     });
 
     it('requires a refresh token for the refresh_token grant', () => {
       expect(configError({ ...valid, grantType: 'refresh_token' })).toMatchObject({
-        field: '/refreshToken',
+        pointer: '/refreshToken',
       });
     });
 
     it('requires authorizationUrl and redirectUri for the authorization-code grant', () => {
       const base = { ...valid, grantType: 'authorization_code' };
-      expect(configError(base)).toMatchObject({ field: '/authorizationUrl' });
+      expect(configError(base)).toMatchObject({ pointer: '/authorizationUrl' });
       expect(
         configError({ ...base, authorizationUrl: 'https://auth.example.com/authorize' }),
-      ).toMatchObject({ field: '/redirectUri' });
+      ).toMatchObject({ pointer: '/redirectUri' });
     });
 
     it('requires PKCE with S256 under OAuth 2.1', () => {
@@ -139,11 +140,11 @@ describe('assertOAuthConfig', () => {
       expect(() => assertOAuthConfig(base)).not.toThrow();
       expect(configError({ ...base, usePkce: false })).toMatchObject({
         code: 'invalid-config',
-        field: '/usePkce',
+        pointer: '/usePkce',
       });
       expect(configError({ ...base, codeChallengeMethod: 'plain' })).toMatchObject({
         code: 'invalid-config',
-        field: '/codeChallengeMethod',
+        pointer: '/codeChallengeMethod',
       });
       expect(() =>
         assertOAuthConfig({ ...base, version: '2.0', codeChallengeMethod: 'plain' }),
@@ -152,35 +153,35 @@ describe('assertOAuthConfig', () => {
 
     it('keeps OAuth 2.1 on HTTPS and tokens out of URLs', () => {
       expect(configError({ ...valid, enforceHttps: false })).toMatchObject({
-        field: '/enforceHttps',
+        pointer: '/enforceHttps',
       });
       expect(configError({ ...valid, tokenInHeaderOnly: false })).toMatchObject({
-        field: '/tokenInHeaderOnly',
+        pointer: '/tokenInHeaderOnly',
       });
     });
 
     it('refuses protocol parameters in additionalParams', () => {
       expect(configError({ ...valid, additionalParams: { client_secret: 'x' } })).toMatchObject({
         code: 'invalid-config',
-        field: '/additionalParams/client_secret',
+        pointer: '/additionalParams/client_secret',
       });
     });
 
     it('refuses an Authorization custom header in any letter case', () => {
       expect(configError({ ...valid, customHeaders: { AuthoriZation: 'Bearer x' } })).toMatchObject(
-        { code: 'invalid-config', field: '/customHeaders/AuthoriZation' },
+        { code: 'invalid-config', pointer: '/customHeaders/AuthoriZation' },
       );
     });
 
     it('refuses credentials and fragments in endpoint URLs', () => {
       expect(configError({ ...valid, tokenUrl: 'https://u:p@auth.example.com/t' })).toMatchObject({
-        field: '/tokenUrl',
+        pointer: '/tokenUrl',
       });
       expect(configError({ ...valid, tokenUrl: 'https://auth.example.com/t#x' })).toMatchObject({
-        field: '/tokenUrl',
+        pointer: '/tokenUrl',
       });
       expect(configError({ ...valid, tokenUrl: 'ftp://auth.example.com/t' })).toMatchObject({
-        field: '/tokenUrl',
+        pointer: '/tokenUrl',
       });
     });
 
@@ -192,7 +193,7 @@ describe('assertOAuthConfig', () => {
   describe('enforceHttps', () => {
     it('refuses http:// token URLs by default', () => {
       const error = configError({ ...valid, tokenUrl: 'http://auth.example.com/token' });
-      expect(error).toMatchObject({ code: 'insecure-url', field: '/tokenUrl' });
+      expect(error).toMatchObject({ code: 'insecure-url', pointer: '/tokenUrl' });
     });
 
     it('refuses http:// loopback unless allowLoopbackHttp is set', () => {
@@ -228,10 +229,10 @@ describe('assertOAuthConfig', () => {
     it('checks the revocation and authorization endpoints too', () => {
       expect(
         configError({ ...valid, revocationUrl: 'http://auth.example.com/revoke' }),
-      ).toMatchObject({ code: 'insecure-url', field: '/revocationUrl' });
+      ).toMatchObject({ code: 'insecure-url', pointer: '/revocationUrl' });
       expect(
         configError({ ...valid, authorizationUrl: 'http://auth.example.com/authorize' }),
-      ).toMatchObject({ code: 'insecure-url', field: '/authorizationUrl' });
+      ).toMatchObject({ code: 'insecure-url', pointer: '/authorizationUrl' });
     });
 
     it('warns once when a service prepares a configuration with enforceHttps off', () => {
@@ -323,7 +324,7 @@ describe('OAuthService.prepare with mTLS files', () => {
     const oauth = createOAuthService();
     const config = mtlsConfig({ ...server.clientFiles, certPath: join(dir, 'missing.pem') });
     expect(() => oauth.prepare(config)).toThrow(
-      expect.objectContaining({ code: 'mtls-unavailable', field: '/mtls/certPath' }),
+      expect.objectContaining({ code: 'mtls-unavailable', pointer: '/mtls/certPath' }),
     );
   });
 
@@ -331,7 +332,7 @@ describe('OAuthService.prepare with mTLS files', () => {
     const oauth = createOAuthService();
     const config = mtlsConfig({ ...server.clientFiles, keyPath: dir });
     expect(() => oauth.prepare(config)).toThrow(
-      expect.objectContaining({ code: 'mtls-unavailable', field: '/mtls/keyPath' }),
+      expect.objectContaining({ code: 'mtls-unavailable', pointer: '/mtls/keyPath' }),
     );
   });
 
@@ -349,7 +350,7 @@ describe('OAuthService.prepare with mTLS files', () => {
   it('fails when the CA bundle is missing', () => {
     const config = mtlsConfig({ ...server.clientFiles, caPath: join(dir, 'no-ca.pem') });
     expect(() => createOAuthService().prepare(config)).toThrow(
-      expect.objectContaining({ code: 'mtls-unavailable', field: '/mtls/caPath' }),
+      expect.objectContaining({ code: 'mtls-unavailable', pointer: '/mtls/caPath' }),
     );
   });
 
@@ -358,10 +359,10 @@ describe('OAuthService.prepare with mTLS files', () => {
     writeFileSync(path, 'not a certificate');
     expect(() =>
       createOAuthService().prepare(mtlsConfig({ ...server.clientFiles, certPath: path })),
-    ).toThrow(expect.objectContaining({ code: 'mtls-unavailable', field: '/mtls/certPath' }));
+    ).toThrow(expect.objectContaining({ code: 'mtls-unavailable', pointer: '/mtls/certPath' }));
     expect(() =>
       createOAuthService().prepare(mtlsConfig({ ...server.clientFiles, keyPath: path })),
-    ).toThrow(expect.objectContaining({ code: 'mtls-unavailable', field: '/mtls/keyPath' }));
+    ).toThrow(expect.objectContaining({ code: 'mtls-unavailable', pointer: '/mtls/keyPath' }));
   });
 
   it('fails when the key does not belong to the certificate', () => {
@@ -369,7 +370,7 @@ describe('OAuthService.prepare with mTLS files', () => {
     const files = writePemFiles(server.ca, other);
     const config = mtlsConfig({ ...server.clientFiles, keyPath: files.keyPath });
     expect(() => createOAuthService().prepare(config)).toThrow(
-      expect.objectContaining({ code: 'mtls-unavailable', field: '/mtls/keyPath' }),
+      expect.objectContaining({ code: 'mtls-unavailable', pointer: '/mtls/keyPath' }),
     );
   });
 
@@ -382,7 +383,7 @@ describe('OAuthService.prepare with mTLS files', () => {
     });
     const files = writePemFiles(server.ca, expired);
     expect(() => createOAuthService().prepare(mtlsConfig({ ...files }))).toThrow(
-      expect.objectContaining({ code: 'mtls-unavailable', field: '/mtls/certPath' }),
+      expect.objectContaining({ code: 'mtls-unavailable', pointer: '/mtls/certPath' }),
     );
   });
 
@@ -395,7 +396,7 @@ describe('OAuthService.prepare with mTLS files', () => {
     };
     const before = server.tokenRequests.length;
     const result = await oauth.getAccessToken('upstream', config);
-    expect(result.error).toMatchObject({ code: 'mtls-unavailable' });
+    expect(errorOf(result)).toMatchObject({ code: 'mtls-unavailable' });
     expect(server.tokenRequests.length).toBe(before);
   });
 });

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { AccessToken, CREDENTIAL_HEADERS, injectToken } from '@etdi/oauth';
+import { AccessToken, CREDENTIAL_HEADERS, injectToken, type HttpInjectOptions } from '@etdi/oauth';
 
 const token = new AccessToken('at-upstream-token-abcdef', Date.now() + 60_000, 'tools:read');
+
+/** What @etdi/auth reports for a deployment with a custom API key header. */
+const AUTH_HEADERS = ['authorization', 'X-Acme-Key'];
+const standardOnly = { credentialHeaders: [] } as const;
 
 describe('injectToken', () => {
   describe('for an HTTP upstream', () => {
@@ -11,7 +15,7 @@ describe('injectToken', () => {
         AUTHORIZATION: 'Bearer other',
         'content-type': 'application/json',
       };
-      const out = injectToken({ transport: 'http', headers }, token);
+      const out = injectToken({ transport: 'http', headers }, token, standardOnly);
       expect(out.headers).toEqual({
         'content-type': 'application/json',
         authorization: 'Bearer at-upstream-token-abcdef',
@@ -39,7 +43,7 @@ describe('injectToken', () => {
           accept: 'application/json',
           'mcp-session-id': 's-1',
         };
-        const out = injectToken({ transport: 'http', headers }, token);
+        const out = injectToken({ transport: 'http', headers }, token, standardOnly);
         expect(out.headers).toEqual({
           accept: 'application/json',
           'mcp-session-id': 's-1',
@@ -51,21 +55,52 @@ describe('injectToken', () => {
         const headers = Object.fromEntries(
           CREDENTIAL_HEADERS.map((name, i) => [i % 2 === 0 ? name.toUpperCase() : name, 'secret']),
         );
-        const out = injectToken({ transport: 'http', headers }, token);
+        const out = injectToken({ transport: 'http', headers }, token, standardOnly);
         expect(out.headers).toEqual({ authorization: 'Bearer at-upstream-token-abcdef' });
       });
 
-      it('strips the extra headers the deployment names', () => {
+      it('strips every header the caller authenticated with, custom names included', () => {
+        // The gateway passes @etdi/auth's list: a custom X-Acme-Key that authenticated the
+        // caller must not reach the upstream, in any letter case.
         const out = injectToken(
-          { transport: 'http', headers: { 'X-Tenant-Secret': 's', 'x-trace': 't' } },
+          {
+            transport: 'http',
+            headers: { 'x-acme-key': 'acme-caller-key', 'X-ACME-KEY': 'again', 'x-trace': 't' },
+          },
           token,
-          {},
-          { stripHeaders: ['x-tenant-secret'] },
+          { credentialHeaders: AUTH_HEADERS },
         );
         expect(out.headers).toEqual({
           'x-trace': 't',
           authorization: 'Bearer at-upstream-token-abcdef',
         });
+      });
+
+      it('keeps stripping the standard headers whatever list it is given', () => {
+        const out = injectToken(
+          {
+            transport: 'http',
+            headers: { Cookie: 'session=caller', 'Proxy-Authorization': 'Basic x', 'x-trace': 't' },
+          },
+          token,
+          { credentialHeaders: ['x-acme-key'] },
+        );
+        expect(out.headers).toEqual({
+          'x-trace': 't',
+          authorization: 'Bearer at-upstream-token-abcdef',
+        });
+      });
+
+      it('refuses an HTTP target without a credential header list', () => {
+        for (const options of [undefined, {}, { credentialHeaders: 'x-acme-key' }]) {
+          expect(() =>
+            injectToken(
+              { transport: 'http', headers: { 'x-acme-key': 'k' } },
+              token,
+              options as unknown as HttpInjectOptions,
+            ),
+          ).toThrow(expect.objectContaining({ name: 'OAuthError', code: 'invalid-argument' }));
+        }
       });
     });
 
@@ -80,11 +115,20 @@ describe('injectToken', () => {
               'x-internal-routing': 'blue',
               Cookie: 'session=caller',
               authorization: 'Bearer caller',
+              'X-Acme-Key': 'acme-caller-key',
             },
           },
           token,
-          {},
-          { allowHeaders: ['content-type', 'MCP-SESSION-ID', 'cookie', 'authorization'] },
+          {
+            credentialHeaders: AUTH_HEADERS,
+            allowHeaders: [
+              'content-type',
+              'MCP-SESSION-ID',
+              'cookie',
+              'authorization',
+              'x-acme-key',
+            ],
+          },
         );
         expect(out.headers).toEqual({
           'Content-Type': 'application/json',
@@ -96,14 +140,10 @@ describe('injectToken', () => {
 
     it('refuses the query placement while tokenInHeaderOnly is on', () => {
       expect(() =>
-        injectToken(
-          { transport: 'http', headers: {}, url: 'https://u.example/mcp' },
-          token,
-          {},
-          {
-            placement: 'query',
-          },
-        ),
+        injectToken({ transport: 'http', headers: {}, url: 'https://u.example/mcp' }, token, {
+          credentialHeaders: AUTH_HEADERS,
+          placement: 'query',
+        }),
       ).toThrow(expect.objectContaining({ code: 'invalid-argument' }));
     });
 
@@ -111,12 +151,19 @@ describe('injectToken', () => {
       const out = injectToken(
         {
           transport: 'http',
-          headers: { authorization: 'Bearer caller', 'x-api-key': 'caller-key' },
+          headers: {
+            authorization: 'Bearer caller',
+            'x-api-key': 'caller-key',
+            'x-acme-key': 'acme-caller-key',
+          },
           url: 'https://u.example/mcp?x=1',
         },
         token,
-        { version: '2.0', tokenInHeaderOnly: false },
-        { placement: 'query' },
+        {
+          credentialHeaders: AUTH_HEADERS,
+          config: { version: '2.0', tokenInHeaderOnly: false },
+          placement: 'query',
+        },
       );
       expect(out.url).toBe('https://u.example/mcp?x=1&access_token=at-upstream-token-abcdef');
       expect(out.headers).toEqual({});
@@ -131,7 +178,7 @@ describe('injectToken', () => {
 
     it('uses the configured variable name', () => {
       const out = injectToken({ transport: 'stdio', env: {} }, token, {
-        tokenEnvVar: 'GITHUB_TOKEN',
+        config: { tokenEnvVar: 'GITHUB_TOKEN' },
       });
       expect(out.env).toEqual({ GITHUB_TOKEN: 'at-upstream-token-abcdef' });
     });
@@ -158,12 +205,9 @@ describe('injectToken', () => {
       });
 
       it('adds the variables the caller allows, and only those present', () => {
-        const out = injectToken(
-          { transport: 'stdio', env: gatewayEnv },
-          token,
-          {},
-          { allowEnv: ['NODE_OPTIONS', 'NOT_SET'] },
-        );
+        const out = injectToken({ transport: 'stdio', env: gatewayEnv }, token, {
+          allowEnv: ['NODE_OPTIONS', 'NOT_SET'],
+        });
         expect(out.env).toEqual({
           PATH: '/usr/bin:/bin',
           HOME: '/home/etdi',

@@ -2,7 +2,7 @@ import { Agent } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOAuthService, type OAuthConfig } from '@etdi/oauth';
 import { createTestCa, issueCertificate } from '../../../testing/certs.js';
-import { FAST_RETRY, recordingSleep } from './support/harness.js';
+import { FAST_RETRY, errorOf, recordingSleep } from './support/harness.js';
 import { MTLS_CLIENT, TestOAuthServer, writePemFiles } from './support/oauth-server.js';
 
 let server: TestOAuthServer;
@@ -33,7 +33,7 @@ describe('mTLS client authentication (RFC 8705)', () => {
     it('gets a token with tls_client_auth', async () => {
       const { oauth } = service();
       const result = await oauth.getAccessToken('upstream', mtlsConfig());
-      expect(result.error).toBeUndefined();
+      expect(result.ok).toBe(true);
       expect(server.tokenRequests[0]).toMatchObject({
         listener: 'mtls',
         authMethod: 'tls',
@@ -53,7 +53,7 @@ describe('mTLS client authentication (RFC 8705)', () => {
       const files = writePemFiles(server.ca, stranger);
       const { oauth, waits } = service();
       const result = await oauth.getAccessToken('upstream', mtlsConfig({ mtls: { ...files } }));
-      expect(result.error).toMatchObject({ code: 'invalid-client', status: 401, attempts: 1 });
+      expect(errorOf(result)).toMatchObject({ code: 'invalid-client', status: 401, attempts: 1 });
       expect(waits).toEqual([]);
       await oauth.close();
     });
@@ -67,7 +67,7 @@ describe('mTLS client authentication (RFC 8705)', () => {
         'upstream',
         mtlsConfig({ mtls: { ...writePemFiles(server.ca, other) } }),
       );
-      expect(result.error).toMatchObject({ code: 'invalid-client' });
+      expect(errorOf(result)).toMatchObject({ code: 'invalid-client' });
       await oauth.close();
     });
   });
@@ -81,7 +81,7 @@ describe('mTLS client authentication (RFC 8705)', () => {
         ...noCert,
         clientSecret: 'x-secret',
       });
-      expect(result.error).toMatchObject({ code: 'invalid-client' });
+      expect(errorOf(result)).toMatchObject({ code: 'invalid-client' });
       await trustOnly.close();
     });
   });
@@ -95,7 +95,7 @@ describe('mTLS client authentication (RFC 8705)', () => {
         'upstream',
         mtlsConfig({ mtls: { ...server.clientFiles, caPath: files.caPath } }),
       );
-      expect(result.error).toMatchObject({ code: 'tls-error' });
+      expect(errorOf(result)).toMatchObject({ code: 'tls-error' });
       expect(waits).toEqual([]);
       expect(server.tokenRequests).toHaveLength(0);
       await oauth.close();

@@ -7,7 +7,7 @@ import {
   type TokenCache,
 } from '@etdi/oauth';
 import { describeWithService, service, uniquePrefix } from '../../../testing/services.js';
-import { CapturingLogger, ManualClock, clientCredentials } from './support/harness.js';
+import { CapturingLogger, ManualClock, clientCredentials, tokenOf } from './support/harness.js';
 import { TestOAuthServer } from './support/oauth-server.js';
 import { sampleEntry, tokenCacheContract } from './support/token-cache-contract.js';
 
@@ -127,7 +127,7 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
     server.settings.issueRefreshTokens = true;
     const c = cache();
     const oauth = oauthWith(c);
-    const { token } = await oauth.getAccessToken('upstream', clientCredentials(server));
+    const token = tokenOf(await oauth.getAccessToken('upstream', clientCredentials(server)));
     const refreshToken = lastIssuedRefreshToken();
     const keys = (await redis.keys(`${prefix}*upstream*`)).sort();
     expect(keys).toHaveLength(2); // the access token and, apart, the refresh token
@@ -138,11 +138,11 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
         /^v1\.[A-Za-z0-9_-]{8}\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]+$/,
       );
       expect(raw.split('.')[1]).toBe(c.keyId);
-      for (const secret of [token!.value, refreshToken, 'rt-', 'Bearer']) {
+      for (const secret of [token.value, refreshToken, 'rt-', 'Bearer']) {
         expect(raw).not.toContain(secret);
       }
       const ciphertext = Buffer.from(raw.split('.')[4]!, 'base64url').toString('latin1');
-      expect(ciphertext).not.toContain(token!.value);
+      expect(ciphertext).not.toContain(token.value);
       expect(ciphertext).not.toContain(refreshToken);
     }
   });
@@ -230,7 +230,7 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
       await redis.del(access!); // what Redis does when the access token's PX runs out
       const b = oauthWith(cache());
       const result = await b.getAccessToken('after-expiry', config());
-      expect(result.token).toBeDefined();
+      expect(result.ok).toBe(true);
       expect(server.tokenRequests.map((r) => r.grantType)).toEqual([
         'client_credentials',
         'refresh_token',
@@ -246,7 +246,7 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
       await redis.del(access!);
       server.enqueue({ status: 400, body: { error: 'invalid_grant' } });
       server.settings.issueRefreshTokens = false;
-      expect((await oauth.getAccessToken('refused-refresh', config())).token).toBeDefined();
+      expect((await oauth.getAccessToken('refused-refresh', config())).ok).toBe(true);
       const after = await keysOf('refused-refresh');
       expect(after.access).toBeDefined();
       expect(after.refresh).toBeUndefined();
@@ -260,7 +260,10 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
       const { access } = await keysOf('revoke-late');
       await redis.del(access!);
       const fresh = oauthWith(cache()); // knows only what Redis holds
-      expect(await fresh.revoke('revoke-late', config())).toEqual({ revoked: ['refresh_token'] });
+      expect(await fresh.revoke('revoke-late', config())).toEqual({
+        ok: true,
+        revoked: ['refresh_token'],
+      });
       expect(server.introspect(issued)?.revoked).toBe(true);
       expect(await keysOf('revoke-late')).toEqual({ access: undefined, refresh: undefined });
     });
@@ -272,7 +275,7 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
     const b = oauthWith(cache());
     const fromA = await a.getAccessToken('shared', config, { projectId: 'p' });
     const fromB = await b.getAccessToken('shared', config, { projectId: 'p' });
-    expect(fromB.token!.value).toBe(fromA.token!.value);
+    expect(tokenOf(fromB).value).toBe(tokenOf(fromA).value);
     expect(server.tokenRequests).toHaveLength(1);
     expect(b.metrics.snapshot().cache.hits).toBe(1);
   });
@@ -284,14 +287,16 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
     const logger = new CapturingLogger();
     const reader = oauthWith(cache(OTHER_KEY), { logger });
     const second = await reader.getAccessToken('rekeyed', config);
-    expect(second.token).toBeDefined();
-    expect(second.token!.value).not.toBe(first.token!.value);
+    expect(second.ok).toBe(true);
+    expect(tokenOf(second).value).not.toBe(tokenOf(first).value);
     expect(server.tokenRequests).toHaveLength(2);
     const warning = logger.lines.find((l) => l.fields.code === 'cache-error')!;
     expect(warning.level).toBe('warn');
     expect(String(warning.fields.reason)).toContain('cannot be decrypted');
     // The reader overwrote the entry under its own key: it hits from now on.
-    expect((await reader.getAccessToken('rekeyed', config)).token!.value).toBe(second.token!.value);
+    expect(tokenOf(await reader.getAccessToken('rekeyed', config)).value).toBe(
+      tokenOf(second).value,
+    );
     expect(server.tokenRequests).toHaveLength(2);
   });
 
@@ -336,16 +341,16 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
     const results = await Promise.all(calls);
     expect(oauth.metrics.snapshot().cache.misses).toBe(100);
     expect(server.tokenRequests).toHaveLength(1);
-    expect(new Set(results.map((r) => r.token?.value)).size).toBe(1);
+    expect(new Set(results.map((r) => (r.ok ? r.token.value : undefined))).size).toBe(1);
   });
 
   it('clears the shared entry on revocation', async () => {
     const config = clientCredentials(server);
     const a = oauthWith(cache());
     const b = oauthWith(cache());
-    const { token } = await a.getAccessToken('revoked', config);
+    const token = tokenOf(await a.getAccessToken('revoked', config));
     await a.revoke('revoked', config);
     const fromB = await b.getAccessToken('revoked', config);
-    expect(fromB.token!.value).not.toBe(token!.value);
+    expect(tokenOf(fromB).value).not.toBe(token.value);
   });
 });

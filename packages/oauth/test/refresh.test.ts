@@ -5,7 +5,9 @@ import {
   FAST_RETRY,
   ManualClock,
   clientCredentials,
+  errorOf,
   recordingSleep,
+  tokenOf,
 } from './support/harness.js';
 import { DEFAULT_CLIENT, TestOAuthServer } from './support/oauth-server.js';
 
@@ -36,17 +38,17 @@ describe('token expiry and proactive refresh', () => {
       const { oauth, clock } = service();
       const config = clientCredentials(server, { tokenExpiryBuffer: 300 });
       const first = await oauth.getAccessToken('upstream', config);
-      expect(first.token!.expiresAt).toBe(clock.now() + 3_600_000);
+      expect(tokenOf(first).expiresAt).toBe(clock.now() + 3_600_000);
 
       clock.advance(3_299_000); // 301 s before expiry: still outside the buffer
-      expect((await oauth.getAccessToken('upstream', config)).token!.value).toBe(
-        first.token!.value,
+      expect(tokenOf(await oauth.getAccessToken('upstream', config)).value).toBe(
+        tokenOf(first).value,
       );
       expect(server.tokenRequests).toHaveLength(1);
 
       clock.advance(2_000); // 299 s before expiry: inside the buffer
       const second = await oauth.getAccessToken('upstream', config);
-      expect(second.token!.value).not.toBe(first.token!.value);
+      expect(tokenOf(second).value).not.toBe(tokenOf(first).value);
       expect(server.tokenRequests).toHaveLength(2);
       expect(server.tokenRequests[1]!.grantType).toBe('client_credentials');
       expect(oauth.metrics.snapshot().refreshes).toBe(1);
@@ -58,7 +60,7 @@ describe('token expiry and proactive refresh', () => {
       const first = await oauth.getAccessToken('upstream', config);
       clock.advance(3_600_000 + 1);
       const second = await oauth.getAccessToken('upstream', config);
-      expect(second.token!.value).not.toBe(first.token!.value);
+      expect(tokenOf(second).value).not.toBe(tokenOf(first).value);
     });
 
     it('never lets the buffer swallow a short-lived token', async () => {
@@ -81,26 +83,26 @@ describe('token expiry and proactive refresh', () => {
       clock.advance(3_400_000); // inside the buffer, not expired
       server.enqueue({ status: 503 }, { status: 503 }, { status: 503 });
       const during = await oauth.getAccessToken('upstream', config);
-      expect(during.token!.value).toBe(first.token!.value);
+      expect(tokenOf(during).value).toBe(tokenOf(first).value);
       expect(logger.lines.some((l) => l.message.startsWith('token refresh failed; serving'))).toBe(
         true,
       );
       // Within the retry interval the server is left alone; after it, the service tries again.
       clock.advance(29_000);
-      expect((await oauth.getAccessToken('upstream', config)).token!.value).toBe(
-        first.token!.value,
+      expect(tokenOf(await oauth.getAccessToken('upstream', config)).value).toBe(
+        tokenOf(first).value,
       );
       expect(server.tokenRequests).toHaveLength(4);
       clock.advance(1_001);
       server.enqueue({ status: 503 }, { status: 503 }, { status: 503 });
-      expect((await oauth.getAccessToken('upstream', config)).token!.value).toBe(
-        first.token!.value,
+      expect(tokenOf(await oauth.getAccessToken('upstream', config)).value).toBe(
+        tokenOf(first).value,
       );
       expect(server.tokenRequests).toHaveLength(7);
       clock.advance(170_000); // expired now
       server.enqueue({ status: 503 }, { status: 503 }, { status: 503 });
       const after = await oauth.getAccessToken('upstream', config);
-      expect(after.error).toMatchObject({ code: 'server-error' });
+      expect(errorOf(after)).toMatchObject({ code: 'server-error' });
     });
   });
 
@@ -115,7 +117,7 @@ describe('token expiry and proactive refresh', () => {
 
       clock.advance(3_400_000);
       const second = await oauth.getAccessToken('upstream', config);
-      expect(second.token!.value).not.toBe(first.token!.value);
+      expect(tokenOf(second).value).not.toBe(tokenOf(first).value);
       expect(server.tokenRequests[1]!.grantType).toBe('refresh_token');
       const used = server.tokenRequests[1]!.params.refresh_token as string;
       expect(used).toMatch(/^rt-/);
@@ -137,7 +139,7 @@ describe('token expiry and proactive refresh', () => {
       await oauth.getAccessToken('upstream', config);
       clock.advance(3_400_000);
       const third = await oauth.getAccessToken('upstream', config);
-      expect(third.token).toBeDefined();
+      expect(third.ok).toBe(true);
       const [, second, last] = server.tokenRequests;
       expect(last!.grantType).toBe('refresh_token');
       expect(last!.params.refresh_token).not.toBe(second!.params.refresh_token);
@@ -149,7 +151,7 @@ describe('token expiry and proactive refresh', () => {
       const config = clientCredentials(server);
       await oauth.getAccessToken('upstream', config);
       clock.advance(10 * 3_600_000);
-      expect((await oauth.getAccessToken('upstream', config)).token).toBeDefined();
+      expect((await oauth.getAccessToken('upstream', config)).ok).toBe(true);
       expect(server.tokenRequests[1]!.grantType).toBe('refresh_token');
     });
 
@@ -176,7 +178,7 @@ describe('token expiry and proactive refresh', () => {
         clock.advance(3_600_000);
         expect(cache.get(key)).toBeUndefined(); // gone with the access token
         expect(cache.getRefreshToken(key)).toBeDefined();
-        expect((await oauth.getAccessToken('upstream', config, options)).token).toBeDefined();
+        expect((await oauth.getAccessToken('upstream', config, options)).ok).toBe(true);
         expect(server.tokenRequests.map((r) => r.grantType)).toEqual([
           'client_credentials',
           'refresh_token',
@@ -230,7 +232,7 @@ describe('token expiry and proactive refresh', () => {
       server.enqueue({ status: 400, body: { error: 'invalid_grant' } });
       clock.advance(3_400_000);
       const result = await oauth.getAccessToken('upstream', config);
-      expect(result.token).toBeDefined();
+      expect(result.ok).toBe(true);
       expect(server.tokenRequests.map((r) => r.grantType)).toEqual([
         'client_credentials',
         'refresh_token',
@@ -256,12 +258,12 @@ describe('token expiry and proactive refresh', () => {
       const { oauth, clock } = service();
       const config = refreshGrant(provisioned);
       const first = await oauth.getAccessToken('upstream', config);
-      expect(first.token).toBeDefined();
-      expect(first.token!.scope).toBe('tools:read');
+      expect(first.ok).toBe(true);
+      expect(tokenOf(first).scope).toBe('tools:read');
       expect(server.tokenRequests[0]).toMatchObject({ grantType: 'refresh_token' });
       expect(server.tokenRequests[0]!.params.refresh_token).toBe(provisioned);
       clock.advance(3_400_000);
-      expect((await oauth.getAccessToken('upstream', config)).token).toBeDefined();
+      expect((await oauth.getAccessToken('upstream', config)).ok).toBe(true);
       expect(server.tokenRequests[1]!.grantType).toBe('refresh_token');
       expect(server.tokenRequests[1]!.params.refresh_token).not.toBe(provisioned);
     });
@@ -269,7 +271,7 @@ describe('token expiry and proactive refresh', () => {
     it('reports invalid-grant when the configured refresh token is refused', async () => {
       const { oauth } = service();
       const result = await oauth.getAccessToken('upstream', refreshGrant('rt-never-issued-0000'));
-      expect(result.error).toMatchObject({ code: 'invalid-grant', attempts: 1 });
+      expect(errorOf(result)).toMatchObject({ code: 'invalid-grant', attempts: 1 });
       expect(server.tokenRequests).toHaveLength(1);
     });
 
@@ -277,12 +279,12 @@ describe('token expiry and proactive refresh', () => {
       const provisioned = server.provisionRefreshToken(DEFAULT_CLIENT.clientId);
       const { oauth, clock } = service();
       const config = refreshGrant(provisioned);
-      expect((await oauth.getAccessToken('upstream', config)).token).toBeDefined();
+      expect((await oauth.getAccessToken('upstream', config)).ok).toBe(true);
       // The server does not rotate, so the cached refresh token is the configured one.
       server.enqueue({ status: 400, body: { error: 'invalid_grant' } });
       clock.advance(4_000_000);
       const result = await oauth.getAccessToken('upstream', config);
-      expect(result.error).toMatchObject({ code: 'invalid-grant' });
+      expect(errorOf(result)).toMatchObject({ code: 'invalid-grant' });
       expect(server.tokenRequests).toHaveLength(2);
       expect(server.tokenRequests[1]!.params.refresh_token).toBe(provisioned);
     });

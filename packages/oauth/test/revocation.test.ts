@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOAuthService } from '@etdi/oauth';
-import { FAST_RETRY, clientCredentials, recordingSleep } from './support/harness.js';
+import {
+  FAST_RETRY,
+  clientCredentials,
+  errorOf,
+  recordingSleep,
+  tokenOf,
+} from './support/harness.js';
 import { TestOAuthServer } from './support/oauth-server.js';
 
 let server: TestOAuthServer;
@@ -19,20 +25,20 @@ describe('revoke', () => {
       server.settings.issueRefreshTokens = true;
       const oauth = service();
       const config = clientCredentials(server);
-      const { token } = await oauth.getAccessToken('upstream', config);
+      const token = tokenOf(await oauth.getAccessToken('upstream', config));
       const result = await oauth.revoke('upstream', config);
-      expect(result).toEqual({ revoked: ['refresh_token', 'access_token'] });
+      expect(result).toEqual({ ok: true, revoked: ['refresh_token', 'access_token'] });
       expect(server.revocationRequests.map((r) => r.hint)).toEqual([
         'refresh_token',
         'access_token',
       ]);
-      expect(server.revocationRequests[1]!.token).toBe(token!.value);
-      expect(server.isActive(token!.value)).toBe(false);
+      expect(server.revocationRequests[1]!.token).toBe(token.value);
+      expect(server.isActive(token.value)).toBe(false);
       expect(server.introspect(server.revocationRequests[0]!.token)?.revoked).toBe(true);
       expect(oauth.metrics.snapshot().revocations).toBe(2);
 
       const next = await oauth.getAccessToken('upstream', config);
-      expect(next.token!.value).not.toBe(token!.value);
+      expect(tokenOf(next).value).not.toBe(token.value);
       expect(server.tokenRequests.map((r) => r.grantType)).toEqual([
         'client_credentials',
         'client_credentials',
@@ -44,13 +50,17 @@ describe('revoke', () => {
     it('reports revocation-failed but still clears the cache', async () => {
       const oauth = service();
       const config = clientCredentials(server);
-      const { token } = await oauth.getAccessToken('upstream', config);
+      const token = tokenOf(await oauth.getAccessToken('upstream', config));
       server.enqueueRevocation({ status: 500 }, { status: 500 }, { status: 500 });
       const result = await oauth.revoke('upstream', config);
-      expect(result.error).toMatchObject({ code: 'revocation-failed', status: 500, attempts: 3 });
-      expect(result.error!.cause).toMatchObject({ code: 'server-error' });
+      expect(errorOf(result)).toMatchObject({
+        code: 'revocation-failed',
+        status: 500,
+        attempts: 3,
+      });
+      expect(errorOf(result).cause).toMatchObject({ code: 'server-error' });
       const next = await oauth.getAccessToken('upstream', config);
-      expect(next.token!.value).not.toBe(token!.value);
+      expect(tokenOf(next).value).not.toBe(token.value);
     });
 
     it('does not retry a 4xx', async () => {
@@ -59,7 +69,7 @@ describe('revoke', () => {
       await oauth.getAccessToken('upstream', config);
       server.enqueueRevocation({ status: 400, body: { error: 'unsupported_token_type' } });
       const result = await oauth.revoke('upstream', config);
-      expect(result.error).toMatchObject({
+      expect(errorOf(result)).toMatchObject({
         code: 'revocation-failed',
         oauthError: 'unsupported_token_type',
         attempts: 1,
@@ -71,18 +81,21 @@ describe('revoke', () => {
     it('only clears the cache', async () => {
       const oauth = service();
       const config = clientCredentials(server, { revocationUrl: undefined });
-      const { token } = await oauth.getAccessToken('upstream', config);
-      expect(await oauth.revoke('upstream', config)).toEqual({ revoked: [] });
+      const token = tokenOf(await oauth.getAccessToken('upstream', config));
+      expect(await oauth.revoke('upstream', config)).toEqual({ ok: true, revoked: [] });
       expect(server.revocationRequests).toHaveLength(0);
-      expect(server.isActive(token!.value)).toBe(true);
-      expect((await oauth.getAccessToken('upstream', config)).token!.value).not.toBe(token!.value);
+      expect(server.isActive(token.value)).toBe(true);
+      expect(tokenOf(await oauth.getAccessToken('upstream', config)).value).not.toBe(token.value);
     });
   });
 
   describe('with nothing cached', () => {
     it('revokes nothing', async () => {
       const oauth = service();
-      expect(await oauth.revoke('upstream', clientCredentials(server))).toEqual({ revoked: [] });
+      expect(await oauth.revoke('upstream', clientCredentials(server))).toEqual({
+        ok: true,
+        revoked: [],
+      });
       expect(server.revocationRequests).toHaveLength(0);
     });
   });
@@ -92,9 +105,9 @@ describe('invalidate', () => {
   it('drops the cached token without revoking it', async () => {
     const oauth = service();
     const config = clientCredentials(server);
-    const { token } = await oauth.getAccessToken('upstream', config);
+    const token = tokenOf(await oauth.getAccessToken('upstream', config));
     await oauth.invalidate('upstream', config);
     expect(server.revocationRequests).toHaveLength(0);
-    expect((await oauth.getAccessToken('upstream', config)).token!.value).not.toBe(token!.value);
+    expect(tokenOf(await oauth.getAccessToken('upstream', config)).value).not.toBe(token.value);
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOAuthService } from '@etdi/oauth';
-import { CapturingLogger, clientCredentials } from './support/harness.js';
+import { CapturingLogger, clientCredentials, errorOf, tokenOf } from './support/harness.js';
 import { TestOAuthServer } from './support/oauth-server.js';
 
 let server: TestOAuthServer;
@@ -21,8 +21,8 @@ describe('scope validation', () => {
       const oauth = createOAuthService();
       const config = clientCredentials(server, { scope: 'tools:read tools:call' });
       const result = await oauth.getAccessToken('upstream', config);
-      expect(result.error).toMatchObject({ code: 'insufficient-scope' });
-      expect(result.error!.message).toContain('missing: tools:call');
+      expect(errorOf(result)).toMatchObject({ code: 'insufficient-scope' });
+      expect(errorOf(result).message).toContain('missing: tools:call');
       await oauth.getAccessToken('upstream', config);
       expect(server.tokenRequests).toHaveLength(2);
     });
@@ -32,7 +32,7 @@ describe('scope validation', () => {
       const oauth = createOAuthService({ logger });
       const config = clientCredentials(server, { validateScopes: 'warn' });
       const result = await oauth.getAccessToken('upstream', config);
-      expect(result.token!.scope).toBe('tools:read');
+      expect(tokenOf(result).scope).toBe('tools:read');
       const warning = logger.lines.find((l) => l.fields.code === 'insufficient-scope')!;
       expect(warning.level).toBe('warn');
       expect(warning.fields.missing).toEqual(['tools:call']);
@@ -42,7 +42,7 @@ describe('scope validation', () => {
       const logger = new CapturingLogger();
       const oauth = createOAuthService({ logger });
       const config = clientCredentials(server, { validateScopes: 'off' });
-      expect((await oauth.getAccessToken('upstream', config)).token).toBeDefined();
+      expect((await oauth.getAccessToken('upstream', config)).ok).toBe(true);
       expect(logger.lines.some((l) => l.fields.code === 'insufficient-scope')).toBe(false);
     });
   });
@@ -52,7 +52,7 @@ describe('scope validation', () => {
       server.settings.grantScope = () => 'admin tools:call tools:read';
       const oauth = createOAuthService();
       const result = await oauth.getAccessToken('upstream', clientCredentials(server));
-      expect(result.token!.scope).toBe('admin tools:call tools:read');
+      expect(tokenOf(result).scope).toBe('admin tools:call tools:read');
     });
   });
 
@@ -61,7 +61,7 @@ describe('scope validation', () => {
       server.settings.includeScope = false;
       const oauth = createOAuthService();
       const result = await oauth.getAccessToken('upstream', clientCredentials(server));
-      expect(result.token!.scope).toBe('tools:read tools:call');
+      expect(tokenOf(result).scope).toBe('tools:read tools:call');
     });
   });
 });

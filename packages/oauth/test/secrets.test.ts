@@ -12,7 +12,9 @@ import {
   FAST_RETRY,
   ManualClock,
   clientCredentials,
+  errorOf,
   recordingSleep,
+  tokenOf,
 } from './support/harness.js';
 import { DEFAULT_CLIENT, TestOAuthServer } from './support/oauth-server.js';
 
@@ -111,13 +113,13 @@ describe('secrets', () => {
         ),
       );
       // revocation that fails, echoing the token it was asked to revoke (the refreshed one)
-      const live = results[4]!.token!.value;
+      const live = tokenOf(results[4]!).value;
       server.enqueueRevocation({
         status: 400,
         body: { error: 'unsupported_token_type', error_description: `token ${live}` },
       });
       const revoked = await oauth.revoke('s', config);
-      errors.push(revoked.error);
+      errors.push(errorOf(revoked));
       // a secret with characters every encoding changes, and a server that echoes the request
       // (body and Authorization header) or the secret URL- and form-encoded
       const awkward = clientCredentials(server, { clientSecret: AWKWARD_SECRET });
@@ -146,7 +148,7 @@ describe('secrets', () => {
         'browser-session-1',
         Buffer.from(`${DEFAULT_CLIENT.clientId}:${DEFAULT_CLIENT.clientSecret}`).toString('base64'),
         ...refreshTokens,
-        ...results.flatMap((r) => (r.token === undefined ? [] : [r.token.value])),
+        ...results.flatMap((r) => (r.ok ? [r.token.value] : [])),
         AWKWARD_SECRET,
         encodeURIComponent(AWKWARD_SECRET),
         formEncode(AWKWARD_SECRET),
@@ -155,8 +157,8 @@ describe('secrets', () => {
         'p%40ss',
       ];
       expect(secrets.length).toBeGreaterThan(6);
-      expect(results.some((r) => r.error !== undefined)).toBe(true);
-      errors.push(...results.map((r) => r.error).filter(Boolean));
+      expect(results.some((r) => !r.ok)).toBe(true);
+      errors.push(...results.flatMap((r) => (r.ok ? [] : [r.error])));
 
       const haystacks = [
         logger.text(),
@@ -170,7 +172,7 @@ describe('secrets', () => {
       }
       expect(logger.text()).toContain('****'); // the echoed secret was masked, not dropped
       // The echoing server was heard (the echo reached the message), just without the secret.
-      const echoed = results.at(-1)!.error!.message;
+      const echoed = errorOf(results.at(-1)!).message;
       expect(echoed).toContain('client_secret=****');
       expect(echoed).toContain('grant_type=client_credentials');
     });
@@ -195,12 +197,12 @@ describe('secrets', () => {
       const config = clientCredentials(server);
       const first = await oauth.getAccessToken('broken', config);
       const second = await oauth.getAccessToken('broken', config);
-      expect(first.token).toBeDefined();
-      expect(second.token!.value).toBe(first.token!.value);
+      expect(first.ok).toBe(true);
+      expect(tokenOf(second).value).toBe(tokenOf(first).value);
       expect(server.tokenRequests).toHaveLength(1);
       const warnings = logger.lines.filter((l) => l.fields.code === 'cache-error');
       expect(warnings.length).toBeGreaterThanOrEqual(2);
-      expect(logger.text()).not.toContain(first.token!.value);
+      expect(logger.text()).not.toContain(tokenOf(first).value);
     });
   });
 });

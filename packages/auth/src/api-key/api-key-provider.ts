@@ -1,3 +1,4 @@
+import { errorMessage } from '@etdi/core';
 import {
   BaseAuthProvider,
   validateWithSchema,
@@ -148,7 +149,7 @@ export class ApiKeyProvider extends BaseAuthProvider {
       ...(options.policy === undefined ? {} : { policy: options.policy }),
     };
     await this.#store.put(record);
-    this.logger.info('API key issued', { provider: this.name, keyId, userId: record.userId });
+    this.logger.info({ provider: this.name, keyId, userId: record.userId }, 'API key issued');
     return new IssuedApiKey(key, record);
   }
 
@@ -157,7 +158,7 @@ export class ApiKeyProvider extends BaseAuthProvider {
     const record = await this.#store.get(keyId);
     if (!record) return false;
     await this.#store.put({ ...record, active: false });
-    this.logger.info('API key revoked', { provider: this.name, keyId });
+    this.logger.info({ provider: this.name, keyId }, 'API key revoked');
     return true;
   }
 
@@ -209,20 +210,26 @@ export class ApiKeyProvider extends BaseAuthProvider {
     try {
       record = await this.#store.get(parsed.keyId);
     } catch (cause) {
-      this.logger.error('API key store unavailable', {
-        provider: this.name,
-        error: cause instanceof Error ? cause.message : String(cause),
-      });
+      this.logger.error(
+        {
+          provider: this.name,
+          error: errorMessage(cause),
+        },
+        'API key store unavailable',
+      );
       return this.failure('error', 'store-unavailable', 'The API key store is unavailable');
     }
     // Hash and compare even for an unknown key id: both cases take the same time.
     const valid = verifyApiKey(key, record?.hash, this.#pepper);
     if (!record || !valid) {
-      this.logger.debug('API key rejected', {
-        provider: this.name,
-        keyId: parsed.keyId,
-        known: record !== undefined,
-      });
+      this.logger.debug(
+        {
+          provider: this.name,
+          keyId: parsed.keyId,
+          known: record !== undefined,
+        },
+        'API key rejected',
+      );
       return this.failure('invalid_credentials', 'invalid-api-key', 'API key is not valid');
     }
     const meta: Record<string, unknown> = { keyId: record.keyId };
@@ -270,10 +277,13 @@ export class ApiKeyProvider extends BaseAuthProvider {
       try {
         decision = await this.#rateLimiter.consume(record.keyId, policy.rateLimits, now);
       } catch (cause) {
-        this.logger.error('rate limiter unavailable', {
-          provider: this.name,
-          error: cause instanceof Error ? cause.message : String(cause),
-        });
+        this.logger.error(
+          {
+            provider: this.name,
+            error: errorMessage(cause),
+          },
+          'rate limiter unavailable',
+        );
         return this.failure('error', 'store-unavailable', 'The rate limiter is unavailable');
       }
       if (!decision.allowed) {

@@ -1,5 +1,5 @@
+import { errorMessage, redactingLogger, silentLogger, type Logger } from '@etdi/core';
 import type { AuthCredentials } from '../credentials.js';
-import { noopLogger, redactingLogger, type AuthLogger } from '../logger.js';
 import type { AuthProvider } from '../provider.js';
 import { AuthResult } from '../result.js';
 import { AUTH_METHODS, type AuthMethod } from '../status.js';
@@ -15,7 +15,7 @@ export interface ProviderChainOptions {
   mode?: ChainMode;
   /** Tried in this order. */
   providers: readonly AuthProvider[];
-  logger?: AuthLogger;
+  logger?: Logger;
 }
 
 function unique(values: Iterable<string>): string[] {
@@ -44,13 +44,13 @@ export class ProviderChain implements AuthProvider {
   readonly version = '1.0.0';
   readonly mode: ChainMode;
   readonly providers: readonly AuthProvider[];
-  readonly #logger: AuthLogger;
+  readonly #logger: Logger;
 
   constructor(options: ProviderChainOptions) {
     this.name = options.name ?? 'chain';
     this.mode = options.mode ?? 'anyOf';
     this.providers = [...options.providers];
-    this.#logger = redactingLogger(options.logger ?? noopLogger);
+    this.#logger = redactingLogger(options.logger ?? silentLogger);
   }
 
   supportedMethods(): readonly AuthMethod[] {
@@ -75,10 +75,13 @@ export class ProviderChain implements AuthProvider {
     try {
       return await call(provider);
     } catch (cause) {
-      this.#logger.error('auth provider threw', {
-        provider: provider.name,
-        error: cause instanceof Error ? cause.message : String(cause),
-      });
+      this.#logger.error(
+        {
+          provider: provider.name,
+          error: errorMessage(cause),
+        },
+        'auth provider threw',
+      );
       return new AuthResult({
         status: 'error',
         error: 'internal-error',
@@ -178,6 +181,11 @@ export class ProviderChain implements AuthProvider {
     credentials: AuthCredentials,
   ): Promise<AuthResult> {
     return this.#anyOf((p) => p.refreshAuthentication(sessionId, credentials));
+  }
+
+  /** Every header any provider of the chain reads itself, once each. */
+  credentialHeaders(): readonly string[] {
+    return unique(this.providers.flatMap((p) => p.credentialHeaders?.() ?? []));
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { silentLogger, type Logger } from '@etdi/core';
 import { Redis } from 'ioredis';
 import { MemoryApiKeyStore } from '../api-key/memory-api-key-store.js';
 import { ApiKeyProvider } from '../api-key/api-key-provider.js';
@@ -17,7 +18,6 @@ import { AuthError, pointerToken, type ConfigIssue } from '../errors.js';
 import { JwtProvider, type JwtProviderOptions } from '../jwt/jwt-provider.js';
 import { MemoryJtiRevocationStore } from '../jwt/memory-jti-revocation-store.js';
 import { RedisJtiRevocationStore } from '../jwt/redis-jti-revocation-store.js';
-import { noopLogger, type AuthLogger } from '../logger.js';
 import { MtlsProvider, type MtlsProviderOptions } from '../mtls/mtls-provider.js';
 import {
   IntrospectionProvider,
@@ -38,7 +38,7 @@ import { validateAuthConfig } from './validate-auth-config.js';
 /** What a custom provider factory gets besides its configuration. */
 export interface ProviderBuildContext {
   readonly name: string;
-  readonly logger: AuthLogger;
+  readonly logger: Logger;
   readonly now: () => number;
   /** The shared Redis client, when the configuration has one. */
   readonly redis: Redis | undefined;
@@ -59,7 +59,7 @@ export interface CustomProviderType {
 
 /** Options of {@link buildAuthenticator}. */
 export interface BuildAuthenticatorOptions {
-  logger?: AuthLogger;
+  logger?: Logger;
   /** Clock for every provider and store. Default `Date.now`. */
   now?: () => number;
   /** For JWKS and OAuth2 requests. Default global `fetch`. */
@@ -124,7 +124,7 @@ function located(error: unknown, base: string): unknown {
  *
  * @example
  * const auth = await buildAuthenticator(await loadAuthConfig('auth.yaml'));
- * app.addHook('onRequest', authHook(auth));
+ * await app.register(etdiAuth, { authenticator: auth });
  */
 export async function buildAuthenticator(
   document: unknown,
@@ -135,7 +135,7 @@ export async function buildAuthenticator(
     ...(options.env === undefined ? {} : { env: options.env }),
     customTypes: Object.fromEntries(Object.entries(customTypes).map(([k, v]) => [k, v.schema])),
   });
-  const logger = options.logger ?? noopLogger;
+  const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
   const baseDir = options.baseDir ?? process.cwd();
   const prefix = config.redis?.prefix ?? 'etdi:auth:';
@@ -229,7 +229,7 @@ export async function buildAuthenticator(
 }
 
 interface BuildContext {
-  logger: AuthLogger;
+  logger: Logger;
   now: () => number;
   redis: Redis | undefined;
   prefix: string;

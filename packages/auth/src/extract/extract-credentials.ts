@@ -108,6 +108,22 @@ const FIELD_METHOD: Record<HeaderCredentialField, AuthMethod> = {
   idToken: 'jwt',
 };
 
+// The header of each credential field these options read, the default `X-API-Key` included.
+function fieldHeaders(options: ExtractOptions): Partial<Record<HeaderCredentialField, string>> {
+  return options.headers ? Object.assign({}, DEFAULT_HEADERS, options.headers) : DEFAULT_HEADERS;
+}
+
+/**
+ * Lower-case names of every header {@link extractCredentials} reads a credential from with these
+ * options: `authorization`, each configured credential field's header (`x-api-key` by default)
+ * and the client certificate header.
+ */
+export function extractionHeaders(options: ExtractOptions = {}): string[] {
+  const names = ['authorization', ...Object.values(fieldHeaders(options))];
+  if (options.clientCertificateHeader) names.push(options.clientCertificateHeader.name);
+  return [...new Set(names.map((name) => name.toLowerCase()))];
+}
+
 /**
  * Names of the headers the request carried on more than one line, from Node's unjoined views
  * (`headersDistinct`, else `rawHeaders`, on the request or on Fastify's `request.raw`), and from
@@ -363,9 +379,7 @@ export function extractCredentials(
   const authorization = single(request, 'authorization', draft, max);
   if (authorization !== undefined) readAuthorization(authorization, draft);
 
-  const fields = options.headers
-    ? Object.assign({}, DEFAULT_HEADERS, options.headers)
-    : DEFAULT_HEADERS;
+  const fields = fieldHeaders(options);
   const configured: string[] = [];
   for (const [field, headerName] of Object.entries(fields) as [HeaderCredentialField, string][]) {
     const name = headerName.toLowerCase();

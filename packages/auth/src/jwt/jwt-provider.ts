@@ -1,3 +1,4 @@
+import { errorMessage } from '@etdi/core';
 import {
   createPublicKey,
   createSecretKey,
@@ -325,10 +326,13 @@ export class JwtProvider extends BaseAuthProvider {
       ['audience', audience],
     ] as const) {
       if (values === undefined) {
-        this.logger.warn(`SECURITY: JWT provider accepts tokens of any ${key} (${key}: false)`, {
-          provider: this.name,
-          [key]: false,
-        });
+        this.logger.warn(
+          {
+            provider: this.name,
+            [key]: false,
+          },
+          `SECURITY: JWT provider accepts tokens of any ${key} (${key}: false)`,
+        );
       }
     }
     const requiredClaims = [...(options.requiredClaims ?? [])];
@@ -543,10 +547,13 @@ export class JwtProvider extends BaseAuthProvider {
       try {
         revoked = await this.#revocations.isRevoked(payload.jti);
       } catch (cause) {
-        this.logger.error('revocation store unavailable', {
-          provider: this.name,
-          error: cause instanceof Error ? cause.message : String(cause),
-        });
+        this.logger.error(
+          {
+            provider: this.name,
+            error: errorMessage(cause),
+          },
+          'revocation store unavailable',
+        );
         return this.failure('error', 'store-unavailable', 'The revocation store is unavailable');
       }
       if (revoked) {

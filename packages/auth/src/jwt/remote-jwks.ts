@@ -1,3 +1,4 @@
+import { errorMessage, type Logger } from '@etdi/core';
 import {
   createLocalJWKSet,
   errors,
@@ -7,7 +8,6 @@ import {
   type JWSHeaderParameters,
 } from 'jose';
 import { AuthError } from '../errors.js';
-import type { AuthLogger } from '../logger.js';
 
 /** Options of {@link RemoteJwks}. */
 export interface RemoteJwksOptions {
@@ -28,7 +28,7 @@ export interface RemoteJwksOptions {
   maxBytes?: number;
   now?: () => number;
   fetch?: typeof fetch;
-  logger: AuthLogger;
+  logger: Logger;
 }
 
 type KeyResolver = ReturnType<typeof createLocalJWKSet>;
@@ -52,7 +52,7 @@ export class RemoteJwks {
   readonly #maxBytes: number;
   readonly #now: () => number;
   readonly #fetch: typeof fetch;
-  readonly #logger: AuthLogger;
+  readonly #logger: Logger;
   #local: KeyResolver | undefined;
   #fetchedAt = -Infinity;
   #attemptedAt = -Infinity;
@@ -134,10 +134,13 @@ export class RemoteJwks {
       this.#lastError = undefined;
     } catch (error) {
       this.#lastError = error;
-      this.#logger.warn('JWKS fetch failed', {
-        url: this.#url.href,
-        error: error instanceof Error ? error.message : String(error),
-      });
+      this.#logger.warn(
+        {
+          url: this.#url.href,
+          error: errorMessage(error),
+        },
+        'JWKS fetch failed',
+      );
       throw error;
     } finally {
       this.fetches++;
@@ -178,11 +181,14 @@ export class RemoteJwks {
       const usable =
         (jwk.kty === 'RSA' || jwk.kty === 'EC' || jwk.kty === 'OKP') && jwk.d === undefined;
       if (!usable) {
-        this.#logger.warn('JWKS key dropped: only public asymmetric keys are used', {
-          url: this.#url.href,
-          kid: jwk.kid,
-          kty: jwk.kty,
-        });
+        this.#logger.warn(
+          {
+            url: this.#url.href,
+            kid: jwk.kid,
+            kty: jwk.kty,
+          },
+          'JWKS key dropped: only public asymmetric keys are used',
+        );
       }
       return usable;
     });

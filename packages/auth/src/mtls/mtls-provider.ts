@@ -209,11 +209,14 @@ export class MtlsProvider extends BaseAuthProvider {
     if (!presented) return this.noCredentials('No client certificate presented');
     const remote = credentials.context.remoteAddress;
     if (presented.source === 'proxy-header' && !this.#trustedProxies.matches(remote)) {
-      this.logger.warn('forwarded client certificate from an untrusted address refused', {
-        provider: this.name,
-        remoteAddress: remote,
-        header: presented.header,
-      });
+      this.logger.warn(
+        {
+          provider: this.name,
+          remoteAddress: remote,
+          header: presented.header,
+        },
+        'forwarded client certificate from an untrusted address refused',
+      );
       return this.failure(
         'invalid_credentials',
         'untrusted-proxy',

@@ -1,3 +1,4 @@
+import { errorMessage } from '@etdi/core';
 import { decodeJwt } from 'jose';
 import {
   BaseAuthProvider,
@@ -216,11 +217,14 @@ export class IntrospectionProvider extends BaseAuthProvider {
         fetch: this.#fetch,
       });
     } catch (cause) {
-      this.logger.warn('authorization server unreachable', {
-        provider: this.name,
-        url: url.href,
-        error: cause instanceof Error ? cause.message : String(cause),
-      });
+      this.logger.warn(
+        {
+          provider: this.name,
+          url: url.href,
+          error: errorMessage(cause),
+        },
+        'authorization server unreachable',
+      );
       return undefined;
     }
   }

@@ -83,8 +83,8 @@ export class TrustedProxyProvider extends BaseAuthProvider {
     }
     if (!this.clientAuthEnabled && !this.trustProxyAuth) {
       this.logger.warn(
-        'SECURITY: client authentication is disabled and the proxy header is not trusted; every request is accepted as anonymous',
         { provider: this.name, clientAuthEnabled: false, trustProxyAuth: false },
+        'SECURITY: client authentication is disabled and the proxy header is not trusted; every request is accepted as anonymous',
       );
     }
   }
@@ -100,6 +100,13 @@ export class TrustedProxyProvider extends BaseAuthProvider {
 
   requiredConfigKeys(): readonly string[] {
     return requiredKeysOf('proxy');
+  }
+
+  /** The user and groups headers: identities the proxy asserts, never for an upstream's eyes. */
+  override credentialHeaders(): readonly string[] {
+    return this.#groupsHeader === undefined
+      ? [this.#userHeader]
+      : [this.#userHeader, this.#groupsHeader];
   }
 
   /** Whether this provider accepts requests without a credential (client auth disabled). */
@@ -127,11 +134,14 @@ export class TrustedProxyProvider extends BaseAuthProvider {
       return this.noCredentials(`No ${this.#userHeader} header`);
     }
     if (!this.#proxies.matches(remote)) {
-      this.logger.warn('proxy user header from an untrusted address refused', {
-        provider: this.name,
-        remoteAddress: remote,
-        header: this.#userHeader,
-      });
+      this.logger.warn(
+        {
+          provider: this.name,
+          remoteAddress: remote,
+          header: this.#userHeader,
+        },
+        'proxy user header from an untrusted address refused',
+      );
       return this.failure(
         'invalid_credentials',
         'untrusted-proxy',

@@ -1,15 +1,15 @@
-import type { AuthLogger, LogFields, LogLevel } from '@etdi/auth';
+import type { LogFields, LogLevel, Logger } from '@etdi/core';
 
 export interface LogLine {
   level: LogLevel;
   message: string;
-  fields: LogFields | undefined;
+  fields: LogFields;
 }
 
-/** A logger that keeps every line, to assert on what was (and was not) logged. */
-export function recordingLogger(): AuthLogger & { lines: LogLine[]; text(): string } {
+/** A logger (pino's argument order) that keeps every line, to assert on what was logged. */
+export function recordingLogger(): Logger & { lines: LogLine[]; text(): string } {
   const lines: LogLine[] = [];
-  const push = (level: LogLevel) => (message: string, fields?: LogFields) => {
+  const push = (level: LogLevel) => (fields: LogFields, message: string) => {
     lines.push({ level, message, fields });
   };
   return {
@@ -18,7 +18,6 @@ export function recordingLogger(): AuthLogger & { lines: LogLine[]; text(): stri
     info: push('info'),
     warn: push('warn'),
     error: push('error'),
-    text: () =>
-      lines.map((l) => `${l.level} ${l.message} ${JSON.stringify(l.fields ?? {})}`).join('\n'),
+    text: () => lines.map((l) => `${l.level} ${l.message} ${JSON.stringify(l.fields)}`).join('\n'),
   };
 }

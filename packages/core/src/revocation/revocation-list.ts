@@ -2,7 +2,7 @@ import { compactVerify, CompactSign, decodeProtectedHeader } from 'jose';
 import { EtdiError } from '../errors/etdi-error.js';
 import type { SigningKey } from '../keys/types.js';
 import { keyWindowProblem, type TrustStore } from '../trust/trust-store.js';
-import { epochSeconds, parseDuration, type TimeInput } from '../util/duration.js';
+import { durationOption, epochSeconds, type TimeInput } from '../util/duration.js';
 
 /** The `typ` header of a signed revocation list. */
 export const REVOCATION_LIST_TYPE = 'etdi-revocations+jwt';
@@ -45,6 +45,15 @@ export interface RevocationSubject {
 }
 
 const MAX_LIST_LENGTH = 8 * 1024 * 1024;
+
+/** The defaults of signing and verifying revocation lists, in one place. */
+const REVOCATION_DEFAULTS = {
+  /** A list lives an hour: a gateway that cannot refresh it fails closed soon. */
+  lifetimeSec: 3600,
+  clockToleranceSec: 60,
+  /** A longer-lived list would defeat the freeze protection. */
+  maxLifetimeSec: 24 * 3600,
+} as const;
 
 function invalid(message: string, cause?: unknown): never {
   throw new EtdiError('invalid-revocation-list', `Revocation list ${message}`, { cause });
@@ -110,9 +119,9 @@ export class RevocationList {
     }
   }
 
-  /** Whether the list is past its `exp` at `now` (epoch seconds), allowing `tolerance` seconds. */
-  isExpired(now: number, tolerance = 0): boolean {
-    return now - tolerance >= this.expiresAt;
+  /** Whether the list is past its `exp` at `nowSec` (epoch seconds), allowing `toleranceSec`. */
+  isExpired(nowSec: number, toleranceSec = 0): boolean {
+    return nowSec - toleranceSec >= this.expiresAt;
   }
 
   /** The entry that revokes this definition or its key, or `undefined`. */
@@ -137,8 +146,10 @@ export interface SignRevocationListOptions {
   /** The registry's id. Default: the key's `iss`. */
   issuer?: string;
   seq: number;
-  /** Lifetime: keep it short (default 1h), so a frozen list fails closed quickly. */
-  expiresIn?: number | string;
+  /** Lifetime, a duration: keep it short (default `1h`), so a frozen list fails closed quickly. */
+  expiresIn?: string;
+  /** Lifetime in seconds. */
+  expiresInSec?: number;
   now?: TimeInput;
 }
 
@@ -163,7 +174,7 @@ export async function signRevocationList(
     iss: issuer,
     seq: options.seq,
     iat,
-    exp: iat + parseDuration(options.expiresIn ?? 3600, 'expiresIn'),
+    exp: iat + (durationOption(options, 'expiresIn') ?? REVOCATION_DEFAULTS.lifetimeSec),
     entries: entries.map((e, i) => checkEntry(e, i)),
   };
   return new CompactSign(Buffer.from(JSON.stringify(claims)))
@@ -177,10 +188,14 @@ export interface VerifyRevocationListOptions {
   /** The registry id the list must come from. */
   issuer: string;
   now?: TimeInput;
-  /** Allowed clock skew, seconds or a duration. Default 60 s. */
-  clockTolerance?: number | string;
-  /** Longest accepted lifetime (`exp` − `iat`), seconds or a duration. Default 24h. */
-  maxLifetime?: number | string;
+  /** Allowed clock skew, a duration. Default `60s`. */
+  clockTolerance?: string;
+  /** Allowed clock skew in seconds. */
+  clockToleranceSec?: number;
+  /** Longest accepted lifetime (`exp` − `iat`), a duration. Default `24h`. */
+  maxLifetime?: string;
+  /** Longest accepted lifetime in seconds. */
+  maxLifetimeSec?: number;
   /** Accept a list past its `exp` (default false: fail closed). */
   allowExpired?: boolean;
   /** The list currently held: a lower `seq` is a rollback and is refused. */
@@ -237,11 +252,12 @@ export async function verifyRevocationList(
   const keyProblem = keyWindowProblem(key, claims.iat);
   if (keyProblem) invalid(`cannot be trusted: ${keyProblem}`);
   const now = epochSeconds(options.now);
-  const tolerance = parseDuration(options.clockTolerance ?? 60, 'clockTolerance');
+  const tolerance =
+    durationOption(options, 'clockTolerance') ?? REVOCATION_DEFAULTS.clockToleranceSec;
   if (claims.iat > now + tolerance) {
     invalid(`is issued in the future (iat ${new Date(claims.iat * 1000).toISOString()})`);
   }
-  const maxLifetime = parseDuration(options.maxLifetime ?? '24h', 'maxLifetime');
+  const maxLifetime = durationOption(options, 'maxLifetime') ?? REVOCATION_DEFAULTS.maxLifetimeSec;
   if (claims.exp - claims.iat > maxLifetime) {
     invalid(
       `lives ${claims.exp - claims.iat} s (iat to exp), longer than the ${maxLifetime} s allowed: ` +

@@ -6,7 +6,7 @@ import type { PrivateJwk, SigningKey } from '../keys/types.js';
 import { withSignature } from '../tool/signed-content.js';
 import type { SignedTool, Tool } from '../tool/types.js';
 import { validateTool, type ToolLimits } from '../tool/validate-tool.js';
-import { epochSeconds, parseDuration, type TimeInput } from '../util/duration.js';
+import { durationOption, epochSeconds, type TimeInput } from '../util/duration.js';
 import {
   assertProviderId,
   isSemanticVersion,
@@ -24,10 +24,19 @@ export interface SignToolOptions {
   ver: string;
   /** OAuth scopes a caller needs to call the tool. Default none. */
   perms?: readonly string[];
-  /** Lifetime: seconds or a duration such as `90d`. Default: no `exp`. */
-  expiresIn?: number | string;
-  /** Not valid before: an absolute time, or a delay from now (seconds or a duration). */
-  notBefore?: Date | number | string;
+  /**
+   * Lifetime, a duration such as `90d`. Default: no `exp`.
+   *
+   * A number of seconds here is deprecated (use `expiresInSec`) and is refused once `etdi sign`
+   * has moved to `expiresInSec`.
+   */
+  expiresIn?: string | number;
+  /** Lifetime in seconds. */
+  expiresInSec?: number;
+  /** Not valid before: an absolute time, or a delay from now as a duration such as `1d`. */
+  notBefore?: Date | string;
+  /** Not valid before: a delay from now in seconds. */
+  notBeforeSec?: number;
   /** Signing time (`iat`). Default now. */
   now?: TimeInput;
   /** Optional unique id of this signature. */
@@ -84,13 +93,16 @@ export async function signTool<T extends Tool>(
     perms: normalizePerms(options.perms ?? []),
     iat,
   };
-  if (options.expiresIn !== undefined)
-    claims.exp = iat + parseDuration(options.expiresIn, 'expiresIn');
-  if (options.notBefore !== undefined) {
-    claims.nbf =
-      options.notBefore instanceof Date
-        ? epochSeconds(options.notBefore)
-        : iat + parseDuration(options.notBefore, 'notBefore');
+  const lifetime = durationOption(options, 'expiresIn', { legacySeconds: true });
+  if (lifetime !== undefined) claims.exp = iat + lifetime;
+  if (options.notBefore instanceof Date) {
+    if (options.notBeforeSec !== undefined) {
+      throw new EtdiError('invalid-argument', 'Give "notBefore" or "notBeforeSec", not both');
+    }
+    claims.nbf = epochSeconds(options.notBefore);
+  } else {
+    const delay = durationOption(options, 'notBefore');
+    if (delay !== undefined) claims.nbf = iat + delay;
   }
   if (options.jti !== undefined) claims.jti = options.jti;
   for (const m of ['exp', 'nbf'] as const) {

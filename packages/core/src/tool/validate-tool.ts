@@ -3,7 +3,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { canonicalize, DEFAULT_MAX_DEPTH } from '../canonical/canonicalize.js';
 import { EtdiError, pointerToken } from '../errors/etdi-error.js';
 import { signatureOf, signedContent } from './signed-content.js';
-import { TOOL_SCHEMA } from './tool-schema.js';
+import { McpToolSchema } from './tool-schema.js';
 import type { Tool } from './types.js';
 
 /**
@@ -72,7 +72,7 @@ function getEngines(): Engines {
     const meta2020 = new Ajv2020(ajvOptions).getSchema(DRAFT_2020_URI);
     if (!meta07 || !meta2020) throw new Error('ajv is missing its own meta-schemas');
     engines = {
-      toolValidator: new Ajv2020(ajvOptions).compile<Tool>(TOOL_SCHEMA),
+      toolValidator: new Ajv2020(ajvOptions).compile<Tool>(McpToolSchema),
       meta: { draft07: meta07, draft2020: meta2020 },
       compile: { draft07: new Ajv(ajvOptions), draft2020: new Ajv2020(ajvOptions) },
     };

@@ -1,10 +1,11 @@
 import type { KeyObject } from 'node:crypto';
-import { Ajv } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { EtdiError } from '../errors/etdi-error.js';
 import type { SigningAlgorithm } from '../keys/algorithms.js';
 import { importVerificationKey } from '../keys/import-key.js';
 import type { KeyStatus, TrustJwk, TrustJwks } from '../keys/types.js';
-import { TRUST_JWKS_SCHEMA } from './trust-jwks-schema.js';
+import { compileSchema, formatIssues, schemaIssues } from '../schema/compile-schema.js';
+import { RFC3339_DATE_TIME, TrustJwksSchema } from './trust-jwks-schema.js';
 
 /** One key the verifier trusts, bound to the provider it signs for. */
 export interface TrustedKey {
@@ -27,8 +28,8 @@ export interface AddJwksOptions {
   source?: string;
 }
 
-let validateDoc: ReturnType<Ajv['compile']> | undefined;
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+let validateDoc: ValidateFunction<TrustJwks> | undefined;
+const RFC3339 = new RegExp(RFC3339_DATE_TIME);
 
 function parseDate(value: string | undefined, where: string): number | undefined {
   if (value === undefined) return undefined;
@@ -117,18 +118,14 @@ export class TrustStore {
    */
   async addJwks(doc: unknown, options: AddJwksOptions = {}): Promise<void> {
     const from = options.source ? ` in ${options.source}` : '';
-    validateDoc ??= new Ajv({ strict: false, validateFormats: false, allErrors: false }).compile(
-      TRUST_JWKS_SCHEMA,
-    );
+    validateDoc ??= compileSchema<TrustJwks>(TrustJwksSchema);
     if (!validateDoc(doc)) {
-      const e = validateDoc.errors?.[0];
-      throw new EtdiError(
-        'invalid-jwks',
-        `Not a trust JWKS${from}: ${e ? `${e.instancePath || '/'} ${e.message ?? ''}` : 'invalid'}`.trim(),
-        { pointer: e?.instancePath },
-      );
+      const issues = schemaIssues(validateDoc.errors);
+      throw new EtdiError('invalid-jwks', formatIssues(`Not a trust JWKS${from}`, issues), {
+        pointer: issues[0]?.pointer ?? '',
+      });
     }
-    const jwks = (doc as TrustJwks).keys;
+    const jwks = doc.keys;
     const loaded: TrustedKey[] = [];
     for (const [i, jwk] of jwks.entries()) {
       const where = `keys[${i}]${jwk.kid ? ` (kid ${jwk.kid})` : ''}${from}`;

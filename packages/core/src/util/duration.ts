@@ -39,6 +39,45 @@ export function parseDuration(value: number | string, what = 'duration'): number
   return seconds;
 }
 
+/**
+ * Reads a duration option under the family's rule: `name` takes a string with a unit (`'90d'`,
+ * `'60s'`), `nameSec` a number of seconds. Returns seconds, or `undefined` when neither is set.
+ * Both at once, or a number under the unit-less name, is an `invalid-argument` error naming the
+ * option to use instead (`legacySeconds` still reads such a number as seconds, for options that
+ * took one before the rule).
+ */
+export function durationOption(
+  options: object,
+  name: string,
+  { legacySeconds = false }: { legacySeconds?: boolean } = {},
+): number | undefined {
+  const text = (options as Record<string, unknown>)[name];
+  const seconds = (options as Record<string, unknown>)[`${name}Sec`];
+  if (text !== undefined && seconds !== undefined) {
+    throw new EtdiError(
+      'invalid-argument',
+      `Give "${name}" (a duration such as "90d") or "${name}Sec" (seconds), not both`,
+    );
+  }
+  if (seconds !== undefined) {
+    if (typeof seconds !== 'number') {
+      throw new EtdiError(
+        'invalid-argument',
+        `"${name}Sec" must be a number of seconds; for a duration such as "90d" use "${name}"`,
+      );
+    }
+    return parseDuration(seconds, `${name}Sec`);
+  }
+  if (text === undefined) return undefined;
+  if (typeof text !== 'string' && !(legacySeconds && typeof text === 'number')) {
+    throw new EtdiError(
+      'invalid-argument',
+      `"${name}" takes a duration string such as "60s" or "90d"; for a number of seconds use "${name}Sec"`,
+    );
+  }
+  return parseDuration(text, name);
+}
+
 /** A point in time as milliseconds since the epoch. */
 export type TimeInput = Date | number;
 

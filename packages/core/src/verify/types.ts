@@ -8,15 +8,29 @@ import type { ToolLimits } from '../tool/validate-tool.js';
 import type { TrustStore } from '../trust/trust-store.js';
 import type { TimeInput } from '../util/duration.js';
 
+/**
+ * Options of {@link Verifier}, {@link verifyTool} and {@link verifyTools}. Durations follow the
+ * family's rule: `maxAge: '30d'` (a string with a unit) or `maxAgeSec: 2592000` (seconds), not
+ * both. A verifier reads them once, at construction.
+ */
 export interface VerifyOptions {
   /** Keys bound to providers. */
   trust: TrustStore;
   /** Verification time. Default: the current time, read once per call. */
   now?: TimeInput | (() => TimeInput);
-  /** Oldest acceptable signature (`iat`), in seconds or a duration such as `30d`. Default none. */
-  maxAge?: number | string;
-  /** Allowed clock skew for `iat`, `nbf`, `exp`, in seconds or a duration. Default 60 s. */
-  clockTolerance?: number | string;
+  /**
+   * Oldest acceptable signature (`iat`), a duration such as `30d`. Default none.
+   *
+   * A number of seconds here is deprecated (use `maxAgeSec`) and is refused once `etdi verify`
+   * has moved to `maxAgeSec`.
+   */
+  maxAge?: string | number;
+  /** Oldest acceptable signature (`iat`), in seconds. */
+  maxAgeSec?: number;
+  /** Allowed clock skew for `iat`, `nbf`, `exp` and the revocation list, a duration. Default `60s`. */
+  clockTolerance?: string;
+  /** Allowed clock skew, in seconds. */
+  clockToleranceSec?: number;
   /** Accepted algorithms; a subset of EdDSA, ES256, PS256. Default all three. */
   algorithms?: readonly SigningAlgorithm[];
   /** The registry's revocation list. A list past its `exp` fails every tool as `stale`. */
@@ -36,6 +50,28 @@ export interface VerifyOptions {
   cache?: boolean;
   /** Limits on each definition (size, depth, name pattern, schema check). */
   limits?: ToolLimits;
+}
+
+/**
+ * What {@link Verifier.update} may change on a live verifier: every option except `cache` and
+ * `limits`, which its caches depend on. Members left out (or `undefined`) keep their value.
+ */
+export type VerifierUpdate = Partial<Omit<VerifyOptions, 'cache' | 'limits'>>;
+
+/** Counters of one verifier cache. */
+export interface CacheCounters {
+  /** Work skipped: a schema validation or a signature check the cache answered. */
+  readonly hits: number;
+  /** Work done: a schema validation or a signature check that ran. */
+  readonly misses: number;
+  /** What the cache holds now. */
+  readonly entries: number;
+}
+
+/** {@link Verifier.cacheStats}: schema validity by digest, signature validity by JWS. */
+export interface VerifierCacheStats {
+  readonly schema: CacheCounters;
+  readonly signature: CacheCounters;
 }
 
 /** A tool that passed every check. */

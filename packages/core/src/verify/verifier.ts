@@ -7,20 +7,23 @@ import {
   type SigningAlgorithm,
 } from '../keys/algorithms.js';
 import { checkPin } from '../pins/check-pin.js';
-import type { Pin } from '../pins/pin-store.js';
+import { pinKey, type Pin, type PinStore } from '../pins/pin-store.js';
 import type { ReasonCode } from '../reason-codes.js';
 import { describeClaimsProblem, TOOL_JWS_TYPE, type ToolClaims } from '../sign/claims.js';
 import { signatureOf } from '../tool/signed-content.js';
 import type { SignedTool } from '../tool/types.js';
 import { toolDigest } from '../tool/tool-digest.js';
-import { checkToolSchema } from '../tool/validate-tool.js';
-import { keyWindowProblem, type TrustedKey } from '../trust/trust-store.js';
-import { epochSeconds, parseDuration } from '../util/duration.js';
+import { checkToolSchema, type ToolLimits } from '../tool/validate-tool.js';
+import { keyWindowProblem, type TrustedKey, type TrustStore } from '../trust/trust-store.js';
+import { durationOption, epochSeconds, type TimeInput } from '../util/duration.js';
+import type { RevocationList } from '../revocation/revocation-list.js';
 import { parseCompactJws, type ParsedJws } from './parse-jws.js';
 import type {
   RejectedTool,
   ToolListInput,
   VerifiedTool,
+  VerifierCacheStats,
+  VerifierUpdate,
   VerifyOptions,
   VerifyResult,
   VerifyToolsResult,
@@ -57,16 +60,30 @@ function verifyParamsOf(key: TrustedKey): ReturnType<typeof nodeVerifyParams> {
 
 /**
  * Insertion-ordered set bounded in entries and in characters (JWSs may be up to 16 KiB each):
- * the oldest entries go first.
+ * the oldest entries go first. Counts its hits and misses for {@link Verifier.cacheStats}.
  */
 class BoundedSet {
   readonly #items = new Set<string>();
+  readonly #enabled: boolean;
   #chars = 0;
-  has(v: string) {
-    return this.#items.has(v);
+  hits = 0;
+  misses = 0;
+  /** A disabled set holds nothing: every lookup is a miss (the work is done every time). */
+  constructor(enabled: boolean) {
+    this.#enabled = enabled;
+  }
+  /** Whether `v` is held, counted as a hit or a miss. */
+  lookup(v: string): boolean {
+    const found = this.#items.has(v);
+    if (found) this.hits++;
+    else this.misses++;
+    return found;
+  }
+  get size(): number {
+    return this.#items.size;
   }
   add(v: string) {
-    if (this.#items.has(v)) return;
+    if (!this.#enabled || this.#items.has(v)) return;
     while (
       this.#items.size > 0 &&
       (this.#items.size >= CACHE_LIMIT || this.#chars + v.length > CACHE_CHARS)
@@ -108,60 +125,168 @@ function toolsOf(input: ToolListInput): readonly unknown[] {
 }
 
 /**
+ * A verifier's options, resolved and validated once. {@link Verifier.update} replaces the whole
+ * object, and every call reads one of them from start to end, so a list is never verified half
+ * with the old trust and half with the new.
+ */
+interface Settings {
+  readonly trust: TrustStore;
+  /** A fixed verification time (epoch seconds), a clock, or `undefined` for the current time. */
+  readonly now: number | (() => TimeInput) | undefined;
+  /** Seconds. */
+  readonly maxAge: number | undefined;
+  /** Seconds. */
+  readonly tolerance: number;
+  readonly algorithms: ReadonlySet<string>;
+  readonly revocations: RevocationList | undefined;
+  readonly allowExpiredRevocations: boolean;
+  readonly pins: PinStore | undefined;
+  readonly approveFirstUse: boolean;
+  readonly recordPins: boolean;
+}
+
+/** The clock skew allowed when the options name none: one minute. */
+const DEFAULT_CLOCK_TOLERANCE_SEC = 60;
+
+function algorithmSet(algorithms: readonly unknown[]): ReadonlySet<string> {
+  for (const a of algorithms) {
+    if (!isSigningAlgorithm(a)) {
+      throw new EtdiError(
+        'invalid-argument',
+        `Algorithm ${JSON.stringify(a)} cannot be allowed; use EdDSA, ES256 or PS256`,
+      );
+    }
+  }
+  return new Set(algorithms as readonly string[]);
+}
+
+/** A fixed time is checked (and a Date copied) now: a caller's Date may change later. */
+function fixedTime(now: NonNullable<VerifyOptions['now']>): Settings['now'] {
+  return typeof now === 'function' ? now : epochSeconds(now);
+}
+
+/**
+ * Resolves options into settings: every member given in `o`, the rest from `base` (or the
+ * defaults). Nothing is read from the caller's object afterwards.
+ */
+function settingsOf(o: VerifierUpdate, base: Settings | undefined): Settings {
+  const trust = o.trust ?? base?.trust;
+  if (!trust) throw new EtdiError('invalid-argument', 'Verifier needs a "trust" store');
+  const revocations = o.revocations ?? base?.revocations;
+  const held = base?.revocations;
+  if (revocations && held && revocations.issuer === held.issuer && revocations.seq < held.seq) {
+    throw new EtdiError(
+      'invalid-argument',
+      `The revocation list of ${held.issuer} (seq ${revocations.seq}) is older than the one in use (seq ${held.seq}): rollback refused`,
+    );
+  }
+  const maxAge = durationOption(o, 'maxAge', { legacySeconds: true });
+  const tolerance = durationOption(o, 'clockTolerance');
+  return {
+    trust,
+    now: o.now === undefined ? base?.now : fixedTime(o.now),
+    maxAge: maxAge ?? base?.maxAge,
+    tolerance: tolerance ?? base?.tolerance ?? DEFAULT_CLOCK_TOLERANCE_SEC,
+    algorithms:
+      o.algorithms === undefined
+        ? (base?.algorithms ?? new Set(SIGNING_ALGORITHMS))
+        : algorithmSet(o.algorithms),
+    revocations,
+    allowExpiredRevocations: o.allowExpiredRevocations ?? base?.allowExpiredRevocations ?? false,
+    pins: o.pins ?? base?.pins,
+    approveFirstUse: o.approveFirstUse ?? base?.approveFirstUse ?? true,
+    recordPins: o.recordPins ?? base?.recordPins ?? true,
+  };
+}
+
+const nowOf = (s: Settings): number => (typeof s.now === 'number' ? s.now : epochSeconds(s.now));
+
+/** A tool whose signature, content, name, times and revocation status passed. */
+interface Checked {
+  readonly p: Prepared;
+  readonly perms: string[];
+}
+
+/**
  * Verifies tool definitions against a trust store with the ordered checks of DESIGN.md. Keep
  * one per trust configuration: it caches what never changes for a given input (structural
  * validity by digest, signature validity by JWS), so a list it has seen verifies cheaply.
+ * Options are read once, at construction; {@link Verifier.update} changes trust, revocations,
+ * times and pins on a live verifier and keeps its caches.
  *
  * @example
  * const verifier = new Verifier({ trust, pins: new MemoryPinStore(), maxAge: '30d' });
  * const { valid, rejected } = await verifier.verifyAll(result.tools);
+ * verifier.update({ trust: await TrustStore.fromJwks(refreshed), revocations: latest });
  */
 export class Verifier {
-  readonly #options: VerifyOptions;
-  readonly #algorithms: ReadonlySet<string>;
-  readonly #maxAge: number | undefined;
-  readonly #tolerance: number;
-  readonly #schemaValid: BoundedSet | undefined;
-  readonly #signatureValid: BoundedSet | undefined;
+  #settings: Settings;
+  readonly #limits: ToolLimits | undefined;
+  readonly #schemaValid: BoundedSet;
+  readonly #signatureValid: BoundedSet;
 
   constructor(options: VerifyOptions) {
-    if (!options?.trust) throw new EtdiError('invalid-argument', 'Verifier needs a "trust" store');
-    const algorithms = options.algorithms ?? SIGNING_ALGORITHMS;
-    for (const a of algorithms) {
-      if (!isSigningAlgorithm(a)) {
-        throw new EtdiError(
-          'invalid-argument',
-          `Algorithm ${JSON.stringify(a)} cannot be allowed; use EdDSA, ES256 or PS256`,
-        );
-      }
-    }
-    this.#options = options;
-    this.#algorithms = new Set(algorithms);
-    this.#maxAge =
-      options.maxAge === undefined ? undefined : parseDuration(options.maxAge, 'maxAge');
-    this.#tolerance = parseDuration(options.clockTolerance ?? 60, 'clockTolerance');
+    this.#settings = settingsOf(options ?? {}, undefined);
+    this.#limits = options.limits && { ...options.limits };
     const cache = options.cache ?? true;
-    this.#schemaValid = cache ? new BoundedSet() : undefined;
-    this.#signatureValid = cache ? new BoundedSet() : undefined;
+    this.#schemaValid = new BoundedSet(cache);
+    this.#signatureValid = new BoundedSet(cache);
+  }
+
+  /**
+   * Changes options of a live verifier, keeping its caches: members given replace the current
+   * ones, members left out (or `undefined`) stay. Validated first, applied whole: on an error
+   * nothing changes. Calls already running finish with the settings they started with.
+   *
+   * The caches stay sound because neither depends on what can change here. A schema-valid
+   * digest is a fact about content and the verifier's `limits` (fixed). A known-good signature
+   * is a fact about a JWS and its `kid`, and a `kid` is the RFC 7638 thumbprint of exactly one
+   * public key (the trust store refuses any other), so it skips only the signature arithmetic:
+   * every tool still goes through the key lookup, provider binding, key status and validity
+   * window of the NEW trust, and the times, revocations and pins of the new settings.
+   *
+   * A revocation list older (lower `seq`) than the one in use from the same issuer is refused.
+   *
+   * @example
+   * verifier.update({ trust: await TrustStore.fromJwks(jwks), revocations, maxAge: '30d' });
+   */
+  update(changes: VerifierUpdate): void {
+    this.#settings = settingsOf(changes, this.#settings);
+  }
+
+  /**
+   * What the caches saved: `hits` are schema validations or signature checks skipped, `misses`
+   * the ones run; `entries` is what each cache holds now. For metrics and tests.
+   */
+  cacheStats(): VerifierCacheStats {
+    const of = (set: BoundedSet) => ({ hits: set.hits, misses: set.misses, entries: set.size });
+    return { schema: of(this.#schemaValid), signature: of(this.#signatureValid) };
   }
 
   /** Verifies one tool. Never throws for bad input: every rejection is a result with a reason. */
   async verify(tool: unknown): Promise<VerifyResult> {
-    const now = epochSeconds(this.#options.now);
-    const prepared = this.#prepare(tool);
+    const s = this.#settings;
+    const now = nowOf(s);
+    const prepared = this.#prepare(tool, s);
     if (!('parsed' in prepared)) return prepared;
     const good = prepared.signatureKnownGood || this.#verifySignatureSync(prepared);
-    return this.#finish(prepared, good, now);
+    const checked = this.#check(prepared, good, now, s);
+    if (!('p' in checked)) return checked;
+    if (!s.pins) return accepted(checked, 'not-checked');
+    const { iss, sub } = checked.p.claims;
+    return this.#pin(checked, await s.pins.get(iss, sub), now, s.pins, s);
   }
 
   /**
    * Verifies a whole `tools/list` (an array, or a `{ tools }` result). Signatures are checked
-   * concurrently on the libuv thread pool while the main thread prepares the next tools. Tools
-   * that share a name are all rejected as `malformed`: a client could not tell them apart.
+   * concurrently on the libuv thread pool while the main thread prepares the next tools; the
+   * pins of the whole list are read with one `PinStore.getMany`. Tools that share a name are
+   * all rejected as `malformed`: a client could not tell them apart.
    */
   async verifyAll(input: ToolListInput): Promise<VerifyToolsResult> {
     const tools = toolsOf(input);
-    const now = epochSeconds(this.#options.now);
+    const s = this.#settings;
+    const now = nowOf(s);
     const names = new Map<string, number>();
     for (const t of tools) {
       const name = (t as { name?: unknown } | null)?.name;
@@ -179,13 +304,30 @@ export class Verifier {
           { pointer: '/name' },
         );
       }
-      const p = this.#prepare(tool);
+      const p = this.#prepare(tool, s);
       if (!('parsed' in p)) return p;
       return [p, p.signatureKnownGood || this.#verifySignatureAsync(p)];
     });
-    const results: VerifyResult[] = [];
-    for (const s of staged) {
-      results.push(Array.isArray(s) ? await this.#finish(s[0], await s[1], now) : s);
+    const checked: (RejectedTool | Checked)[] = [];
+    for (const st of staged) {
+      checked.push(Array.isArray(st) ? this.#check(st[0], await st[1], now, s) : st);
+    }
+    const store = s.pins;
+    let results: VerifyResult[];
+    if (store) {
+      // One read for the whole list. Names are unique in a list that gets this far and `sub` is
+      // the name, so each tool has its own pin and the approvals can run side by side.
+      const ids = checked.flatMap((c) => ('p' in c ? [c.p.claims] : []));
+      const pinned = ids.length > 0 ? await store.getMany(ids) : new Map<string, Pin>();
+      results = await Promise.all(
+        checked.map((c) => {
+          if (!('p' in c)) return c;
+          const { iss, sub } = c.p.claims;
+          return this.#pin(c, pinned.get(pinKey(iss, sub)), now, store, s);
+        }),
+      );
+    } else {
+      results = checked.map((c) => ('p' in c ? accepted(c, 'not-checked') : c));
     }
     const valid: SignedTool[] = [];
     const rejected: RejectedTool[] = [];
@@ -201,13 +343,13 @@ export class Verifier {
     };
   }
 
-  #prepare(tool: unknown): Prepared | RejectedTool {
+  #prepare(tool: unknown, s: Settings): Prepared | RejectedTool {
     let dig: string;
     try {
-      dig = toolDigest(tool, this.#options.limits);
-      if (!this.#schemaValid?.has(dig)) {
-        checkToolSchema(tool, this.#options.limits);
-        this.#schemaValid?.add(dig);
+      dig = toolDigest(tool, this.#limits);
+      if (!this.#schemaValid.lookup(dig)) {
+        checkToolSchema(tool, this.#limits);
+        this.#schemaValid.add(dig);
       }
     } catch (e) {
       if (e instanceof EtdiError && (e.code === 'malformed' || e.code === 'schema-invalid')) {
@@ -254,15 +396,15 @@ export class Verifier {
     const claims = payload as unknown as ToolClaims;
     const ids = { kid: header.kid, iss: claims.iss, ver: claims.ver };
     const alg = header.alg;
-    if (typeof alg !== 'string' || !this.#algorithms.has(alg) || !isSigningAlgorithm(alg)) {
+    if (typeof alg !== 'string' || !s.algorithms.has(alg) || !isSigningAlgorithm(alg)) {
       return rejection(
         tool,
         'alg-not-allowed',
-        `protected header "alg" ${JSON.stringify(alg)} is not allowed; allowed: ${[...this.#algorithms].join(', ')}`,
+        `protected header "alg" ${JSON.stringify(alg)} is not allowed; allowed: ${[...s.algorithms].join(', ')}`,
         ids,
       );
     }
-    const key = this.#options.trust.get(header.kid);
+    const key = s.trust.get(header.kid);
     if (!key) return rejection(tool, 'unknown-key', `no trusted key has kid ${header.kid}`, ids);
     if (key.alg !== alg) {
       return rejection(
@@ -284,16 +426,9 @@ export class Verifier {
     }
     const keyProblem = keyWindowProblem(key, claims.iat);
     if (keyProblem) return rejection(tool, 'key-revoked', keyProblem, ids);
-    return {
-      tool: tool as SignedTool,
-      dig,
-      jws,
-      parsed,
-      alg,
-      claims,
-      key,
-      signatureKnownGood: this.#signatureValid?.has(jws) ?? false,
-    };
+    // Only now, with the key checked against the current trust, may a cached signature count.
+    const signatureKnownGood = this.#signatureValid.lookup(jws);
+    return { tool: tool as SignedTool, dig, jws, parsed, alg, claims, key, signatureKnownGood };
   }
 
   #verifySignatureSync(p: Prepared): boolean {
@@ -327,7 +462,8 @@ export class Verifier {
     });
   }
 
-  async #finish(p: Prepared, signatureOk: boolean, now: number): Promise<VerifyResult> {
+  /** The checks after the signature, up to the revocation list: everything but the pins. */
+  #check(p: Prepared, signatureOk: boolean, now: number, s: Settings): Checked | RejectedTool {
     const { tool, claims, key, dig } = p;
     const ids = { kid: key.kid, iss: claims.iss, ver: claims.ver };
     if (!signatureOk)
@@ -337,7 +473,7 @@ export class Verifier {
         `the signature does not verify with key ${key.kid}`,
         ids,
       );
-    this.#signatureValid?.add(p.jws);
+    this.#signatureValid.add(p.jws);
     if (claims.dig !== dig) {
       return rejection(
         tool,
@@ -354,8 +490,8 @@ export class Verifier {
         ids,
       );
     }
-    const tol = this.#tolerance;
-    const iso = (s: number) => new Date(s * 1000).toISOString();
+    const tol = s.tolerance;
+    const iso = (t: number) => new Date(t * 1000).toISOString();
     if (claims.nbf !== undefined && claims.nbf > now + tol) {
       return rejection(
         tool,
@@ -375,17 +511,17 @@ export class Verifier {
     if (claims.exp !== undefined && claims.exp <= now - tol) {
       return rejection(tool, 'expired', `the signature expired at ${iso(claims.exp)}`, ids);
     }
-    if (this.#maxAge !== undefined && now - claims.iat > this.#maxAge + tol) {
+    if (s.maxAge !== undefined && now - claims.iat > s.maxAge + tol) {
       return rejection(
         tool,
         'stale',
-        `the signature was issued at ${iso(claims.iat)}, more than ${this.#maxAge} s ago`,
+        `the signature was issued at ${iso(claims.iat)}, more than ${s.maxAge} s ago`,
         ids,
       );
     }
-    const revocations = this.#options.revocations;
+    const revocations = s.revocations;
     if (revocations) {
-      if (!this.#options.allowExpiredRevocations && revocations.isExpired(now, tol)) {
+      if (!s.allowExpiredRevocations && revocations.isExpired(now, tol)) {
         return rejection(
           tool,
           'stale',
@@ -409,70 +545,81 @@ export class Verifier {
         );
       }
     }
-    const perms = [...new Set(claims.perms)].sort();
-    let pinAction: VerifiedTool['pin'] = 'not-checked';
-    const store = this.#options.pins;
-    if (store) {
-      const subject = { ver: claims.ver, dig, perms };
-      const approval = (): Pin => ({
-        iss: claims.iss,
-        sub: claims.sub,
-        ver: claims.ver,
-        dig,
-        perms,
-        kid: key.kid,
-        approvedAt: new Date(now * 1000).toISOString(),
-      });
-      const pinned = await store.get(claims.iss, claims.sub);
-      let check = checkPin(pinned, subject);
-      const record = this.#options.recordPins ?? true;
-      if (check.ok && check.action === 'first-use' && !(this.#options.approveFirstUse ?? true)) {
-        return rejection(
-          tool,
-          'reapproval-required',
-          `tool ${claims.iss}/${claims.sub} has not been approved yet`,
-          ids,
-        );
-      }
-      if (check.ok && check.action !== 'unchanged' && record) {
-        // Record the approval atomically: setIfAbsent for a first use, compare-and-set for an
-        // upgrade. Another node may get there first; what is in force then decides. Two upgrades
-        // racing from one pin can never both win, or a lower version could overwrite a higher one
-        // and be replayed later.
-        let inForce = check.action === 'first-use' ? await store.setIfAbsent(approval()) : pinned;
-        for (let attempt = 0; ; attempt++) {
-          const raced = checkPin(inForce, subject);
-          if (!raced.ok) check = raced;
-          else if (raced.action === 'upgrade' && inForce && attempt < 3) {
-            inForce = await store.replaceIf(inForce, approval());
-            continue;
-          } else if (raced.action !== 'unchanged') {
-            check = {
-              ok: false,
-              reason: 'reapproval-required',
-              detail: `the pin of ${claims.iss}/${claims.sub} kept changing while version ${claims.ver} was being approved`,
-            };
-          }
-          // 'unchanged': this approval (or an identical one from another node) is in force.
-          break;
-        }
-      }
-      if (!check.ok) return rejection(tool, check.reason, check.detail, ids);
-      pinAction = check.action;
-    }
-    return {
-      ok: true,
-      tool,
-      name: tool.name,
-      claims,
-      alg: p.alg,
-      kid: key.kid,
+    return { p, perms: [...new Set(claims.perms)].sort() };
+  }
+
+  /** The stateful checks against `pinned`, the pin read for this tool, and the approval. */
+  async #pin(
+    c: Checked,
+    pinned: Pin | undefined,
+    now: number,
+    store: PinStore,
+    s: Settings,
+  ): Promise<VerifyResult> {
+    const { tool, claims, key, dig } = c.p;
+    const { perms } = c;
+    const ids = { kid: key.kid, iss: claims.iss, ver: claims.ver };
+    const subject = { ver: claims.ver, dig, perms };
+    const approval = (): Pin => ({
       iss: claims.iss,
       sub: claims.sub,
       ver: claims.ver,
       dig,
       perms,
-      pin: pinAction,
-    };
+      kid: key.kid,
+      approvedAt: new Date(now * 1000).toISOString(),
+    });
+    let check = checkPin(pinned, subject);
+    if (check.ok && check.action === 'first-use' && !s.approveFirstUse) {
+      return rejection(
+        tool,
+        'reapproval-required',
+        `tool ${claims.iss}/${claims.sub} has not been approved yet`,
+        ids,
+      );
+    }
+    if (check.ok && check.action !== 'unchanged' && s.recordPins) {
+      // Record the approval atomically: setIfAbsent for a first use, compare-and-set for an
+      // upgrade. Another node may get there first; what is in force then decides. Two upgrades
+      // racing from one pin can never both win, or a lower version could overwrite a higher one
+      // and be replayed later.
+      let inForce = check.action === 'first-use' ? await store.setIfAbsent(approval()) : pinned;
+      for (let attempt = 0; ; attempt++) {
+        const raced = checkPin(inForce, subject);
+        if (!raced.ok) check = raced;
+        else if (raced.action === 'upgrade' && inForce && attempt < 3) {
+          inForce = await store.replaceIf(inForce, approval());
+          continue;
+        } else if (raced.action !== 'unchanged') {
+          check = {
+            ok: false,
+            reason: 'reapproval-required',
+            detail: `the pin of ${claims.iss}/${claims.sub} kept changing while version ${claims.ver} was being approved`,
+          };
+        }
+        // 'unchanged': this approval (or an identical one from another node) is in force.
+        break;
+      }
+    }
+    if (!check.ok) return rejection(tool, check.reason, check.detail, ids);
+    return accepted(c, check.action);
   }
+}
+
+function accepted(c: Checked, pin: VerifiedTool['pin']): VerifiedTool {
+  const { tool, claims, key, dig, alg } = c.p;
+  return {
+    ok: true,
+    tool,
+    name: tool.name,
+    claims,
+    alg,
+    kid: key.kid,
+    iss: claims.iss,
+    sub: claims.sub,
+    ver: claims.ver,
+    dig,
+    perms: c.perms,
+    pin,
+  };
 }

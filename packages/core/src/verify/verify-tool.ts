@@ -10,7 +10,7 @@ import type { ToolListInput, VerifyOptions, VerifyResult, VerifyToolsResult } fr
  * const result = await verifyTool(tool, { trust, maxAge: '30d' });
  * if (!result.ok) console.error(`${result.name}: ${result.reason} (${result.detail})`);
  */
-export function verifyTool(tool: unknown, options: VerifyOptions): Promise<VerifyResult> {
+export async function verifyTool(tool: unknown, options: VerifyOptions): Promise<VerifyResult> {
   return new Verifier(options).verify(tool);
 }
 
@@ -19,7 +19,7 @@ export function verifyTool(tool: unknown, options: VerifyOptions): Promise<Verif
  * and checking signatures concurrently. For repeated lists keep a {@link Verifier}: its caches
  * make a list it has seen cheap.
  */
-export function verifyTools(
+export async function verifyTools(
   tools: ToolListInput,
   options: VerifyOptions,
 ): Promise<VerifyToolsResult> {

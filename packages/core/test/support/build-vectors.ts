@@ -143,7 +143,7 @@ export interface SigningVector {
 export interface VerificationCase {
   name: string;
   tool: unknown;
-  /** Verifier options beyond the trust JWKS and `now`. */
+  /** Verifier options beyond the trust JWKS and `now`: `maxAge` in seconds. */
   options?: { maxAge?: number };
   expect: 'ok' | string;
 }

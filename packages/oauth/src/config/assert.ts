@@ -61,7 +61,7 @@ function fieldName(pointer: string): string {
 }
 
 function configError(field: string, message: string): OAuthError {
-  return new OAuthError('invalid-config', `OAuth config ${message}`, { field });
+  return new OAuthError('invalid-config', `OAuth config ${message}`, { pointer: field });
 }
 
 function describeSchemaError(error: ErrorObject): OAuthError {
@@ -146,7 +146,7 @@ function checkEndpoint(config: OAuthConfig, field: keyof OAuthConfig): void {
         'insecure-url',
         `OAuth config "${field}" uses http:// (${checked.url?.host ?? ''}) but enforceHttps is on; use https` +
           (checked.loopback ? ', or set allowLoopbackHttp for local tests' : ''),
-        { field: `/${field}` },
+        { pointer: `/${field}` },
       );
   }
 }
@@ -280,10 +280,10 @@ function checkRules(config: OAuthConfig): void {
  * `allowLoopbackHttp` is set. Reads no files: certificate files are checked when the service
  * prepares the configuration.
  *
- * @throws {OAuthError} `invalid-config` or `insecure-url`, with `field` set to a JSON pointer.
+ * @throws {OAuthError} `invalid-config` or `insecure-url`, with `pointer` set to the member's JSON pointer.
  *
  * @example
- * assertOAuthConfig(JSON.parse(text)); // throws OAuthError { code: 'invalid-config', field: '/tokenUrl' }
+ * assertOAuthConfig(JSON.parse(text)); // throws OAuthError { code: 'invalid-config', pointer: '/tokenUrl' }
  */
 export function assertOAuthConfig(value: unknown): asserts value is OAuthConfig {
   const validate = schemaValidator();

@@ -79,10 +79,7 @@ function readPem(path: string, field: string, what: string): string {
     throw new OAuthError(
       'mtls-unavailable',
       `mTLS ${what} file "${path}" cannot be read (${reason})`,
-      {
-        field,
-        cause,
-      },
+      { pointer: field, cause },
     );
   }
 }
@@ -107,7 +104,7 @@ function loadMtls(mtls: MtlsConfig, now: number): LoadedMtls {
     throw new OAuthError(
       'mtls-unavailable',
       `mTLS certificate file "${mtls.certPath}" does not hold a PEM certificate`,
-      { field: '/mtls/certPath', cause },
+      { pointer: '/mtls/certPath', cause },
     );
   }
   let keyObject: KeyObject;
@@ -119,14 +116,14 @@ function loadMtls(mtls: MtlsConfig, now: number): LoadedMtls {
       `mTLS private key file "${mtls.keyPath}" does not hold a usable PEM private key` +
         (mtls.passphrase === undefined ? ' (encrypted keys need "passphrase")' : ''),
       // No `cause`: a parser error may quote key material.
-      { field: '/mtls/keyPath' },
+      { pointer: '/mtls/keyPath' },
     );
   }
   if (!x509.checkPrivateKey(keyObject)) {
     throw new OAuthError(
       'mtls-unavailable',
       `mTLS private key "${mtls.keyPath}" does not belong to certificate "${mtls.certPath}"`,
-      { field: '/mtls/keyPath' },
+      { pointer: '/mtls/keyPath' },
     );
   }
   const notAfter = Date.parse(x509.validTo);
@@ -135,7 +132,7 @@ function loadMtls(mtls: MtlsConfig, now: number): LoadedMtls {
     throw new OAuthError(
       'mtls-unavailable',
       `mTLS certificate "${mtls.certPath}" is not valid now (valid ${x509.validFrom} to ${x509.validTo})`,
-      { field: '/mtls/certPath' },
+      { pointer: '/mtls/certPath' },
     );
   }
   if (ca !== undefined) {
@@ -145,7 +142,7 @@ function loadMtls(mtls: MtlsConfig, now: number): LoadedMtls {
       throw new OAuthError(
         'mtls-unavailable',
         `mTLS CA bundle "${mtls.caPath}" does not hold a PEM certificate`,
-        { field: '/mtls/caPath', cause },
+        { pointer: '/mtls/caPath', cause },
       );
     }
   }

@@ -1,6 +1,6 @@
 import { request, type Dispatcher } from 'undici';
 import { OAuthError, type OAuthErrorCode } from '../errors.js';
-import type { OAuthLogFields, OAuthLogger } from '../logger.js';
+import type { LogFields, Logger } from '@etdi/core';
 import type { ResolvedServiceOptions } from '../options.js';
 import { parseRetryAfter } from './retry-after.js';
 import { scrub } from './scrub.js';
@@ -14,8 +14,8 @@ export interface EndpointCall {
   readonly headers: Readonly<Record<string, string>>;
   readonly dispatcher: Dispatcher | undefined;
   readonly correlationId: string;
-  readonly logger: OAuthLogger;
-  readonly logFields: OAuthLogFields;
+  readonly logger: Logger;
+  readonly logFields: LogFields;
   /** Secrets to scrub from anything the server sends back. */
   readonly secrets: readonly string[];
 }

@@ -3,7 +3,14 @@
  * of waiting, and a logger that keeps every line (to assert correlation ids, and that no secret
  * ever reaches a log line).
  */
-import type { OAuthConfig, OAuthLogFields, OAuthLogger } from '@etdi/oauth';
+import type { LogFields, Logger } from '@etdi/core';
+import type {
+  AccessToken,
+  OAuthConfig,
+  OAuthError,
+  RevocationResult,
+  TokenResult,
+} from '@etdi/oauth';
 import { DEFAULT_CLIENT, type TestOAuthServer } from './oauth-server.js';
 
 /** A clock tests move by hand. Starts on a whole second so HTTP-dates are exact. */
@@ -29,23 +36,23 @@ export function recordingSleep(): { sleep: (ms: number) => Promise<void>; waits:
 
 export interface LogLine {
   readonly level: 'debug' | 'info' | 'warn' | 'error';
-  readonly fields: OAuthLogFields;
+  readonly fields: LogFields;
   readonly message: string;
 }
 
 /** A logger that keeps every line. */
-export class CapturingLogger implements OAuthLogger {
+export class CapturingLogger implements Logger {
   readonly lines: LogLine[] = [];
-  debug(fields: OAuthLogFields, message: string): void {
+  debug(fields: LogFields, message: string): void {
     this.lines.push({ level: 'debug', fields, message });
   }
-  info(fields: OAuthLogFields, message: string): void {
+  info(fields: LogFields, message: string): void {
     this.lines.push({ level: 'info', fields, message });
   }
-  warn(fields: OAuthLogFields, message: string): void {
+  warn(fields: LogFields, message: string): void {
     this.lines.push({ level: 'warn', fields, message });
   }
-  error(fields: OAuthLogFields, message: string): void {
+  error(fields: LogFields, message: string): void {
     this.lines.push({ level: 'error', fields, message });
   }
   /** Every line as one string, the way a JSON log sink would write them. */
@@ -76,4 +83,16 @@ export function clientCredentials(
     allowLoopbackHttp: true,
     ...overrides,
   };
+}
+
+/** The token of a result that must have succeeded; a failure throws its own error at the test. */
+export function tokenOf(result: TokenResult): AccessToken {
+  if (!result.ok) throw result.error;
+  return result.token;
+}
+
+/** The error of a result that must have failed. */
+export function errorOf(result: TokenResult | RevocationResult): OAuthError {
+  if (result.ok) throw new Error('expected the operation to fail, but it succeeded');
+  return result.error;
 }
