@@ -92,6 +92,6 @@ export function trustFlags(o: TrustOptionValues): TrustFlags {
     updatePins: o.updatePins,
     signedTools: o.signedTools,
     providers: o.provider,
-    maxAge: o.maxAge,
+    maxAgeSec: o.maxAge,
   };
 }

@@ -4,6 +4,13 @@ import { canonicalizeFile } from './commands/canonicalize.js';
 import { keygen } from './commands/keygen.js';
 import { sign } from './commands/sign.js';
 import { certsInit } from './commands/certs-init.js';
+import { apiKeyCreate } from './commands/registry/api-key-create.js';
+import { fetchTool } from './commands/registry/fetch.js';
+import { keysPush } from './commands/registry/keys-push.js';
+import { keysSetStatus } from './commands/registry/keys-status.js';
+import { providerCreate } from './commands/registry/provider-create.js';
+import { publish } from './commands/registry/publish.js';
+import { revoke } from './commands/registry/revoke.js';
 import { diffTools } from './commands/diff.js';
 import { inspect } from './commands/inspect.js';
 import { scan } from './commands/scan.js';
@@ -54,6 +61,13 @@ export function createProgram(io: CliIo, setExitCode: (code: ExitCode) => void):
     .requiredOption('--out <dir>', 'directory to write private.jwk and jwks.json into')
     .option('--force', 'replace existing key files');
   for (const o of formatOptions()) keygenCommand.addOption(o);
+  keygenCommand.addHelpText(
+    'after',
+    `
+Examples:
+  etdi keygen --iss com.acme --out keys/
+  etdi keygen --iss com.acme --alg ES256 --out keys-p256/ --json`,
+  );
   keygenCommand.action(
     async (
       opts: { alg: SigningAlgorithm; iss: string; out: string; force?: boolean } & FormatFlags,
@@ -126,7 +140,7 @@ Examples:
             ...(opts.sidecar === undefined ? {} : { sidecar: opts.sidecar }),
             ...(opts.iss === undefined ? {} : { iss: opts.iss }),
             ...(opts.perms === undefined ? {} : { perms: opts.perms }),
-            ...(opts.expires === undefined ? {} : { expires: opts.expires }),
+            ...(opts.expires === undefined ? {} : { expiresSec: opts.expires }),
             ...(opts.out === undefined ? {} : { out: opts.out }),
             inPlace: opts.inPlace ?? false,
             format: resolveFormat(opts),
@@ -298,10 +312,181 @@ Example:
     },
   );
 
+  // Registry commands: --registry (or ETDI_REGISTRY_URL) and --api-key (or ETDI_API_KEY).
+  const registryCommand = (parent: Command, name: string, description: string) => {
+    const command = parent
+      .command(name)
+      .description(description)
+      .option('--registry <url>', 'the registry (default: $ETDI_REGISTRY_URL)')
+      .option(
+        '--api-key <key>',
+        'an admin or publisher API key (default: $ETDI_API_KEY; never printed)',
+      );
+    for (const o of formatOptions()) command.addOption(o);
+    return command;
+  };
+  type RegistryFlags = { registry?: string; apiKey?: string } & FormatFlags;
+  const registryFlags = (o: RegistryFlags) => ({
+    registry: o.registry,
+    apiKey: o.apiKey,
+    format: resolveFormat(o),
+  });
+
+  const provider = program.command('provider').description('registry providers (namespaces)');
+  registryCommand(provider, 'create', 'create a provider namespace at the registry (admin)')
+    .argument('<iss>', 'provider id, e.g. com.acme')
+    .addHelpText(
+      'after',
+      '\nExample:\n  etdi provider create com.acme --registry http://127.0.0.1:4000 --api-key "$ADMIN_KEY"',
+    )
+    .action(async (iss: string, o: RegistryFlags) => {
+      setExitCode(await providerCreate({ iss, ...registryFlags(o) }, io));
+    });
+
+  const apiKey = program.command('api-key').description('registry API keys');
+  registryCommand(
+    apiKey,
+    'create',
+    'issue a publisher API key for a provider (admin); printed once',
+  )
+    .argument('<iss>', 'the provider the key publishes for')
+    .option('--name <label>', 'a label for the key')
+    .option('--expires <duration>', 'key lifetime, e.g. 90d', duration('--expires'))
+    .addHelpText(
+      'after',
+      '\nExample:\n  etdi api-key create com.acme --name ci --expires 90d --registry http://127.0.0.1:4000 --api-key $ADMIN_KEY',
+    )
+    .action(async (iss: string, o: RegistryFlags & { name?: string; expires?: number }) => {
+      setExitCode(
+        await apiKeyCreate(
+          {
+            iss,
+            ...registryFlags(o),
+            ...(o.name === undefined ? {} : { name: o.name }),
+            ...(o.expires === undefined ? {} : { expiresSec: o.expires }),
+          },
+          io,
+        ),
+      );
+    });
+
+  const keys = program.command('keys').description('provider signing keys at the registry');
+  registryCommand(keys, 'push', 'add the keys of a trust JWKS to their provider (publisher)')
+    .argument('<jwks>', 'the jwks.json written by etdi keygen')
+    .option('--iss <provider>', "the provider (default: the keys' iss)")
+    .addHelpText(
+      'after',
+      '\nExample:\n  etdi keys push keys/jwks.json --registry http://127.0.0.1:4000   # ETDI_API_KEY set',
+    )
+    .action(async (jwks: string, o: RegistryFlags & { iss?: string }) => {
+      setExitCode(
+        await keysPush(
+          { jwks, ...registryFlags(o), ...(o.iss === undefined ? {} : { iss: o.iss }) },
+          io,
+        ),
+      );
+    });
+  registryCommand(
+    keys,
+    'retire',
+    'retire a key: it keeps verifying what it signed before --not-after',
+  )
+    .argument('<kid>', 'the key id')
+    .option('--not-after <date-time>', 'end of its validity (default: now)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  etdi keys retire mUx_H62uloTLNjUOX8y42o6r1tUisUoEu-1fC4sjL4Y --registry http://127.0.0.1:4000',
+    )
+    .action(async (kid: string, o: RegistryFlags & { notAfter?: string }) => {
+      setExitCode(
+        await keysSetStatus(
+          {
+            kid,
+            status: 'retired',
+            ...registryFlags(o),
+            ...(o.notAfter === undefined ? {} : { notAfter: o.notAfter }),
+          },
+          io,
+        ),
+      );
+    });
+  registryCommand(keys, 'revoke', 'revoke a key: nothing it signed verifies any more')
+    .argument('<kid>', 'the key id')
+    .addHelpText(
+      'after',
+      '\nExample:\n  etdi keys revoke mUx_H62uloTLNjUOX8y42o6r1tUisUoEu-1fC4sjL4Y --registry http://127.0.0.1:4000',
+    )
+    .action(async (kid: string, o: RegistryFlags) => {
+      setExitCode(await keysSetStatus({ kid, status: 'revoked', ...registryFlags(o) }, io));
+    });
+
+  registryCommand(
+    program,
+    'publish',
+    'publish signed tools to the registry, all or nothing (publisher)',
+  )
+    .argument('<path...>', 'files or directories of signed tools')
+    .addHelpText(
+      'after',
+      '\nExample:\n  etdi publish signed/ --registry http://127.0.0.1:4000   # exit 1: rug-pull or a rejected tool',
+    )
+    .action(async (paths: string[], o: RegistryFlags) => {
+      setExitCode(await publish({ paths, ...registryFlags(o) }, io));
+    });
+
+  registryCommand(
+    program,
+    'revoke',
+    'revoke a key, a tool, a version or a content digest (publisher)',
+  )
+    .option('--kid <kid>', 'a signing key')
+    .option('--tool <iss/name[@ver]>', 'a tool (every version) or one version')
+    .option('--digest <dig>', 'one exact content')
+    .requiredOption('--reason <text>', 'why (shown to verifiers)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  etdi revoke --tool com.acme/read_file@1.0.0 --reason "leaks paths" --registry http://127.0.0.1:4000',
+    )
+    .action(
+      async (
+        o: RegistryFlags & { kid?: string; tool?: string; digest?: string; reason: string },
+      ) => {
+        setExitCode(
+          await revoke(
+            {
+              ...registryFlags(o),
+              reason: o.reason,
+              ...(o.kid === undefined ? {} : { kid: o.kid }),
+              ...(o.tool === undefined ? {} : { tool: o.tool }),
+              ...(o.digest === undefined ? {} : { digest: o.digest }),
+            },
+            io,
+          ),
+        );
+      },
+    );
+
+  registryCommand(program, 'fetch', 'download a signed tool from the registry, byte for byte')
+    .argument('<tool>', 'ISS/NAME (latest version) or ISS/NAME@VER')
+    .option('--out <file>', 'write it to a file instead of stdout')
+    .addHelpText(
+      'after',
+      '\nExample:\n  etdi fetch com.acme/read_file@1.0.0 --out read_file.json --registry http://127.0.0.1:4000',
+    )
+    .action(async (tool: string, o: RegistryFlags & { out?: string }) => {
+      setExitCode(
+        await fetchTool(
+          { tool, ...registryFlags(o), ...(o.out === undefined ? {} : { out: o.out }) },
+          io,
+        ),
+      );
+    });
+
   program
     .command('canonicalize')
     .description('print the RFC 8785 (JCS) canonical form of a JSON file, with no trailing newline')
     .argument('<file>', 'a JSON file')
+    .addHelpText('after', '\nExample:\n  etdi canonicalize tool.json | sha256sum')
     .action(async (file: string) => {
       setExitCode(await canonicalizeFile({ file }, io));
     });

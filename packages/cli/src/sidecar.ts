@@ -39,7 +39,7 @@ export interface ToolSigning {
   readonly ver: string | undefined;
   readonly perms: readonly string[];
   /** Signature lifetime in seconds. */
-  readonly expires: number | undefined;
+  readonly expiresSec: number | undefined;
 }
 
 let validate: ReturnType<typeof compileSchema<Sidecar>> | undefined;
@@ -88,7 +88,7 @@ export async function loadSidecar(
       );
     }
     let perms: string[] | undefined;
-    let expires: number | undefined;
+    let expiresSec: number | undefined;
     try {
       if (entry.perms !== undefined) perms = normalizePerms(entry.perms);
     } catch (error) {
@@ -96,7 +96,7 @@ export async function loadSidecar(
       throw error;
     }
     try {
-      if (entry.expires !== undefined) expires = parseDuration(entry.expires, 'expires');
+      if (entry.expires !== undefined) expiresSec = parseDuration(entry.expires, 'expires');
     } catch (error) {
       if (error instanceof EtdiError) throw problem('expires', error.message);
       throw error;
@@ -104,7 +104,7 @@ export async function loadSidecar(
     tools.set(name, {
       ...(entry.ver === undefined ? {} : { ver: entry.ver }),
       ...(perms === undefined ? {} : { perms }),
-      ...(expires === undefined ? {} : { expires }),
+      ...(expiresSec === undefined ? {} : { expiresSec }),
     });
   }
   return { file, tools };
@@ -117,13 +117,13 @@ export function toolSigning(
   flags: {
     ver?: string | undefined;
     perms?: readonly string[] | undefined;
-    expires?: number | undefined;
+    expiresSec?: number | undefined;
   },
 ): ToolSigning {
   const entry = name === undefined ? undefined : sidecar?.tools.get(name);
   return {
     ver: flags.ver ?? entry?.ver,
     perms: flags.perms ?? entry?.perms ?? [],
-    expires: flags.expires ?? entry?.expires,
+    expiresSec: flags.expiresSec ?? entry?.expiresSec,
   };
 }

@@ -33,7 +33,7 @@ export interface TrustFlags {
   /** `--provider`: providers allowed to attest unsigned tools. */
   readonly providers?: readonly string[] | undefined;
   /** `--max-age`, in seconds. */
-  readonly maxAge?: number | undefined;
+  readonly maxAgeSec?: number | undefined;
 }
 
 /** Everything verification needs, loaded once per run. */
@@ -276,7 +276,7 @@ export async function loadTrustContext(flags: TrustFlags, io: CliIo): Promise<Tr
 
   const verifier = new Verifier({
     trust,
-    ...(flags.maxAge === undefined ? {} : { maxAge: flags.maxAge }),
+    ...(flags.maxAgeSec === undefined ? {} : { maxAgeSec: flags.maxAgeSec }),
     ...(revocations ? { revocations } : {}),
     ...(pins ? { pins } : {}),
   });

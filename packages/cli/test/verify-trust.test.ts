@@ -90,7 +90,7 @@ describe('etdi verify trust sources', () => {
     let writeList: (
       file: string,
       entries: RevocationEntry[],
-      expiresIn?: number,
+      expiresInSec?: number,
       now?: number,
     ) => Promise<void>;
 
@@ -102,10 +102,10 @@ describe('etdi verify trust sources', () => {
         registryJwks,
         await buildTrustJwks([{ jwk: pair.publicJwk, iss: 'registry.test' }]),
       );
-      writeList = async (file, entries, expiresIn = 3600, now = Date.now()) => {
+      writeList = async (file, entries, expiresInSec = 3600, now = Date.now()) => {
         await writeFile(
           join(dir, file),
-          await signRevocationList(entries, { key, seq: 1, expiresIn, now }),
+          await signRevocationList(entries, { key, seq: 1, expiresInSec, now }),
         );
       };
     });

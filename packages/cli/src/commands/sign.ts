@@ -45,7 +45,7 @@ export interface SignOptions {
    */
   sidecar?: string | false;
   /** Signature lifetime in seconds; overrides the sidecar's. */
-  expires?: number;
+  expiresSec?: number;
   /** Directory to write the signed files into (same file names). */
   out?: string;
   /** Replace each input file with its signed version. */
@@ -210,7 +210,7 @@ export async function sign(options: SignOptions, io: CliIo): Promise<ExitCode> {
         const params = toolSigning(name, sidecar, {
           ver: options.ver,
           perms,
-          expires: options.expires,
+          expiresSec: options.expiresSec,
         });
         if (params.ver === undefined) {
           throw new CliError(
@@ -234,7 +234,7 @@ export async function sign(options: SignOptions, io: CliIo): Promise<ExitCode> {
               ver: params.ver,
               perms: params.perms,
               now,
-              ...(params.expires === undefined ? {} : { expiresIn: params.expires }),
+              ...(params.expiresSec === undefined ? {} : { expiresInSec: params.expiresSec }),
             }),
           );
         } catch (error) {
