@@ -1,12 +1,11 @@
 import type { ValidateFunction } from 'ajv';
-import { errorMessage, redactingLogger, silentLogger, type Logger } from '@etdi/core';
+import { errorMessage, redactingLogger, schemaIssues, silentLogger, type Logger } from '@etdi/core';
 import type { AuthCredentials } from './credentials.js';
 import type { AuthFailureCode } from './failure-codes.js';
 import type { AuthProvider, ConfigValidation } from './provider.js';
 import { AuthResult, type AuthResultInit, type AuthSource } from './result.js';
 import type { AuthSession, SessionStore } from './sessions/session-store.js';
 import type { AuthMethod, AuthStatus } from './status.js';
-import { schemaIssues } from './util/ajv.js';
 import { randomId } from './util/hash.js';
 
 /** Options every provider accepts. */
@@ -48,7 +47,7 @@ export type FailureInit = Omit<AuthResultInit, 'status' | 'source' | 'message' |
  *   supportedMethods() { return ['custom'] as const; }
  *   protected async authenticateCredentials(c: AuthCredentials) {
  *     return c.header('x-secret') === 'ok' ? this.success({ userId: 'svc' })
- *       : this.failure('invalid_credentials', 'invalid-api-key', 'wrong secret');
+ *       : this.failure('invalid-credentials', 'invalid-api-key', 'wrong secret');
  *   }
  * }
  */
@@ -153,13 +152,13 @@ export abstract class BaseAuthProvider implements AuthProvider {
       const found = this.sessions ? await this.sessions.get(sessionId) : undefined;
       const previous = found?.provider === this.name ? found : undefined;
       if (this.sessions && this.refreshRequiresSession && !previous) {
-        return this.failure('invalid_credentials', 'unknown-session', 'Unknown or expired session');
+        return this.failure('invalid-credentials', 'unknown-session', 'Unknown or expired session');
       }
       const result = await this.refreshCredentials(credentials);
       if (!result.isSuccess) return result;
       if (previous && previous.userId !== result.userId) {
         return this.failure(
-          'invalid_credentials',
+          'invalid-credentials',
           'identity-mismatch',
           'The refreshed credentials belong to another user than the session',
         );

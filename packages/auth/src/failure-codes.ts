@@ -1,9 +1,11 @@
+import { codeGuard, defineCodes } from '@etdi/core';
+
 /**
  * Machine-readable reasons carried in `AuthResult.error`. Every failed authentication names
  * exactly one, so tests, logs and HTTP replies can tell a revoked token from an expired one
  * without reading message text.
  */
-export const AUTH_FAILURE_CODES = [
+export const AUTH_FAILURE_CODES = defineCodes([
   // No credential this provider understands was presented: a chain moves on to the next provider.
   'no-credentials',
   // Transport-level problems found while extracting credentials from a request.
@@ -57,7 +59,10 @@ export const AUTH_FAILURE_CODES = [
   'introspection-unavailable',
   'store-unavailable',
   'internal-error',
-] as const;
+]);
 
 /** One reason from {@link AUTH_FAILURE_CODES}. */
 export type AuthFailureCode = (typeof AUTH_FAILURE_CODES)[number];
+
+/** Narrows an unknown value (a code read from a log or the wire) to {@link AuthFailureCode}. */
+export const isAuthFailureCode = codeGuard(AUTH_FAILURE_CODES);

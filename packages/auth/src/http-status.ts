@@ -9,15 +9,15 @@ export function httpStatusFor(status: AuthStatus): 200 | 401 | 403 | 429 | 503 {
   switch (status) {
     case 'success':
       return 200;
-    case 'insufficient_permissions':
+    case 'insufficient-permissions':
       return 403;
-    case 'rate_limited':
+    case 'rate-limited':
       return 429;
     case 'error':
       return 503;
     case 'failure':
     case 'expired':
-    case 'invalid_credentials':
+    case 'invalid-credentials':
       return 401;
   }
 }

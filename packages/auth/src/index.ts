@@ -10,8 +10,14 @@ export {
   type AuthStatus,
   type AuthMethod,
 } from './status.js';
-export { AUTH_FAILURE_CODES, type AuthFailureCode } from './failure-codes.js';
-export { AuthError, type AuthErrorCode, type ConfigIssue } from './errors.js';
+export { AUTH_FAILURE_CODES, isAuthFailureCode, type AuthFailureCode } from './failure-codes.js';
+export {
+  AuthError,
+  AUTH_ERROR_CODES,
+  isAuthErrorCode,
+  type AuthErrorCode,
+  type AuthErrorOptions,
+} from './errors.js';
 
 // Credentials in, results out.
 export {

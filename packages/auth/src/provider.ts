@@ -1,5 +1,5 @@
 import type { AuthCredentials } from './credentials.js';
-import type { ConfigIssue } from './errors.js';
+import type { SchemaIssue } from '@etdi/core';
 import type { AuthResult } from './result.js';
 import type { AuthMethod } from './status.js';
 
@@ -7,7 +7,7 @@ import type { AuthMethod } from './status.js';
 export interface ConfigValidation {
   readonly valid: boolean;
   /** Every problem, each located by a JSON pointer into the configuration given. */
-  readonly issues: readonly ConfigIssue[];
+  readonly issues: readonly SchemaIssue[];
 }
 
 /**

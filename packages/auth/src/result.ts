@@ -44,7 +44,7 @@ export interface AuthResultInit {
   anonymous?: boolean;
   /** When the credential stops being valid, epoch milliseconds. */
   expiresAt?: number;
-  /** For `rate_limited`: how long until the caller may try again. */
+  /** For `rate-limited`: how long until the caller may try again. */
   retryAfterMs?: number;
   /** New tokens from a refresh, to hand back to the caller. */
   tokens?: TokenSet;

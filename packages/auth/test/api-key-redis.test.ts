@@ -165,6 +165,6 @@ describeWithService(redisInfo, 'API keys on Redis', () => {
       Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).authenticate(creds)),
     );
     expect(results.filter((r) => r.isSuccess)).toHaveLength(7);
-    expect(results.filter((r) => r.status === 'rate_limited')).toHaveLength(13);
+    expect(results.filter((r) => r.status === 'rate-limited')).toHaveLength(13);
   });
 });

@@ -79,7 +79,7 @@ describe('ApiKeyProvider', () => {
         projectId: 'p1',
         permissions: ['tools:call'],
         roles: ['dev'],
-        source: { provider: 'api_key', method: 'api_key' },
+        source: { provider: 'api-key', method: 'api-key' },
         metadata: { keyId: issued.keyId, name: 'ci' },
       });
     });
@@ -120,7 +120,7 @@ describe('ApiKeyProvider', () => {
       const unknownId = await auth(`etdi_unknownunknown.${secret}`);
       for (const r of [wrongSecret, unknownId]) {
         expect(r).toMatchObject({
-          status: 'invalid_credentials',
+          status: 'invalid-credentials',
           error: 'invalid-api-key',
           message: 'API key is not valid',
         });
@@ -129,7 +129,7 @@ describe('ApiKeyProvider', () => {
     it('refuses a key that is not keyId.secret', async () => {
       const { auth } = await setup();
       expect(await auth('garbage')).toMatchObject({
-        status: 'invalid_credentials',
+        status: 'invalid-credentials',
         error: 'malformed-credentials',
       });
     });
@@ -141,7 +141,7 @@ describe('ApiKeyProvider', () => {
       const { auth, provider, issued } = await setup();
       expect(await provider.revokeKey(issued.keyId)).toBe(true);
       expect(await provider.revokeKey('etdi_nosuchkey')).toBe(false);
-      expect(await auth()).toMatchObject({ status: 'invalid_credentials', error: 'key-inactive' });
+      expect(await auth()).toMatchObject({ status: 'invalid-credentials', error: 'key-inactive' });
     });
     it('refuses an expired key with status expired', async () => {
       const clock = testClock();
@@ -156,7 +156,7 @@ describe('ApiKeyProvider', () => {
         new AuthCredentials({ apiKey: key, projectId: 'p2' }),
       );
       expect(result).toMatchObject({
-        status: 'insufficient_permissions',
+        status: 'insufficient-permissions',
         error: 'project-mismatch',
       });
     });
@@ -166,7 +166,7 @@ describe('ApiKeyProvider', () => {
         { requiredScopes: ['read', 'tools:call'] },
       );
       expect(await auth()).toMatchObject({
-        status: 'insufficient_permissions',
+        status: 'insufficient-permissions',
         error: 'insufficient-scope',
         message: 'API key lacks required scope(s): tools:call',
       });
@@ -204,7 +204,7 @@ describe('ApiKeyProvider', () => {
       if (allowed) expect(result.isSuccess).toBe(true);
       else
         expect(result).toMatchObject({
-          status: 'insufficient_permissions',
+          status: 'insufficient-permissions',
           error: 'ip-not-allowed',
         });
     });
@@ -248,7 +248,7 @@ describe('ApiKeyProvider', () => {
       if (allowed) expect(result.isSuccess).toBe(true);
       else {
         expect(result).toMatchObject({
-          status: 'insufficient_permissions',
+          status: 'insufficient-permissions',
           error: 'endpoint-not-allowed',
         });
       }
@@ -329,7 +329,7 @@ describe('ApiKeyProvider', () => {
             context: { remoteAddress: '10.1.2.3', method: 'GET', path: '/mcp' },
           }),
         );
-        expect(result.status, JSON.stringify(policy)).toBe('insufficient_permissions');
+        expect(result.status, JSON.stringify(policy)).toBe('insufficient-permissions');
       }
     });
 
@@ -367,7 +367,7 @@ describe('ApiKeyProvider', () => {
       // Monday 2026-01-05 13:59 UTC is 08:59 in New York (EST, UTC-5).
       clock.set(Date.UTC(2026, 0, 5, 13, 59));
       expect(await auth()).toMatchObject({
-        status: 'insufficient_permissions',
+        status: 'insufficient-permissions',
         error: 'outside-allowed-hours',
       });
       clock.set(Date.UTC(2026, 0, 5, 14, 0));
@@ -425,13 +425,13 @@ describe('ApiKeyProvider', () => {
   });
 
   describe('rate limits', () => {
-    it('allows the per-minute limit, then answers rate_limited with a retry time', async () => {
+    it('allows the per-minute limit, then answers rate-limited with a retry time', async () => {
       const { auth, clock } = await setup({ policy: { rateLimits: { perMinute: 2 } } });
       clock.set(Date.UTC(2026, 0, 5, 10, 0, 20));
       expect((await auth()).isSuccess).toBe(true);
       expect((await auth()).isSuccess).toBe(true);
       expect(await auth()).toMatchObject({
-        status: 'rate_limited',
+        status: 'rate-limited',
         error: 'rate-limit-exceeded',
         retryAfterMs: 40_000,
         message: 'API key exceeded 2 requests per minute',
@@ -563,7 +563,7 @@ describe('ApiKeyProvider', () => {
           refreshed.sessionId!,
           new AuthCredentials({ apiKey: other }),
         ),
-      ).toMatchObject({ status: 'invalid_credentials', error: 'identity-mismatch' });
+      ).toMatchObject({ status: 'invalid-credentials', error: 'identity-mismatch' });
       expect(
         await provider.refreshAuthentication('nope', new AuthCredentials({ apiKey: key })),
       ).toMatchObject({ error: 'unknown-session' });
@@ -572,7 +572,7 @@ describe('ApiKeyProvider', () => {
 
   it('describes its configuration', () => {
     const provider = new ApiKeyProvider({ store: new MemoryApiKeyStore() });
-    expect(provider.supportedMethods()).toEqual(['api_key']);
+    expect(provider.supportedMethods()).toEqual(['api-key']);
     expect(provider.requiredConfigKeys()).toEqual(['type']);
     expect(provider.validateConfig({ type: 'apiKey', store: 'memory' })).toEqual({
       valid: true,

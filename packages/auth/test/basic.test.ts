@@ -62,7 +62,7 @@ describe('BasicAuthProvider', () => {
       userId: 'alice',
       permissions: ['mcp'],
       roles: ['ops'],
-      source: { provider: 'basic', method: 'basic_auth' },
+      source: { provider: 'basic', method: 'basic-auth' },
     });
   });
 
@@ -72,7 +72,7 @@ describe('BasicAuthProvider', () => {
     const unknown = await p.authenticate(extractCredentials(header('mallory', 'wonderland')));
     for (const r of [wrong, unknown]) {
       expect(r).toMatchObject({
-        status: 'invalid_credentials',
+        status: 'invalid-credentials',
         error: 'invalid-username-or-password',
         message: 'Username or password is wrong',
       });

@@ -29,7 +29,7 @@ describe('ProviderChain', () => {
         providers: [
           new StubProvider('a', (s) => s.none()),
           new StubProvider('b', (s) => s.no('expired', 'token-expired')),
-          new StubProvider('c', (s) => s.no('invalid_credentials', 'bad-signature')),
+          new StubProvider('c', (s) => s.no('invalid-credentials', 'bad-signature')),
         ],
       });
       expect(await chain.authenticate(creds)).toMatchObject({
@@ -67,7 +67,7 @@ describe('ProviderChain', () => {
     it('never downgrades a refused credential to anonymous', async () => {
       const anonymous = new TrustedProxyProvider({ clientAuthEnabled: false });
       const jwt = new StubProvider('jwt', (_s, c) =>
-        c.accessToken ? _s.no('invalid_credentials', 'bad-signature') : _s.none(),
+        c.accessToken ? _s.no('invalid-credentials', 'bad-signature') : _s.none(),
       );
       const chain = createProviderChain({ providers: [anonymous, jwt] });
       expect((await chain.authenticate(new AuthCredentials({ accessToken: 'forged' }))).error).toBe(
@@ -124,9 +124,9 @@ describe('ProviderChain', () => {
         extractCredentials({ headers: { authorization: ['Bearer a', 'Bearer b'] } }),
       );
       expect(result).toMatchObject({
-        status: 'invalid_credentials',
+        status: 'invalid-credentials',
         error: 'ambiguous-credentials',
-        source: { provider: 'chain', method: 'bearer_token' },
+        source: { provider: 'chain', method: 'bearer-token' },
       });
       expect(a.calls).toBe(0);
     });
@@ -198,7 +198,7 @@ describe('ProviderChain', () => {
         ],
       });
       expect(await chain.authenticate(creds)).toMatchObject({
-        status: 'invalid_credentials',
+        status: 'invalid-credentials',
         error: 'identity-mismatch',
       });
     });

@@ -448,7 +448,7 @@ describe('buildAuthenticator', () => {
         if (value === undefined) return this.noCredentials('no shared secret');
         return value === this.#secret
           ? this.success({ userId: 'partner' })
-          : this.failure('invalid_credentials', 'invalid-api-key', 'wrong shared secret');
+          : this.failure('invalid-credentials', 'invalid-api-key', 'wrong shared secret');
       }
     }
     const providerTypes: Record<string, CustomProviderType> = {

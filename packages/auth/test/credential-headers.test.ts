@@ -35,7 +35,7 @@ class PartnerProvider extends BaseAuthProvider {
     if (presented === undefined) return this.noCredentials('No partner secret');
     return presented === 'partner-secret-value'
       ? this.success({ userId: 'partner' })
-      : this.failure('invalid_credentials', 'invalid-api-key', 'Wrong partner secret');
+      : this.failure('invalid-credentials', 'invalid-api-key', 'Wrong partner secret');
   }
 }
 

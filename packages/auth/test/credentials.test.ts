@@ -122,7 +122,7 @@ describe('AuthResult', () => {
     const result = new AuthResult({
       status: 'success',
       message: 'ok',
-      source: { provider: 'p', method: 'api_key' },
+      source: { provider: 'p', method: 'api-key' },
       sessionId: 'session-secret-value-9876',
     });
     expect(result.sessionId).toBe('session-secret-value-9876');
@@ -161,17 +161,17 @@ describe('closed unions', () => {
       'success',
       'failure',
       'expired',
-      'invalid_credentials',
-      'insufficient_permissions',
-      'rate_limited',
+      'invalid-credentials',
+      'insufficient-permissions',
+      'rate-limited',
       'error',
     ]);
     expect(AUTH_METHODS).toEqual([
-      'api_key',
+      'api-key',
       'oauth',
       'jwt',
-      'basic_auth',
-      'bearer_token',
+      'basic-auth',
+      'bearer-token',
       'mtls',
       'proxy',
       'custom',
@@ -188,9 +188,9 @@ describe('closed unions', () => {
       ['success', 200],
       ['failure', 401],
       ['expired', 401],
-      ['invalid_credentials', 401],
-      ['insufficient_permissions', 403],
-      ['rate_limited', 429],
+      ['invalid-credentials', 401],
+      ['insufficient-permissions', 403],
+      ['rate-limited', 429],
       ['error', 503],
     ]);
   });

@@ -29,7 +29,7 @@ describe('extractCredentials', () => {
       const c = extractCredentials(req({ authorization: 'Bearer' }));
       expect(c.accessToken).toBeUndefined();
       expect(c.issues).toMatchObject([
-        { code: 'malformed-credentials', header: 'authorization', method: 'bearer_token' },
+        { code: 'malformed-credentials', header: 'authorization', method: 'bearer-token' },
       ]);
     });
     it('reports characters outside token68', () => {
@@ -106,7 +106,7 @@ describe('extractCredentials', () => {
       const c = extractCredentials(req({ authorization: header }));
       expect(c.username).toBeUndefined();
       expect(c.password).toBeUndefined();
-      expect(c.issues).toMatchObject([{ code: 'malformed-credentials', method: 'basic_auth' }]);
+      expect(c.issues).toMatchObject([{ code: 'malformed-credentials', method: 'basic-auth' }]);
     });
   });
 
@@ -129,7 +129,7 @@ describe('extractCredentials', () => {
         req({ 'x-api-key': 'a.bbbbbbbbbbbbbbbbbbbbbbbbb, c.ddddddddddd' }),
       );
       expect(c.apiKey).toBeUndefined();
-      expect(c.issues).toMatchObject([{ code: 'ambiguous-credentials', method: 'api_key' }]);
+      expect(c.issues).toMatchObject([{ code: 'ambiguous-credentials', method: 'api-key' }]);
     });
     it('reports a configured header sent twice, even with the same value', () => {
       const c = extractCredentials(
@@ -141,7 +141,7 @@ describe('extractCredentials', () => {
       );
       expect(c.gatewayKey).toBeUndefined();
       expect(c.issues).toMatchObject([
-        { code: 'ambiguous-credentials', header: 'x-gateway-key', method: 'api_key' },
+        { code: 'ambiguous-credentials', header: 'x-gateway-key', method: 'api-key' },
       ]);
     });
     it('records other repeated headers for providers that read their own', () => {

@@ -68,7 +68,7 @@ describe('the etdiAuth plugin and its hook', () => {
 
   it('answers 403 insufficient_scope', async () => {
     const fastify = await app(
-      new StubProvider('p', (s) => s.no('insufficient_permissions', 'insufficient-scope')),
+      new StubProvider('p', (s) => s.no('insufficient-permissions', 'insufficient-scope')),
     );
     const res = await fastify.inject({ url: '/mcp' });
     expect(res.statusCode).toBe(403);
@@ -83,7 +83,7 @@ describe('the etdiAuth plugin and its hook', () => {
   it('answers 429 with Retry-After in seconds', async () => {
     const fastify = await app(
       new StubProvider('p', (s) =>
-        s.no('rate_limited', 'rate-limit-exceeded', 'slow down', { retryAfterMs: 1_500 }),
+        s.no('rate-limited', 'rate-limit-exceeded', 'slow down', { retryAfterMs: 1_500 }),
       ),
     );
     const res = await fastify.inject({ url: '/mcp' });
@@ -101,7 +101,7 @@ describe('the etdiAuth plugin and its hook', () => {
   });
 
   it('adds a Basic challenge when the chain accepts Basic credentials', async () => {
-    const fastify = await app(new StubProvider('p', (s) => s.none(), { method: 'basic_auth' }));
+    const fastify = await app(new StubProvider('p', (s) => s.none(), { method: 'basic-auth' }));
     const res = await fastify.inject({ url: '/mcp' });
     expect(res.headers['www-authenticate']).toEqual([
       'Bearer realm="etdi"',

@@ -121,7 +121,7 @@ describe('IntrospectionProvider', () => {
         const p = provider();
         for (let i = 0; i < 20; i++) {
           expect(await p.authenticate(bearer('junk'))).toMatchObject({
-            status: 'invalid_credentials',
+            status: 'invalid-credentials',
             error: 'token-inactive',
           });
         }
@@ -198,32 +198,32 @@ describe('IntrospectionProvider', () => {
 
   describe('refusals', () => {
     it.each([
-      ['inactive', { active: false }, 'invalid_credentials', 'token-inactive'],
+      ['inactive', { active: false }, 'invalid-credentials', 'token-inactive'],
       ['expired', { active: true, sub: 'a', exp: 1 }, 'expired', 'token-expired'],
       [
         'not yet valid',
         { active: true, sub: 'a', nbf: 4_000_000_000 },
-        'invalid_credentials',
+        'invalid-credentials',
         'token-not-yet-valid',
       ],
-      ['without subject', { active: true, aud: 'gw' }, 'invalid_credentials', 'missing-claim'],
+      ['without subject', { active: true, aud: 'gw' }, 'invalid-credentials', 'missing-claim'],
       [
         'from another issuer',
         { active: true, sub: 'a', iss: 'https://evil' },
-        'invalid_credentials',
+        'invalid-credentials',
         'issuer-mismatch',
       ],
       [
         'for another audience',
         { active: true, sub: 'a', aud: ['other'] },
-        'invalid_credentials',
+        'invalid-credentials',
         'audience-mismatch',
       ],
-      ['without audience', { active: true, sub: 'a' }, 'invalid_credentials', 'audience-mismatch'],
+      ['without audience', { active: true, sub: 'a' }, 'invalid-credentials', 'audience-mismatch'],
       [
         'missing a scope',
         { active: true, sub: 'a', aud: 'gw', scope: 'read' },
-        'insufficient_permissions',
+        'insufficient-permissions',
         'insufficient-scope',
       ],
     ])('refuses a token %s', async (_label, answer, status, error) => {
@@ -290,6 +290,48 @@ describe('IntrospectionProvider', () => {
         metadata: { userinfo: { email: 'carol@example.com' } },
       });
       expect((await p.authenticate(bearer('other'))).error).toBe('token-inactive');
+    });
+
+    describe('alone, with requiredScopes', () => {
+      const userinfoOnly = () =>
+        provider({
+          introspectionEndpoint: undefined,
+          userinfoEndpoint: `${as.base}/userinfo`,
+          requiredScopes: ['mcp:call', 'files:read'],
+        });
+
+      it('accepts a token whose UserInfo scope covers every required scope', async () => {
+        as.userinfo.set('tok-all', { sub: 'carol', scope: 'files:read  mcp:call extra' });
+        expect(await userinfoOnly().authenticate(bearer('tok-all'))).toMatchObject({
+          status: 'success',
+          userId: 'carol',
+          permissions: ['files:read', 'mcp:call', 'extra'],
+        });
+      });
+
+      it.each([
+        ['one required scope missing', { sub: 'carol', scope: 'mcp:call' }, 'files:read'],
+        ['no scope claim at all', { sub: 'carol' }, 'mcp:call, files:read'],
+        [
+          'a scope claim that is not a string',
+          { sub: 'carol', scope: ['mcp:call', 'files:read'] },
+          'mcp:call, files:read',
+        ],
+        [
+          'a scope that only looks alike (case)',
+          { sub: 'carol', scope: 'MCP:CALL files:read' },
+          'mcp:call',
+        ],
+      ])('refuses %s as insufficient-scope', async (_label, claims, missing) => {
+        as.userinfo.set('tok-short', claims);
+        const result = await userinfoOnly().authenticate(bearer('tok-short'));
+        expect(result).toMatchObject({
+          status: 'insufficient-permissions',
+          error: 'insufficient-scope',
+          message: `Access token lacks required scope(s): ${missing}`,
+        });
+        expect(result.userId).toBeUndefined();
+      });
     });
 
     it('bounds the cache by the exp of a JWT access token', async () => {
@@ -381,7 +423,7 @@ describe('IntrospectionProvider', () => {
           's',
           new AuthCredentials({ refreshToken: 'x' }),
         ),
-      ).toMatchObject({ status: 'invalid_credentials', error: 'refresh-failed' });
+      ).toMatchObject({ status: 'invalid-credentials', error: 'refresh-failed' });
     });
   });
 

@@ -129,7 +129,7 @@ describe('JwtProvider', () => {
         true,
       );
       expect(await p.authenticate(bearer(await sign({}, { typ: 'JWT' })))).toMatchObject({
-        status: 'invalid_credentials',
+        status: 'invalid-credentials',
         error: 'invalid-claim',
       });
     });
@@ -151,7 +151,7 @@ describe('JwtProvider', () => {
     });
     it('refuses a token that is not valid yet', async () => {
       expect(await provider().authenticate(bearer(await sign({ nbf: NOW + 60 })))).toMatchObject({
-        status: 'invalid_credentials',
+        status: 'invalid-credentials',
         error: 'token-not-yet-valid',
       });
     });
@@ -183,7 +183,7 @@ describe('JwtProvider', () => {
       ['malformed roles', { roles: 'admin' }, 'invalid-claim'],
     ])('refuses a wrong %s', async (_label, claims, error) => {
       const result = await provider().authenticate(bearer(await sign(claims as JWTPayload)));
-      expect(result).toMatchObject({ status: 'invalid_credentials', error });
+      expect(result).toMatchObject({ status: 'invalid-credentials', error });
     });
     it('requires the configured claims', async () => {
       expect(
@@ -198,7 +198,7 @@ describe('JwtProvider', () => {
         bearer(await sign({ scope: 'x' })),
       );
       expect(result).toMatchObject({
-        status: 'insufficient_permissions',
+        status: 'insufficient-permissions',
         error: 'insufficient-scope',
       });
     });
@@ -216,7 +216,7 @@ describe('JwtProvider', () => {
         }),
       ).toString('base64url');
       expect(await provider().authenticate(bearer(`${h}.${forged}.${s}`))).toMatchObject({
-        status: 'invalid_credentials',
+        status: 'invalid-credentials',
         error: 'bad-signature',
       });
     });
@@ -232,7 +232,7 @@ describe('JwtProvider', () => {
       const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
       const token = `${b64({ alg: 'none' })}.${b64({ sub: 'admin', exp: NOW + 60 })}.`;
       expect(await provider().authenticate(bearer(token))).toMatchObject({
-        status: 'invalid_credentials',
+        status: 'invalid-credentials',
         error: 'alg-not-allowed',
       });
     });
@@ -246,7 +246,7 @@ describe('JwtProvider', () => {
       for (const keyBytes of [Buffer.from(rsaPem), Buffer.from(JSON.stringify(rsaJwk))]) {
         const token = hmacToken({ alg: 'HS256', kid: 'rsa-1' }, payload, keyBytes);
         expect(await provider().authenticate(bearer(token))).toMatchObject({
-          status: 'invalid_credentials',
+          status: 'invalid-credentials',
           error: 'alg-not-allowed',
         });
         const viaJwks = provider({ publicKey: undefined, jwks: { keys: [rsaJwk] } });
@@ -281,7 +281,7 @@ describe('JwtProvider', () => {
     });
     it('refuses a header that is not JSON', async () => {
       expect(await provider().authenticate(bearer('bm90anNvbg.e30.sig'))).toMatchObject({
-        status: 'invalid_credentials',
+        status: 'invalid-credentials',
         error: 'malformed-token',
       });
     });
@@ -296,7 +296,7 @@ describe('JwtProvider', () => {
     it('refuses an oversized token before parsing it', async () => {
       const token = `${'a'.repeat(5000)}.${'b'.repeat(5000)}.c`;
       expect(await provider().authenticate(bearer(token))).toMatchObject({
-        status: 'invalid_credentials',
+        status: 'invalid-credentials',
         error: 'credential-too-large',
       });
     });
@@ -311,7 +311,7 @@ describe('JwtProvider', () => {
       expect((await p.authenticate(bearer(token))).isSuccess).toBe(true);
       await p.revoke('token-1', (NOW + 120) * 1000);
       expect(await p.authenticate(bearer(token))).toMatchObject({
-        status: 'invalid_credentials',
+        status: 'invalid-credentials',
         error: 'token-revoked',
       });
       local.advance(120_000);
@@ -328,7 +328,7 @@ describe('JwtProvider', () => {
       // 10 s past exp the tolerance still accepts the token: the revocation must still hold.
       local.set(exp * 1000 + 10_000);
       expect(await p.authenticate(bearer(token))).toMatchObject({
-        status: 'invalid_credentials',
+        status: 'invalid-credentials',
         error: 'token-revoked',
       });
       local.set(exp * 1000 + 29_000);
@@ -370,7 +370,7 @@ describe('JwtProvider', () => {
       expect((await at('POST', '/mcp')).isSuccess).toBe(true);
       expect((await at('GET', '/tools/list')).isSuccess).toBe(true);
       expect(await at('GET', '/mcp')).toMatchObject({
-        status: 'insufficient_permissions',
+        status: 'insufficient-permissions',
         error: 'endpoint-not-allowed',
       });
       expect((await at('POST', '/tools/../admin')).error).toBe('endpoint-not-allowed');
@@ -491,7 +491,7 @@ describe('JwtProvider', () => {
         const p = provider({ audience: ['etdi-gateway', 'etdi-registry'] });
         for (const aud of ['other-service', ['other-service', 'x']]) {
           expect(await p.authenticate(bearer(await sign({ aud })))).toMatchObject({
-            status: 'invalid_credentials',
+            status: 'invalid-credentials',
             error: 'audience-mismatch',
           });
         }
@@ -512,7 +512,7 @@ describe('JwtProvider', () => {
       it('refuses a token without exp unless told otherwise', async () => {
         const forever = await sign({ exp: undefined });
         expect(await provider().authenticate(bearer(forever))).toMatchObject({
-          status: 'invalid_credentials',
+          status: 'invalid-credentials',
           error: 'missing-claim',
           message: 'JWT is missing the "exp" claim',
         });

@@ -53,14 +53,14 @@ describe('logging through a real pino logger (Fastify app.log)', () => {
     const decision = lines.find((l) => String(l.msg).startsWith('auth invalid'));
     expect(decision).toMatchObject({
       level: 30,
-      provider: 'api_key',
+      provider: 'api-key',
       status: expect.any(String),
       error: 'invalid-api-key',
       remoteAddress: '192.0.2.7',
       path: '/mcp',
     });
     expect(lines.find((l) => l.msg === 'API key issued')).toMatchObject({
-      provider: 'api_key',
+      provider: 'api-key',
       userId: 'alice',
       keyId: key.split('.')[0],
     });

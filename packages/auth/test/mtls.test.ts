@@ -131,7 +131,7 @@ describe('MtlsProvider over real TLS', () => {
 
   it('refuses a certificate from another CA', async () => {
     expect(await call(url, stranger)).toMatchObject({
-      status: 'invalid_credentials',
+      status: 'invalid-credentials',
       error: 'certificate-untrusted',
     });
   });
@@ -145,7 +145,7 @@ describe('MtlsProvider over real TLS', () => {
 
   it('refuses a certificate that is not valid yet', async () => {
     expect(await call(url, future)).toMatchObject({
-      status: 'invalid_credentials',
+      status: 'invalid-credentials',
       error: 'certificate-not-yet-valid',
     });
   });
@@ -171,7 +171,7 @@ describe('MtlsProvider over real TLS', () => {
     const pinned = await start({ pinnedFingerprints: [fingerprint(alice.cert)] });
     expect((await call(pinned, alice)).status).toBe('success');
     expect(await call(pinned, bob)).toMatchObject({
-      status: 'invalid_credentials',
+      status: 'invalid-credentials',
       error: 'certificate-not-pinned',
     });
   });
@@ -242,7 +242,7 @@ describe('MtlsProvider with a TLS-terminating proxy', () => {
         remoteAddress,
         headers: { 'x-ssl-client-cert': pemHeader(alice.cert) },
       });
-      expect(res.json()).toMatchObject({ status: 'invalid_credentials', error: 'untrusted-proxy' });
+      expect(res.json()).toMatchObject({ status: 'invalid-credentials', error: 'untrusted-proxy' });
     }
     expect(logger.lines.filter((l) => l.level === 'warn')).toHaveLength(3);
   });
@@ -292,7 +292,7 @@ describe('MtlsProvider chain constraints', () => {
     const rogue = createIntermediateCa(issuing, 'Rogue sub-CA');
     const leaf = issueCertificate(rogue, { commonName: 'admin', usage: 'client' });
     expect(await present(leaf, rogue, issuing)).toMatchObject({
-      status: 'invalid_credentials',
+      status: 'invalid-credentials',
       error: 'certificate-untrusted',
     });
   });

@@ -84,7 +84,7 @@ describeWithService(redisInfo, 'Redis-backed auth stores', () => {
     expect((await b.authenticate(creds)).isSuccess).toBe(true);
     await a.revoke('jti-1', exp * 1000);
     expect(await b.authenticate(creds)).toMatchObject({
-      status: 'invalid_credentials',
+      status: 'invalid-credentials',
       error: 'token-revoked',
     });
     // Kept until exp plus the 30 s tolerance, counted from the injected clock at revocation;
@@ -129,8 +129,8 @@ describeWithService(redisInfo, 'Redis-backed auth stores', () => {
       'success',
       'success',
       'success',
-      'rate_limited',
-      'rate_limited',
+      'rate-limited',
+      'rate-limited',
     ]);
     const session = results[0]!.sessionId!;
     expect(await one.chain.validateSession(session)).toBe(true);

@@ -180,7 +180,7 @@ describe('credential headers given more than once, over a real HTTP socket', () 
     it.each(CASES)('refuses %s given twice as ambiguous, naming nobody', async (_name, c) => {
       const answer = JSON.parse((await rawRequest(port, 'GET', '/mcp', c.twice)).body) as Answer;
       expect(answer).toEqual({
-        status: 'invalid_credentials',
+        status: 'invalid-credentials',
         error: 'ambiguous-credentials',
         roles: [],
       });
@@ -190,7 +190,7 @@ describe('credential headers given more than once, over a real HTTP socket', () 
       const line = `X-SSL-Client-Cert: ${encodeURIComponent(victim.cert + attacker.cert)}`;
       const answer = JSON.parse((await rawRequest(port, 'GET', '/mcp', [line])).body) as Answer;
       expect(answer).toMatchObject({
-        status: 'invalid_credentials',
+        status: 'invalid-credentials',
         error: 'ambiguous-credentials',
       });
     });

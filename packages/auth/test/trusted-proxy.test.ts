@@ -59,7 +59,7 @@ describe('TrustedProxyProvider', () => {
       const logger = recordingLogger();
       const p = proxy({ logger });
       const result = await p.authenticate(from('203.0.113.9', { 'x-authenticated-user': 'admin' }));
-      expect(result).toMatchObject({ status: 'invalid_credentials', error: 'untrusted-proxy' });
+      expect(result).toMatchObject({ status: 'invalid-credentials', error: 'untrusted-proxy' });
       expect(
         logger.lines.some((l) => l.level === 'warn' && l.fields.remoteAddress === '203.0.113.9'),
       ).toBe(true);
@@ -89,7 +89,7 @@ describe('TrustedProxyProvider', () => {
       expect(
         await proxy().authenticate(from('10.0.0.1', { 'x-authenticated-user': value })),
       ).toMatchObject({
-        status: 'invalid_credentials',
+        status: 'invalid-credentials',
         error,
       });
     });

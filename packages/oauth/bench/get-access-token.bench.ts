@@ -108,7 +108,7 @@ try {
     const prefix = `etdi-bench:oauth:${process.pid}:`;
     const cache = new RedisTokenCache({
       redis,
-      keyPrefix: prefix,
+      prefix: prefix,
       encryptionKey: Buffer.alloc(32, 3),
     });
     const shared = createOAuthService({ cache });

@@ -1,7 +1,6 @@
 import { OAuthError } from './errors.js';
 import type { AccessToken } from './access-token.js';
-import type { OAuthConfig } from './config/types.js';
-import { CONFIG_DEFAULTS } from './config/prepare.js';
+import { OAUTH_CONFIG_DEFAULTS, type OAuthConfig } from './config/schema.js';
 
 /** Headers of a request to an HTTP upstream. */
 export type UpstreamHeaders = Record<string, string | string[] | undefined>;
@@ -201,7 +200,7 @@ export function injectToken(
 ): TokenTarget {
   if (target.transport === 'stdio') {
     const { config, allowEnv } = (options ?? {}) as StdioInjectOptions;
-    const name = config?.tokenEnvVar ?? CONFIG_DEFAULTS.tokenEnvVar;
+    const name = config?.tokenEnvVar ?? OAUTH_CONFIG_DEFAULTS.tokenEnvVar;
     const env = upstreamEnv(target.env, allowEnv);
     env[name] = token.value;
     return { ...target, env };
@@ -220,7 +219,7 @@ export function injectToken(
     headers['authorization'] = token.authorization;
     return { ...target, headers };
   }
-  if (http?.config?.tokenInHeaderOnly ?? CONFIG_DEFAULTS.tokenInHeaderOnly) {
+  if (http?.config?.tokenInHeaderOnly ?? OAUTH_CONFIG_DEFAULTS.tokenInHeaderOnly) {
     throw new OAuthError(
       'invalid-argument',
       'token placement "query" needs tokenInHeaderOnly: false (tokens in URLs leak into logs)',

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { OAuthError } from './errors.js';
-import type { CodeChallengeMethod } from './config/types.js';
+import type { CodeChallengeMethod } from './config/schema.js';
 
 // RFC 7636 §4.1: 43 to 128 characters of [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~".
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;

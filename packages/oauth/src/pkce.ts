@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { CodeChallengeMethod } from './config/types.js';
+import type { CodeChallengeMethod } from './config/schema.js';
 import { computePkceChallenge } from './pkce-challenge.js';
 
 /** A PKCE verifier and its challenge. The verifier is a secret until the code is exchanged. */

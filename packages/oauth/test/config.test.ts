@@ -2,7 +2,11 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAjv, schemaIssues } from '@etdi/core';
+import Type from 'typebox';
 import {
+  OAUTH_CONFIG_DEFAULTS,
+  OAuthConfigSchema,
   OAuthError,
   assertOAuthConfig,
   createOAuthService,
@@ -45,13 +49,55 @@ describe('assertOAuthConfig', () => {
     it('names an unknown key inside mtls', () => {
       const error = configError({ ...valid, mtls: { certPath: 'a', keyPath: 'b', ca: 'c' } });
       expect(error).toMatchObject({ code: 'invalid-config', pointer: '/mtls/ca' });
-      expect(error.message).toContain('"mtls"');
+      expect(error.message).toContain('/mtls/ca: unknown key "ca"');
     });
 
     it('names a field of the wrong type', () => {
-      const error = configError({ ...valid, tokenExpiryBuffer: '300' });
-      expect(error).toMatchObject({ code: 'invalid-config', pointer: '/tokenExpiryBuffer' });
-      expect(error.message).toBe('OAuth config "tokenExpiryBuffer" must be an integer');
+      const error = configError({ ...valid, enabled: 'yes' });
+      expect(error).toMatchObject({ code: 'invalid-config', pointer: '/enabled' });
+      expect(error.message).toBe('OAuth config: /enabled: must be boolean');
+    });
+
+    it('lists every problem, the unknown key first', () => {
+      const error = configError({ ...valid, enabled: 'yes', tokenURL: 'https://x' });
+      expect(error).toMatchObject({ code: 'invalid-config', pointer: '/tokenURL' });
+      expect(error.message).toBe(
+        'OAuth config: /tokenURL: unknown key "tokenURL"; /enabled: must be boolean',
+      );
+    });
+
+    it('names an invalid header or parameter name by its pointer', () => {
+      expect(configError({ ...valid, customHeaders: { 'bad header': 'x' } })).toMatchObject({
+        code: 'invalid-config',
+        pointer: '/customHeaders/bad header',
+        message: expect.stringContaining('has an invalid name'),
+      });
+      expect(configError({ ...valid, additionalParams: { '': 'x' } })).toMatchObject({
+        code: 'invalid-config',
+        pointer: '/additionalParams/',
+      });
+    });
+
+    describe('tokenExpiryBuffer', () => {
+      it.each([300, '300', '5 minutes', 'PT5M'])('refuses %j: a duration needs a unit', (value) => {
+        const error = configError({ ...valid, tokenExpiryBuffer: value });
+        expect(error).toMatchObject({ code: 'invalid-config', pointer: '/tokenExpiryBuffer' });
+        expect(error.message).toBe(
+          'OAuth config: /tokenExpiryBuffer: must be a duration with a unit, such as "5m" or "300s"',
+        );
+      });
+
+      it.each(['300s', '5m', '1.5m', '1h', '1d'])('accepts %j', (value) => {
+        expect(() => assertOAuthConfig({ ...valid, tokenExpiryBuffer: value })).not.toThrow();
+      });
+
+      it('refuses more than a day', () => {
+        expect(configError({ ...valid, tokenExpiryBuffer: '25h' })).toMatchObject({
+          code: 'invalid-config',
+          pointer: '/tokenExpiryBuffer',
+          message: expect.stringContaining('at most "1d"'),
+        });
+      });
     });
 
     it('lists the allowed values of an enum', () => {
@@ -281,6 +327,39 @@ describe('assertOAuthConfig', () => {
   });
 });
 
+describe('OAuthConfigSchema', () => {
+  it('declares as defaults exactly OAUTH_CONFIG_DEFAULTS (one defaults object)', () => {
+    const declared = Object.fromEntries(
+      Object.entries(OAuthConfigSchema.properties)
+        .map(([name, schema]): [string, unknown] => [
+          name,
+          (schema as { default?: unknown }).default,
+        ])
+        .filter(([, value]) => value !== undefined),
+    );
+    expect(declared).toEqual({ ...OAUTH_CONFIG_DEFAULTS });
+  });
+
+  it('embeds in a host schema compiled by the strict ajv factory, as often as needed', () => {
+    const host = Type.Object(
+      { upstreams: Type.Array(Type.Object({ name: Type.String(), oauth: OAuthConfigSchema })) },
+      { additionalProperties: false },
+    );
+    const validate = createAjv().compile(host);
+    expect(
+      createAjv().compile(Type.Object({ a: OAuthConfigSchema, b: OAuthConfigSchema })),
+    ).toBeTypeOf('function');
+    expect(validate({ upstreams: [{ name: 'files', oauth: valid }] })).toBe(true);
+    expect(validate({ upstreams: [{ name: 'files', oauth: { ...valid, tokenURL: 'x' } }] })).toBe(
+      false,
+    );
+    expect(schemaIssues(validate.errors)).toContainEqual({
+      pointer: '/upstreams/0/oauth/tokenURL',
+      message: 'unknown key "tokenURL"',
+    });
+  });
+});
+
 describe('maskOAuthConfig', () => {
   it('masks every secret and keeps the rest', () => {
     const masked = maskOAuthConfig({
@@ -352,6 +431,34 @@ describe('OAuthService.prepare with mTLS files', () => {
     expect(() => createOAuthService().prepare(config)).toThrow(
       expect.objectContaining({ code: 'mtls-unavailable', pointer: '/mtls/caPath' }),
     );
+  });
+
+  it('fails when a block of the CA bundle does not parse, naming which', () => {
+    const path = join(dir, 'bad-bundle.pem');
+    const truncated = '-----BEGIN CERTIFICATE-----\nMIIBAAAA\n-----END CERTIFICATE-----\n';
+    writeFileSync(path, `${server.ca.cert}\n${truncated}`);
+    expect(() =>
+      createOAuthService().prepare(mtlsConfig({ ...server.clientFiles, caPath: path })),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'mtls-unavailable',
+        pointer: '/mtls/caPath',
+        message: expect.stringContaining('certificate 2 of 2'),
+      }),
+    );
+  });
+
+  it('reads a certificate file with text around the PEM block (openssl bag attributes)', async () => {
+    const path = join(dir, 'with-attributes.pem');
+    writeFileSync(
+      path,
+      `Bag Attributes\n    localKeyID: 01 02 03\nsubject=CN = etdi-gateway-mtls\n${server.clientCertificate.cert}`,
+    );
+    const oauth = createOAuthService();
+    expect(() =>
+      oauth.prepare(mtlsConfig({ ...server.clientFiles, certPath: path })),
+    ).not.toThrow();
+    await oauth.close();
   });
 
   it('fails when a file holds no PEM', () => {

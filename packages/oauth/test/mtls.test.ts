@@ -86,6 +86,23 @@ describe('mTLS client authentication (RFC 8705)', () => {
     });
   });
 
+  describe('with a CA bundle of several certificates', () => {
+    it('trusts each of them, not only the first', async () => {
+      const bundle = writePemFiles(
+        { cert: `${createTestCa('Unrelated CA').cert}${server.ca.cert}` },
+        server.clientCertificate,
+      );
+      const { oauth } = service();
+      const result = await oauth.getAccessToken(
+        'upstream',
+        mtlsConfig({ mtls: { ...server.clientFiles, caPath: bundle.caPath } }),
+      );
+      expect(result.ok).toBe(true);
+      expect(server.tokenRequests[0]).toMatchObject({ listener: 'mtls', authMethod: 'tls' });
+      await oauth.close();
+    });
+  });
+
   describe('when the CA bundle does not trust the server', () => {
     it('fails with tls-error, never falling back', async () => {
       const otherCa = createTestCa('Unrelated CA');

@@ -5,6 +5,7 @@ import {
   createOAuthService,
   type OAuthServiceOptions,
   type TokenCache,
+  type TokenKind,
 } from '@etdi/oauth';
 import { describeWithService, service, uniquePrefix } from '../../../testing/services.js';
 import { CapturingLogger, ManualClock, clientCredentials, tokenOf } from './support/harness.js';
@@ -46,7 +47,7 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
   const caches: RedisTokenCache[] = [];
 
   function cache(encryptionKey = KEY, previousKeys: string[] = []): RedisTokenCache {
-    const made = new RedisTokenCache({ redis, keyPrefix: prefix, encryptionKey, previousKeys });
+    const made = new RedisTokenCache({ redis, prefix: prefix, encryptionKey, previousKeys });
     caches.push(made);
     return made;
   }
@@ -87,16 +88,13 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
       allRead = resolve;
     });
     const wrapped: TokenCache = {
-      get: async (key) => {
-        const entry = await inner.get(key);
-        if (++reads === count) allRead();
+      get: async <K extends TokenKind>(kind: K, key: string) => {
+        const entry = await inner.get(kind, key);
+        if (kind === 'access' && ++reads === count) allRead();
         return entry;
       },
-      set: (key, entry, ttlMs) => inner.set(key, entry, ttlMs),
-      getRefreshToken: (key) => inner.getRefreshToken(key),
-      setRefreshToken: (key, entry, ttlMs) => inner.setRefreshToken(key, entry, ttlMs),
-      deleteRefreshToken: (key) => inner.deleteRefreshToken(key),
-      delete: (key) => inner.delete(key),
+      set: (kind, key, entry, ttlMs) => inner.set(kind, key, entry, ttlMs),
+      delete: (key, kind) => inner.delete(key, kind),
     };
     return { cache: wrapped, done };
   }
@@ -117,7 +115,7 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
   tokenCacheContract('RedisTokenCache', async () => {
     const owned = new RedisTokenCache({
       url: redisInfo.url,
-      keyPrefix: `${prefix}contract:`,
+      prefix: `${prefix}contract:`,
       encryptionKey: KEY,
     });
     return { cache: owned, cleanup: () => owned.close() };
@@ -150,10 +148,10 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
   it('seals each entry with a fresh IV', async () => {
     const c = cache();
     const entry = sampleEntry();
-    await c.set('iv:a', entry, 60_000);
-    const first = await redis.get(c.redisKey('iv:a'));
-    await c.set('iv:a', entry, 60_000);
-    const second = await redis.get(c.redisKey('iv:a'));
+    await c.set('access', 'iv:a', entry, 60_000);
+    const first = await redis.get(c.redisKey('access', 'iv:a'));
+    await c.set('access', 'iv:a', entry, 60_000);
+    const second = await redis.get(c.redisKey('access', 'iv:a'));
     expect(first!.split('.')[2]).not.toBe(second!.split('.')[2]);
   });
 
@@ -302,30 +300,37 @@ describeWithService(redisInfo, 'RedisTokenCache', () => {
 
   it('opens entries sealed under a previous key during rotation', async () => {
     const entry = sampleEntry();
-    await cache(KEY).set('rotate', entry, 60_000);
+    await cache(KEY).set('access', 'rotate', entry, 60_000);
     const rotated = cache(OTHER_KEY, [KEY]);
-    expect(await rotated.get('rotate')).toEqual(entry);
-    await rotated.set('rotate', entry, 60_000);
-    expect((await redis.get(rotated.redisKey('rotate')))!.split('.')[1]).toBe(rotated.keyId);
+    expect(await rotated.get('access', 'rotate')).toEqual(entry);
+    await rotated.set('access', 'rotate', entry, 60_000);
+    expect((await redis.get(rotated.redisKey('access', 'rotate')))!.split('.')[1]).toBe(
+      rotated.keyId,
+    );
   });
 
   it('refuses an entry copied under another cache key', async () => {
     const c = cache();
-    await c.set('origin', sampleEntry(), 60_000);
-    await redis.set(c.redisKey('copy'), (await redis.get(c.redisKey('origin')))!, 'PX', 60_000);
-    await expect(c.get('copy')).rejects.toMatchObject({ code: 'cache-error' });
+    await c.set('access', 'origin', sampleEntry(), 60_000);
+    await redis.set(
+      c.redisKey('access', 'copy'),
+      (await redis.get(c.redisKey('access', 'origin')))!,
+      'PX',
+      60_000,
+    );
+    await expect(c.get('access', 'copy')).rejects.toMatchObject({ code: 'cache-error' });
   });
 
   it('refuses a tampered entry', async () => {
     const c = cache();
-    await c.set('tampered', sampleEntry(), 60_000);
-    const raw = (await redis.get(c.redisKey('tampered')))!;
+    await c.set('access', 'tampered', sampleEntry(), 60_000);
+    const raw = (await redis.get(c.redisKey('access', 'tampered')))!;
     const parts = raw.split('.');
     const body = Buffer.from(parts[4]!, 'base64url');
     body[0] = body[0]! ^ 1;
     parts[4] = body.toString('base64url');
-    await redis.set(c.redisKey('tampered'), parts.join('.'), 'PX', 60_000);
-    await expect(c.get('tampered')).rejects.toMatchObject({ code: 'cache-error' });
+    await redis.set(c.redisKey('access', 'tampered'), parts.join('.'), 'PX', 60_000);
+    await expect(c.get('access', 'tampered')).rejects.toMatchObject({ code: 'cache-error' });
   });
 
   it('makes one token request for 100 concurrent cold calls', async () => {

@@ -36,7 +36,7 @@ describe('token expiry and proactive refresh', () => {
     it('serves the cached token until the buffer, then acquires a new one', async () => {
       server.settings.expiresIn = 3600;
       const { oauth, clock } = service();
-      const config = clientCredentials(server, { tokenExpiryBuffer: 300 });
+      const config = clientCredentials(server, { tokenExpiryBuffer: '300s' });
       const first = await oauth.getAccessToken('upstream', config);
       expect(tokenOf(first).expiresAt).toBe(clock.now() + 3_600_000);
 
@@ -52,6 +52,19 @@ describe('token expiry and proactive refresh', () => {
       expect(server.tokenRequests).toHaveLength(2);
       expect(server.tokenRequests[1]!.grantType).toBe('client_credentials');
       expect(oauth.metrics.snapshot().refreshes).toBe(1);
+    });
+
+    it('reads the buffer as a duration with a unit', async () => {
+      const { oauth, clock } = service();
+      const config = clientCredentials(server, { tokenExpiryBuffer: '2m' });
+      const first = await oauth.getAccessToken('upstream', config);
+      clock.advance(3_600_000 - 121_000); // 121 s before expiry: outside a 2-minute buffer
+      expect(tokenOf(await oauth.getAccessToken('upstream', config)).value).toBe(
+        tokenOf(first).value,
+      );
+      clock.advance(2_000); // 119 s before expiry: inside it
+      await oauth.getAccessToken('upstream', config);
+      expect(server.tokenRequests).toHaveLength(2);
     });
 
     it('acquires anew once the token has expired', async () => {
@@ -176,8 +189,8 @@ describe('token expiry and proactive refresh', () => {
         const key = JSON.stringify(['upstream', 'cfg', null]);
         await oauth.getAccessToken('upstream', config, options);
         clock.advance(3_600_000);
-        expect(cache.get(key)).toBeUndefined(); // gone with the access token
-        expect(cache.getRefreshToken(key)).toBeDefined();
+        expect(cache.get('access', key)).toBeUndefined(); // gone with the access token
+        expect(cache.get('refresh', key)).toBeDefined();
         expect((await oauth.getAccessToken('upstream', config, options)).ok).toBe(true);
         expect(server.tokenRequests.map((r) => r.grantType)).toEqual([
           'client_credentials',

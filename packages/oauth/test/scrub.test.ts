@@ -1,11 +1,8 @@
+import { formUrlEncode } from '@etdi/core';
 import { describe, expect, it } from 'vitest';
 import { scrub } from '../src/http/scrub.js';
 
 const SECRET = 'p@ss word+/=secret-123';
-
-function formEncode(value: string): string {
-  return new URLSearchParams([['', value]]).toString().slice(1);
-}
 
 describe('scrub', () => {
   describe('when the server echoes a secret', () => {
@@ -13,13 +10,13 @@ describe('scrub', () => {
       ['as is', SECRET],
       ['URL-encoded (encodeURIComponent)', encodeURIComponent(SECRET)],
       ['URL-encoded with lower-case hex', encodeURIComponent(SECRET).toLowerCase()],
-      ['form-encoded (+ for space)', formEncode(SECRET)],
+      ['form-encoded (+ for space)', formUrlEncode(SECRET)],
       ['in a form body', new URLSearchParams({ client_secret: SECRET }).toString()],
       ['base64', Buffer.from(SECRET).toString('base64')],
       ['base64url', Buffer.from(SECRET).toString('base64url')],
       [
         'in a Basic credential (form-encoded, RFC 6749 §2.3.1)',
-        Buffer.from(`etdi-gateway:${formEncode(SECRET)}`).toString('base64'),
+        Buffer.from(`etdi-gateway:${formUrlEncode(SECRET)}`).toString('base64'),
       ],
       ['in a Basic credential (as is)', Buffer.from(`client-x:${SECRET}`).toString('base64')],
       ['in a Basic credential (offset 2)', Buffer.from(`ab:${SECRET}`).toString('base64')],

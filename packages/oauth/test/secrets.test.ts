@@ -1,3 +1,4 @@
+import { formUrlEncode } from '@etdi/core';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -22,10 +23,6 @@ let server: TestOAuthServer;
 
 /** A client secret with characters that URL, form and base64 encodings all change. */
 const AWKWARD_SECRET = 'p@ss word+/=secret-123';
-
-function formEncode(value: string): string {
-  return new URLSearchParams([['', value]]).toString().slice(1);
-}
 
 beforeAll(async () => {
   server = await TestOAuthServer.start();
@@ -151,8 +148,10 @@ describe('secrets', () => {
         ...results.flatMap((r) => (r.ok ? [r.token.value] : [])),
         AWKWARD_SECRET,
         encodeURIComponent(AWKWARD_SECRET),
-        formEncode(AWKWARD_SECRET),
-        Buffer.from(`${DEFAULT_CLIENT.clientId}:${formEncode(AWKWARD_SECRET)}`).toString('base64'),
+        formUrlEncode(AWKWARD_SECRET),
+        Buffer.from(`${DEFAULT_CLIENT.clientId}:${formUrlEncode(AWKWARD_SECRET)}`).toString(
+          'base64',
+        ),
         'p@ss',
         'p%40ss',
       ];
@@ -187,9 +186,6 @@ describe('secrets', () => {
         set: () => {
           throw new Error('connection refused');
         },
-        getRefreshToken: refused,
-        setRefreshToken: refused,
-        deleteRefreshToken: refused,
         delete: refused,
       };
       const logger = new CapturingLogger();

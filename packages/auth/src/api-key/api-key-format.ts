@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { AuthError } from '../errors.js';
 
 const KEY_ID = /^[A-Za-z0-9_-]{4,64}$/;
 const SECRET = /^[A-Za-z0-9_-]{20,256}$/;
@@ -28,7 +29,15 @@ export interface GenerateApiKeyOptions {
 export function generateApiKey(options: GenerateApiKeyOptions = {}): string {
   const prefix = options.prefix ?? 'etdi_';
   const keyId = `${prefix}${randomBytes(12).toString('base64url')}`;
-  if (!KEY_ID.test(keyId)) throw new TypeError(`API key prefix "${prefix}" is not [A-Za-z0-9_-]`);
+  if (!KEY_ID.test(keyId)) {
+    throw new AuthError(
+      'invalid-argument',
+      `API key prefix "${prefix}" is not [A-Za-z0-9_-]{0,32}`,
+      {
+        pointer: '/prefix',
+      },
+    );
+  }
   return `${keyId}.${randomBytes(32).toString('base64url')}`;
 }
 

@@ -1,4 +1,4 @@
-import { errorMessage } from '@etdi/core';
+import { errorMessage, missingScopes } from '@etdi/core';
 import {
   BaseAuthProvider,
   validateWithSchema,
@@ -78,7 +78,7 @@ const MAX_KEY_LENGTH = 512;
  */
 export class ApiKeyProvider extends BaseAuthProvider {
   readonly version = '1.0.0';
-  protected readonly method: AuthMethod = 'api_key';
+  protected readonly method: AuthMethod = 'api-key';
   readonly #store: ApiKeyStore;
   readonly #rateLimiter: RateLimiter;
   readonly #pepper: string | Buffer | undefined;
@@ -92,7 +92,7 @@ export class ApiKeyProvider extends BaseAuthProvider {
   readonly #policiesByObject = new WeakMap<ApiKeyPolicy, CompiledPolicy>();
 
   constructor(options: ApiKeyProviderOptions) {
-    super('api_key', options);
+    super('api-key', options);
     this.#store = options.store;
     this.#rateLimiter = options.rateLimiter ?? new MemoryRateLimiter();
     this.#pepper = options.pepper;
@@ -105,7 +105,7 @@ export class ApiKeyProvider extends BaseAuthProvider {
   }
 
   supportedMethods(): readonly AuthMethod[] {
-    return ['api_key'];
+    return ['api-key'];
   }
 
   /** Checks a `apiKey` configuration document (the JSON/YAML form). */
@@ -193,7 +193,7 @@ export class ApiKeyProvider extends BaseAuthProvider {
     if (key === undefined) return this.noCredentials('No API key presented');
     if (key.length > MAX_KEY_LENGTH) {
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         'credential-too-large',
         `API key is longer than ${MAX_KEY_LENGTH} characters`,
       );
@@ -201,7 +201,7 @@ export class ApiKeyProvider extends BaseAuthProvider {
     const parsed = parseApiKey(key);
     if (!parsed) {
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         'malformed-credentials',
         'API key is not of the form keyId.secret',
       );
@@ -230,12 +230,12 @@ export class ApiKeyProvider extends BaseAuthProvider {
         },
         'API key rejected',
       );
-      return this.failure('invalid_credentials', 'invalid-api-key', 'API key is not valid');
+      return this.failure('invalid-credentials', 'invalid-api-key', 'API key is not valid');
     }
     const meta: Record<string, unknown> = { keyId: record.keyId };
     if (record.name !== undefined) meta.name = record.name;
     if (!record.active) {
-      return this.failure('invalid_credentials', 'key-inactive', 'API key has been deactivated', {
+      return this.failure('invalid-credentials', 'key-inactive', 'API key has been deactivated', {
         metadata: meta,
       });
     }
@@ -254,7 +254,7 @@ export class ApiKeyProvider extends BaseAuthProvider {
       credentials.projectId !== record.projectId
     ) {
       return this.failure(
-        'insufficient_permissions',
+        'insufficient-permissions',
         'project-mismatch',
         `API key is bound to another project than "${credentials.projectId}"`,
         { metadata: meta },
@@ -263,10 +263,10 @@ export class ApiKeyProvider extends BaseAuthProvider {
     const policy = this.#policyFor(record);
     const denied = this.#checkPolicy(policy, credentials, now);
     if (denied) return denied.with({ metadata: meta });
-    const missing = this.#requiredScopes.filter((s) => !record.scopes.includes(s));
+    const missing = missingScopes(record.scopes, this.#requiredScopes);
     if (missing.length > 0) {
       return this.failure(
-        'insufficient_permissions',
+        'insufficient-permissions',
         'insufficient-scope',
         `API key lacks required scope(s): ${missing.join(', ')}`,
         { metadata: meta },
@@ -288,7 +288,7 @@ export class ApiKeyProvider extends BaseAuthProvider {
       }
       if (!decision.allowed) {
         return this.failure(
-          'rate_limited',
+          'rate-limited',
           'rate-limit-exceeded',
           `API key exceeded ${decision.limit} requests per ${decision.window}`,
           {
@@ -319,14 +319,14 @@ export class ApiKeyProvider extends BaseAuthProvider {
     const { remoteAddress, method, path } = context;
     if (policy.deniedIps.some((list) => list.matches(remoteAddress))) {
       return this.failure(
-        'insufficient_permissions',
+        'insufficient-permissions',
         'ip-not-allowed',
         `API key may not be used from ${remoteAddress}`,
       );
     }
     if (!policy.allowedIps.every((list) => list.matches(remoteAddress))) {
       return this.failure(
-        'insufficient_permissions',
+        'insufficient-permissions',
         'ip-not-allowed',
         remoteAddress === undefined
           ? 'API key is restricted to listed addresses and the peer address is unknown'
@@ -335,14 +335,14 @@ export class ApiKeyProvider extends BaseAuthProvider {
     }
     if (policy.blockedEndpoints.some((list) => list.matchesAnyReading(context))) {
       return this.failure(
-        'insufficient_permissions',
+        'insufficient-permissions',
         'endpoint-not-allowed',
         `API key may not be used for ${method ?? ''} ${path ?? ''}`.replace(/ +/g, ' ').trim(),
       );
     }
     if (!policy.allowedEndpoints.every((list) => list.matchesEveryReading(context))) {
       return this.failure(
-        'insufficient_permissions',
+        'insufficient-permissions',
         'endpoint-not-allowed',
         `API key may not be used for ${method ?? ''} ${path ?? '(unknown path)'}`
           .replace(/ +/g, ' ')
@@ -352,7 +352,7 @@ export class ApiKeyProvider extends BaseAuthProvider {
     const h = policy.allowedHours.find((hours) => !isWithinAllowedHours(hours, now));
     if (h) {
       return this.failure(
-        'insufficient_permissions',
+        'insufficient-permissions',
         'outside-allowed-hours',
         `API key may only be used ${h.start}–${h.end} (${h.timeZone})${h.days ? ` on ${h.days.join(', ')}` : ''}`,
       );

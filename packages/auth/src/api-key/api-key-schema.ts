@@ -1,4 +1,4 @@
-import { compileSchema } from '../util/ajv.js';
+import { compileSchema } from '@etdi/core';
 import type { ApiKeyRecord } from './api-key-record.js';
 
 const strings = { type: 'array', items: { type: 'string', minLength: 1 } } as const;

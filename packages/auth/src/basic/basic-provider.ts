@@ -46,7 +46,7 @@ type ParsedUser = BasicUser & { readonly parsed: ReturnType<typeof parsePassword
  */
 export class BasicAuthProvider extends BaseAuthProvider {
   readonly version = '1.0.0';
-  protected readonly method: AuthMethod = 'basic_auth';
+  protected readonly method: AuthMethod = 'basic-auth';
   readonly #users = new Map<string, ParsedUser>();
   readonly #maxPasswordLength: number;
   #dummy: Promise<ReturnType<typeof parsePasswordHash>> | undefined;
@@ -79,7 +79,7 @@ export class BasicAuthProvider extends BaseAuthProvider {
   }
 
   supportedMethods(): readonly AuthMethod[] {
-    return ['basic_auth'];
+    return ['basic-auth'];
   }
 
   /** Checks a `basic` configuration document (the JSON/YAML form). */
@@ -106,7 +106,7 @@ export class BasicAuthProvider extends BaseAuthProvider {
     }
     if (password.length > this.#maxPasswordLength || username.length > 256) {
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         'credential-too-large',
         `Basic credentials are too long (password at most ${this.#maxPasswordLength} characters)`,
       );
@@ -115,13 +115,13 @@ export class BasicAuthProvider extends BaseAuthProvider {
     const ok = await verifyPassword(password, user?.parsed ?? (await this.#dummyHash()));
     if (!user || !ok) {
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         'invalid-username-or-password',
         'Username or password is wrong',
       );
     }
     if (user.active === false) {
-      return this.failure('invalid_credentials', 'user-inactive', 'User has been deactivated');
+      return this.failure('invalid-credentials', 'user-inactive', 'User has been deactivated');
     }
     return this.success({
       userId: user.userId ?? user.username,

@@ -95,7 +95,7 @@ export class ProviderChain implements AuthProvider {
     // Optional chaining: a JavaScript caller may pass anything, and this must not throw.
     const problem = credentials?.issues?.[0];
     if (problem) {
-      return this.#fail('invalid_credentials', problem.code, problem.message, problem.method);
+      return this.#fail('invalid-credentials', problem.code, problem.message, problem.method);
     }
     return this.mode === 'anyOf'
       ? this.#anyOf((p) => p.authenticate(credentials))
@@ -141,7 +141,7 @@ export class ProviderChain implements AuthProvider {
     const users = unique(results.flatMap((r) => (r.userId === undefined ? [] : [r.userId])));
     if (users.length > 1) {
       return this.#fail(
-        'invalid_credentials',
+        'invalid-credentials',
         'identity-mismatch',
         `Credentials name different users (${users.join(', ')})`,
         results[0]!.source.method,

@@ -7,7 +7,7 @@ import type { AuthProvider } from '../provider.js';
  *
  * @example
  * const registry = new ProviderRegistry().register(jwt).register(keys);
- * const chain = createProviderChain({ providers: registry.pick(['jwt', 'api_key']) });
+ * const chain = createProviderChain({ providers: registry.pick(['jwt', 'api-key']) });
  */
 export class ProviderRegistry {
   readonly #providers = new Map<string, AuthProvider>();

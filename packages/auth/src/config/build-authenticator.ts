@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { silentLogger, type Logger } from '@etdi/core';
+import {
+  errorMessage,
+  pointerToken,
+  silentLogger,
+  type Logger,
+  type SchemaIssue,
+} from '@etdi/core';
 import { Redis } from 'ioredis';
 import { MemoryApiKeyStore } from '../api-key/memory-api-key-store.js';
 import { ApiKeyProvider } from '../api-key/api-key-provider.js';
@@ -14,7 +20,7 @@ import type { BaseProviderOptions } from '../base-provider.js';
 import { BasicAuthProvider } from '../basic/basic-provider.js';
 import { createProviderChain } from '../chain/provider-chain.js';
 import { ProviderRegistry } from '../chain/provider-registry.js';
-import { AuthError, pointerToken, type ConfigIssue } from '../errors.js';
+import { AuthError } from '../errors.js';
 import { JwtProvider, type JwtProviderOptions } from '../jwt/jwt-provider.js';
 import { MemoryJtiRevocationStore } from '../jwt/memory-jti-revocation-store.js';
 import { RedisJtiRevocationStore } from '../jwt/redis-jti-revocation-store.js';
@@ -74,7 +80,7 @@ export interface BuildAuthenticatorOptions {
   providerTypes?: Readonly<Record<string, CustomProviderType>>;
 }
 
-function date(value: unknown, pointer: string, issues: ConfigIssue[]): number | undefined {
+function date(value: unknown, pointer: string, issues: SchemaIssue[]): number | undefined {
   if (value === undefined) return undefined;
   const ms = typeof value === 'number' ? value : Date.parse(String(value));
   if (!Number.isFinite(ms)) {
@@ -97,9 +103,20 @@ function maskUrl(url: string): string {
   }
 }
 
-// Re-raises a provider's configuration error at its place in the whole document.
-function located(error: unknown, base: string): unknown {
-  if (!(error instanceof AuthError) || error.code !== 'invalid-config') return error;
+// Re-raises a provider's configuration error at its place in the whole document; anything else
+// than an AuthError (a custom factory's bug, say) is an internal error, located the same way.
+function located(error: unknown, base: string): AuthError {
+  if (!(error instanceof AuthError)) {
+    return new AuthError(
+      'internal-error',
+      `${base}: the provider failed to build: ${errorMessage(error)}`,
+      {
+        cause: error,
+        pointer: base,
+      },
+    );
+  }
+  if (error.code !== 'invalid-config') return error;
   const pointer = `${base}${error.pointer ?? ''}`;
   const issues = (
     error.issues.length > 0 ? error.issues : [{ pointer: '', message: error.message }]
@@ -281,7 +298,7 @@ async function buildProvider(
           scopes?: string[];
         })[];
       };
-      const issues: ConfigIssue[] = [];
+      const issues: SchemaIssue[] = [];
       const records: ApiKeyRecord[] = (keys ?? []).map((key, i) => {
         const createdAt = date(key.createdAt, `/keys/${i}/createdAt`, issues) ?? ctx.now();
         const expiresAt = date(key.expiresAt, `/keys/${i}/expiresAt`, issues);

@@ -1,6 +1,6 @@
+import { compileSchema } from '@etdi/core';
 import type { ValidateFunction } from 'ajv';
 import { apiKeyPolicySchema } from '../api-key/api-key-schema.js';
-import { compileSchema } from '../util/ajv.js';
 
 const str = { type: 'string', minLength: 1 } as const;
 const strings = { type: 'array', items: str } as const;
@@ -99,7 +99,7 @@ export const PROVIDER_SCHEMAS = {
       jwksCooldownMs: { type: 'integer', minimum: 0 },
       jwksTimeoutMs: positiveInt,
       allowLoopbackHttp: { type: 'boolean' },
-      method: { enum: ['jwt', 'bearer_token', 'oauth'] },
+      method: { enum: ['jwt', 'bearer-token', 'oauth'] },
     },
     ['algorithms', 'issuer', 'audience'],
   ),

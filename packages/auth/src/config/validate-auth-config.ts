@@ -1,5 +1,11 @@
-import { AuthError, pointerToken, type ConfigIssue } from '../errors.js';
-import { compileSchema, formatIssues, schemaIssues } from '../util/ajv.js';
+import {
+  compileSchema,
+  formatIssues,
+  pointerToken,
+  schemaIssues,
+  type SchemaIssue,
+} from '@etdi/core';
+import { AuthError } from '../errors.js';
 import type { AuthConfig } from './auth-config.js';
 import { PROVIDER_VALIDATORS, type BuiltinProviderType } from './provider-schemas.js';
 
@@ -81,7 +87,7 @@ function interpolate(
   value: unknown,
   pointer: string,
   env: Readonly<Record<string, string | undefined>>,
-  issues: ConfigIssue[],
+  issues: SchemaIssue[],
 ): unknown {
   if (typeof value === 'string') {
     const ref = ENV_REF.exec(value);
@@ -131,7 +137,7 @@ export function validateAuthConfig(
   document: unknown,
   options: ValidateAuthConfigOptions = {},
 ): AuthConfig {
-  const issues: ConfigIssue[] = [];
+  const issues: SchemaIssue[] = [];
   const config = interpolate(document, '', options.env ?? process.env, issues);
   if (!validateTop(config)) {
     issues.push(...schemaIssues(validateTop.errors));

@@ -1,3 +1,4 @@
+import { pemCertificates } from '@etdi/core';
 import {
   AuthCredentials,
   type AuthCredentialsInit,
@@ -76,7 +77,6 @@ const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
 // Header values that reach us are latin1 strings; control characters are never legitimate.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\x00-\x1f\x7f]/;
-const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 // What TLS-terminating proxies put in the certificate header when the client sent none.
 const NO_CERTIFICATE: ReadonlySet<string> = new Set(['', '(null)']);
 const SECRET_FIELDS: ReadonlySet<HeaderCredentialField> = new Set([
@@ -99,11 +99,11 @@ function issue(draft: Draft, header: string, code: CredentialIssue['code'], mess
 }
 
 const FIELD_METHOD: Record<HeaderCredentialField, AuthMethod> = {
-  apiKey: 'api_key',
-  gatewayKey: 'api_key',
+  apiKey: 'api-key',
+  gatewayKey: 'api-key',
   projectId: 'custom',
   userId: 'custom',
-  accessToken: 'bearer_token',
+  accessToken: 'bearer-token',
   refreshToken: 'oauth',
   idToken: 'jwt',
 };
@@ -183,7 +183,7 @@ function readAuthorization(value: string, draft: Draft): void {
   const rest = (match[2] ?? '').trim();
   draft.methods.set(
     'authorization',
-    scheme === 'bearer' ? 'bearer_token' : scheme === 'basic' ? 'basic_auth' : 'custom',
+    scheme === 'bearer' ? 'bearer-token' : scheme === 'basic' ? 'basic-auth' : 'custom',
   );
   if (scheme === 'bearer') {
     if (rest.length === 0) {
@@ -274,10 +274,6 @@ function readPeerCertificate(request: AuthRequest): ClientCertificate | undefine
   return certificate;
 }
 
-function pemBlocks(text: string): string[] {
-  return text.match(PEM_BLOCK) ?? [];
-}
-
 function decodeUrlComponent(value: string): string | undefined {
   try {
     return decodeURIComponent(value);
@@ -294,7 +290,7 @@ function readForwardedCertificate(
 ): void {
   if (format === 'pem') {
     const decoded = decodeUrlComponent(value);
-    const blocks = decoded === undefined ? [] : pemBlocks(decoded);
+    const blocks = decoded === undefined ? [] : pemCertificates(decoded);
     if (blocks.length > 1) {
       // Two certificates are how a client's own header and the proxy's look once joined; the
       // proxy forwards the leaf only (intermediates belong in the mTLS provider's options).
@@ -327,7 +323,7 @@ function readForwardedCertificate(
   const element = elements[elements.length - 1]!;
   const cert = element.get('cert');
   const decoded = cert === undefined ? undefined : decodeUrlComponent(cert);
-  const leaf = decoded === undefined ? [] : pemBlocks(decoded);
+  const leaf = decoded === undefined ? [] : pemCertificates(decoded);
   if (leaf.length === 0) {
     issue(
       draft,
@@ -340,7 +336,7 @@ function readForwardedCertificate(
   const chainText = element.get('chain');
   const chainDecoded = chainText === undefined ? '' : (decodeUrlComponent(chainText) ?? '');
   // Envoy's Chain holds the leaf first; the intermediates follow it.
-  const chain = pemBlocks(chainDecoded).filter((pem) => pem !== leaf[0]);
+  const chain = pemCertificates(chainDecoded).filter((pem) => pem !== leaf[0]);
   draft.clientCertificate = { source: 'proxy-header', raw: leaf[0]!, chain, header };
 }
 
@@ -366,7 +362,7 @@ export function extractCredentials(
   const max = options.maxCredentialLength ?? 8192;
   const draft: Draft = {
     issues: [],
-    methods: new Map([['authorization', 'bearer_token']]),
+    methods: new Map([['authorization', 'bearer-token']]),
     repeated: repeatedHeaders(request),
   };
   const headers: Record<string, string> = {};

@@ -56,7 +56,7 @@ export function authHook(
   const allowAnonymous = options.allowAnonymous ?? true;
   const onAuthenticated = options.onAuthenticated ?? setAuth;
   const metadataUrl = options.resourceMetadataUrl;
-  const basic = authenticator.chain?.supportedMethods().includes('basic_auth') ?? false;
+  const basic = authenticator.chain?.supportedMethods().includes('basic-auth') ?? false;
   return async (request, reply) => {
     if (options.skip?.(request)) return undefined;
     const result = await authenticator.authenticateRequest(request);

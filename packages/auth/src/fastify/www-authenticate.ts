@@ -28,8 +28,8 @@ function quoted(value: string): string {
 // that is not about the token: a rate limit, an unreachable dependency).
 function bearerError(result: AuthResult): BearerChallenge['error'] {
   if (result.error === 'no-credentials') return undefined;
-  if (result.status === 'insufficient_permissions') return 'insufficient_scope';
-  if (result.status === 'error' || result.status === 'rate_limited') return undefined;
+  if (result.status === 'insufficient-permissions') return 'insufficient_scope';
+  if (result.status === 'error' || result.status === 'rate-limited') return undefined;
   return result.error === 'malformed-credentials' || result.error === 'unsupported-scheme'
     ? 'invalid_request'
     : 'invalid_token';

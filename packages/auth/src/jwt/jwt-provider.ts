@@ -1,4 +1,4 @@
-import { errorMessage } from '@etdi/core';
+import { errorMessage, missingScopes, parseScope } from '@etdi/core';
 import {
   createPublicKey,
   createSecretKey,
@@ -122,7 +122,7 @@ export interface JwtProviderOptions extends BaseProviderOptions {
   /** Accept an `http://` `jwksUrl` on a loopback host (tests, local development). Default false. */
   allowLoopbackHttp?: boolean;
   /** Method recorded in results. Default `jwt`. */
-  method?: Extract<AuthMethod, 'jwt' | 'bearer_token' | 'oauth'>;
+  method?: Extract<AuthMethod, 'jwt' | 'bearer-token' | 'oauth'>;
 }
 
 type KeySource = Parameters<typeof jwtVerify>[1];
@@ -422,47 +422,47 @@ export class JwtProvider extends BaseAuthProvider {
       const { claim, reason } = error;
       if (reason === 'missing') {
         return this.failure(
-          'invalid_credentials',
+          'invalid-credentials',
           'missing-claim',
           `JWT is missing the "${claim}" claim`,
         );
       }
       if (claim === 'nbf') {
         return this.failure(
-          'invalid_credentials',
+          'invalid-credentials',
           'token-not-yet-valid',
           'JWT is not valid yet (nbf)',
         );
       }
       if (claim === 'iss' && reason === 'check_failed') {
         return this.failure(
-          'invalid_credentials',
+          'invalid-credentials',
           'issuer-mismatch',
           'JWT issuer (iss) is not accepted',
         );
       }
       if (claim === 'aud' && reason === 'check_failed') {
         return this.failure(
-          'invalid_credentials',
+          'invalid-credentials',
           'audience-mismatch',
           'JWT audience (aud) does not name this service',
         );
       }
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         'invalid-claim',
         `JWT claim "${claim}" is invalid: ${error.message}`,
       );
     }
     if (error instanceof errors.JOSEAlgNotAllowed) {
-      return this.failure('invalid_credentials', 'alg-not-allowed', 'JWT algorithm is not allowed');
+      return this.failure('invalid-credentials', 'alg-not-allowed', 'JWT algorithm is not allowed');
     }
     if (error instanceof errors.JWSSignatureVerificationFailed) {
-      return this.failure('invalid_credentials', 'bad-signature', 'JWT signature does not verify');
+      return this.failure('invalid-credentials', 'bad-signature', 'JWT signature does not verify');
     }
     if (error instanceof errors.JWKSNoMatchingKey) {
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         'unknown-key',
         'No key of the issuer matches the JWT "kid"',
       );
@@ -476,7 +476,7 @@ export class JwtProvider extends BaseAuthProvider {
       error instanceof errors.JOSENotSupported
     ) {
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         'malformed-token',
         `JWT is malformed: ${error.message}`,
       );
@@ -484,7 +484,7 @@ export class JwtProvider extends BaseAuthProvider {
     if (error instanceof TypeError) {
       // jose refuses a key that does not fit the algorithm (e.g. an EC key for RS256) this way.
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         'bad-signature',
         'JWT key does not fit its algorithm',
       );
@@ -497,7 +497,7 @@ export class JwtProvider extends BaseAuthProvider {
     if (token === undefined) return this.noCredentials('No bearer token presented');
     if (token.length > this.#maxTokenLength) {
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         'credential-too-large',
         `JWT is ${token.length} characters long; at most ${this.#maxTokenLength} are accepted`,
       );
@@ -508,14 +508,14 @@ export class JwtProvider extends BaseAuthProvider {
       alg = decodeProtectedHeader(token).alg;
     } catch {
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         'malformed-token',
         'JWT header is not base64url JSON',
       );
     }
     if (typeof alg !== 'string' || !this.#algorithms.includes(alg)) {
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         'alg-not-allowed',
         `JWT algorithm ${JSON.stringify(alg ?? null)} is not allowed (allowed: ${this.#algorithms.join(', ')})`,
       );
@@ -534,13 +534,13 @@ export class JwtProvider extends BaseAuthProvider {
     const user = payload[this.#userClaim];
     if (typeof user !== 'string' || user.length === 0) {
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         user === undefined ? 'missing-claim' : 'invalid-claim',
         `JWT claim "${this.#userClaim}" must name the user`,
       );
     }
     if (payload.jti !== undefined && typeof payload.jti !== 'string') {
-      return this.failure('invalid_credentials', 'invalid-claim', 'JWT "jti" must be a string');
+      return this.failure('invalid-credentials', 'invalid-claim', 'JWT "jti" must be a string');
     }
     if (this.#revocations && payload.jti !== undefined) {
       let revoked: boolean;
@@ -557,19 +557,19 @@ export class JwtProvider extends BaseAuthProvider {
         return this.failure('error', 'store-unavailable', 'The revocation store is unavailable');
       }
       if (revoked) {
-        return this.failure('invalid_credentials', 'token-revoked', 'JWT has been revoked', {
+        return this.failure('invalid-credentials', 'token-revoked', 'JWT has been revoked', {
           metadata: { jti: payload.jti },
         });
       }
     }
     const scopes = this.#scopes(payload);
     if (scopes === undefined) {
-      return this.failure('invalid_credentials', 'invalid-claim', 'JWT scope claim is malformed');
+      return this.failure('invalid-credentials', 'invalid-claim', 'JWT scope claim is malformed');
     }
     const roles = payload[this.#rolesClaim] ?? [];
     if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) {
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         'invalid-claim',
         `JWT "${this.#rolesClaim}" must be an array of strings`,
       );
@@ -577,7 +577,7 @@ export class JwtProvider extends BaseAuthProvider {
     const project = this.#projectClaim === undefined ? undefined : payload[this.#projectClaim];
     if (project !== undefined && typeof project !== 'string') {
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         'invalid-claim',
         `JWT "${this.#projectClaim}" must be a string`,
       );
@@ -587,7 +587,7 @@ export class JwtProvider extends BaseAuthProvider {
       const matcher = this.#endpointMatcher(endpoints);
       if (!matcher) {
         return this.failure(
-          'invalid_credentials',
+          'invalid-credentials',
           'invalid-claim',
           `JWT "${this.#endpointsClaim}" must be an array of endpoint patterns`,
         );
@@ -595,16 +595,16 @@ export class JwtProvider extends BaseAuthProvider {
       const { method, path } = credentials.context;
       if (!matcher.matchesEveryReading(credentials.context)) {
         return this.failure(
-          'insufficient_permissions',
+          'insufficient-permissions',
           'endpoint-not-allowed',
           `JWT is not valid for ${`${method ?? ''} ${path ?? '(unknown path)'}`.trim()}`,
         );
       }
     }
-    const missing = this.#requiredScopes.filter((s) => !scopes.includes(s));
+    const missing = missingScopes(scopes, this.#requiredScopes);
     if (missing.length > 0) {
       return this.failure(
-        'insufficient_permissions',
+        'insufficient-permissions',
         'insufficient-scope',
         `JWT lacks required scope(s): ${missing.join(', ')}`,
       );
@@ -631,10 +631,11 @@ export class JwtProvider extends BaseAuthProvider {
     for (const name of names) {
       const value = payload[name];
       if (value === undefined) continue;
-      if (typeof value === 'string') return value.split(' ').filter((s) => s.length > 0);
-      if (Array.isArray(value) && value.every((s) => typeof s === 'string'))
-        return value as string[];
-      return undefined;
+      // A malformed claim is refused, not read as "no scopes": the issuer meant something.
+      const wellFormed =
+        typeof value === 'string' ||
+        (Array.isArray(value) && value.every((s) => typeof s === 'string'));
+      return wellFormed ? parseScope(value) : undefined;
     }
     return [];
   }

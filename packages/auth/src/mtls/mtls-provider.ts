@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { pemCertificates } from '@etdi/core';
 import {
   BaseAuthProvider,
   validateWithSchema,
@@ -52,13 +53,6 @@ export interface MtlsProviderOptions extends BaseProviderOptions {
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const ANY_USAGE = '2.5.29.37.0';
-const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-
-function pemList(value: string | readonly string[] | undefined): string[] {
-  if (value === undefined) return [];
-  const text = typeof value === 'string' ? value : value.join('\n');
-  return text.match(PEM_BLOCK) ?? [];
-}
 
 function fingerprintHex(cert: X509Certificate): string {
   return cert.fingerprint256.replaceAll(':', '').toLowerCase();
@@ -124,7 +118,7 @@ export class MtlsProvider extends BaseAuthProvider {
         }
         return cert;
       });
-    this.#roots = parse(pemList(options.caCertificates), 'caCertificates');
+    this.#roots = parse(pemCertificates(options.caCertificates), 'caCertificates');
     if (this.#roots.length === 0) {
       throw new AuthError(
         'invalid-config',
@@ -134,7 +128,7 @@ export class MtlsProvider extends BaseAuthProvider {
         },
       );
     }
-    this.#intermediates = parse(pemList(options.intermediates), 'intermediates');
+    this.#intermediates = parse(pemCertificates(options.intermediates), 'intermediates');
     if (options.pinnedFingerprints) {
       this.#pins = new Set(
         options.pinnedFingerprints.map((fp, index) => {
@@ -218,7 +212,7 @@ export class MtlsProvider extends BaseAuthProvider {
         'forwarded client certificate from an untrusted address refused',
       );
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         'untrusted-proxy',
         `A forwarded client certificate is only accepted from a trusted proxy; ${remote ?? 'the peer'} is not one`,
       );
@@ -230,7 +224,7 @@ export class MtlsProvider extends BaseAuthProvider {
       chain = presented.chain.map((c) => new X509Certificate(c));
     } catch {
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         'certificate-invalid',
         'Client certificate cannot be parsed',
       );
@@ -239,7 +233,7 @@ export class MtlsProvider extends BaseAuthProvider {
     const { from, to } = window(leaf);
     if (!(now >= from)) {
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         'certificate-not-yet-valid',
         `Client certificate is valid from ${leaf.validFrom}`,
       );
@@ -257,7 +251,7 @@ export class MtlsProvider extends BaseAuthProvider {
       const until = this.#chainTo(leaf, chain, now);
       if (until === undefined) {
         return this.failure(
-          'invalid_credentials',
+          'invalid-credentials',
           'certificate-untrusted',
           'Client certificate does not chain to a trusted CA',
         );
@@ -266,7 +260,7 @@ export class MtlsProvider extends BaseAuthProvider {
     }
     if (this.#pins && !this.#pins.has(fingerprint)) {
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         'certificate-not-pinned',
         'Client certificate fingerprint is not pinned',
       );
@@ -280,7 +274,7 @@ export class MtlsProvider extends BaseAuthProvider {
         !usage.includes(ANY_USAGE))
     ) {
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         'certificate-usage',
         'Certificate is not meant for TLS client authentication',
       );
@@ -288,7 +282,7 @@ export class MtlsProvider extends BaseAuthProvider {
     const identity = certificateIdentity(leaf, this.#identity);
     if (identity === undefined) {
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         'unmapped-identity',
         `Client certificate has no ${this.#identity === 'cn' ? 'single subject CN' : this.#identity.replace('san-', 'SAN ')}`,
       );
@@ -296,7 +290,7 @@ export class MtlsProvider extends BaseAuthProvider {
     const user = Object.hasOwn(this.#users, identity) ? this.#users[identity] : undefined;
     if (!user && this.#requireMapping) {
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         'unmapped-identity',
         `Certificate identity "${identity}" is not a known user`,
       );

@@ -1,4 +1,10 @@
-import { errorMessage } from '@etdi/core';
+import {
+  basicClientAuthorization,
+  errorMessage,
+  missingScopes,
+  parseScope,
+  sha256Base64url,
+} from '@etdi/core';
 import { decodeJwt } from 'jose';
 import {
   BaseAuthProvider,
@@ -13,7 +19,6 @@ import type { AuthResult } from '../result.js';
 import type { AuthMethod } from '../status.js';
 import { TokenSet } from '../token-set.js';
 import { ExpiringCache } from '../util/expiring-cache.js';
-import { sha256Base64url } from '../util/hash.js';
 import { requestJson, type JsonResponse } from '../util/http.js';
 import { secureUrl } from '../util/secure-url.js';
 import {
@@ -75,11 +80,6 @@ function endpoint(
 ): URL | undefined {
   if (value === undefined) return undefined;
   return secureUrl(value, { key, owner: 'OAuth2 provider', allowLoopbackHttp });
-}
-
-// RFC 6749 §2.3.1: client id and secret are form-encoded before Basic encoding.
-function formEncode(value: string): string {
-  return encodeURIComponent(value).replace(/%20/g, '+');
 }
 
 const MAX_RESPONSE_BYTES = 256 * 1024;
@@ -174,7 +174,7 @@ export class IntrospectionProvider extends BaseAuthProvider {
   }
 
   supportedMethods(): readonly AuthMethod[] {
-    return ['oauth', 'bearer_token'];
+    return ['oauth', 'bearer-token'];
   }
 
   /** Checks a `oauth2` configuration document (the JSON/YAML form). */
@@ -188,10 +188,7 @@ export class IntrospectionProvider extends BaseAuthProvider {
 
   #clientHeaders(): Record<string, string> {
     if (this.#clientAuth === 'client_secret_post') return {};
-    const basic = Buffer.from(
-      `${formEncode(this.#clientId)}:${formEncode(this.#clientSecret)}`,
-    ).toString('base64');
-    return { authorization: `Basic ${basic}` };
+    return { authorization: basicClientAuthorization(this.#clientId, this.#clientSecret) };
   }
 
   #clientForm(): Record<string, string> {
@@ -234,7 +231,7 @@ export class IntrospectionProvider extends BaseAuthProvider {
     if (token === undefined) return this.noCredentials('No bearer token presented');
     if (token.length > this.#maxTokenLength) {
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         'credential-too-large',
         `Access token is ${token.length} characters long; at most ${this.#maxTokenLength} are accepted`,
       );
@@ -262,9 +259,9 @@ export class IntrospectionProvider extends BaseAuthProvider {
     } else if (
       // The authorization server's verdict on this token, not a failure to reach it, and not
       // one that time may change (a token not valid yet).
-      (result.status === 'invalid_credentials' ||
+      (result.status === 'invalid-credentials' ||
         result.status === 'expired' ||
-        result.status === 'insufficient_permissions') &&
+        result.status === 'insufficient-permissions') &&
       result.error !== 'token-not-yet-valid'
     ) {
       this.#refusals.set(cacheKey, result, now + this.#negativeCacheTtlMs, now);
@@ -300,7 +297,7 @@ export class IntrospectionProvider extends BaseAuthProvider {
   async #judge(info: IntrospectionResponse, token: string): Promise<AuthResult> {
     if (!info.active) {
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         'token-inactive',
         'Access token is not active (revoked, expired or unknown)',
       );
@@ -311,14 +308,14 @@ export class IntrospectionProvider extends BaseAuthProvider {
     }
     if (info.nbf !== undefined && info.nbf * 1000 > now) {
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         'token-not-yet-valid',
         'Access token is not valid yet',
       );
     }
     if (this.#issuer !== undefined && info.iss !== undefined && info.iss !== this.#issuer) {
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         'issuer-mismatch',
         'Access token issuer is not accepted',
       );
@@ -328,7 +325,7 @@ export class IntrospectionProvider extends BaseAuthProvider {
         info.aud === undefined ? [] : typeof info.aud === 'string' ? [info.aud] : info.aud;
       if (!aud.some((a) => this.#audience!.includes(a))) {
         return this.failure(
-          'invalid_credentials',
+          'invalid-credentials',
           'audience-mismatch',
           'Access token audience does not name this service',
         );
@@ -337,20 +334,14 @@ export class IntrospectionProvider extends BaseAuthProvider {
     const userId = info.sub ?? info.username;
     if (userId === undefined) {
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         'missing-claim',
         'Introspection names no "sub" or "username"',
       );
     }
-    const scopes = (info.scope ?? '').split(' ').filter((s) => s.length > 0);
-    const missing = this.#requiredScopes.filter((s) => !scopes.includes(s));
-    if (missing.length > 0) {
-      return this.failure(
-        'insufficient_permissions',
-        'insufficient-scope',
-        `Access token lacks required scope(s): ${missing.join(', ')}`,
-      );
-    }
+    const scopes = parseScope(info.scope);
+    const refused = this.#lacksScopes(scopes);
+    if (refused) return refused;
     let userinfo: Record<string, unknown> | undefined;
     if (this.#userinfo) {
       const answer = await this.#fetchUserinfo(token);
@@ -381,7 +372,7 @@ export class IntrospectionProvider extends BaseAuthProvider {
       return {
         ok: false,
         result: this.failure(
-          'invalid_credentials',
+          'invalid-credentials',
           'token-inactive',
           'UserInfo endpoint refused the token',
         ),
@@ -417,22 +408,28 @@ export class IntrospectionProvider extends BaseAuthProvider {
     if (expiresAt !== undefined && expiresAt <= this.now()) {
       return this.failure('expired', 'token-expired', 'Access token has expired');
     }
+    // UserInfo's `scope` is not standard; a string is read, anything else grants nothing.
     const scope = answer.claims.scope;
-    const scopes = typeof scope === 'string' ? scope.split(' ').filter((s) => s.length > 0) : [];
-    const missing = this.#requiredScopes.filter((s) => !scopes.includes(s));
-    if (missing.length > 0) {
-      return this.failure(
-        'insufficient_permissions',
-        'insufficient-scope',
-        `Access token lacks required scope(s): ${missing.join(', ')}`,
-      );
-    }
+    const scopes = typeof scope === 'string' ? parseScope(scope) : [];
+    const refused = this.#lacksScopes(scopes);
+    if (refused) return refused;
     return this.success({
       userId: answer.claims.sub as string,
       permissions: scopes,
       metadata: { userinfo: answer.claims },
       ...(expiresAt === undefined ? {} : { expiresAt }),
     });
+  }
+
+  /** The refusal of a token whose scopes do not cover `requiredScopes`, if they do not. */
+  #lacksScopes(scopes: readonly string[]): AuthResult | undefined {
+    const missing = missingScopes(scopes, this.#requiredScopes);
+    if (missing.length === 0) return undefined;
+    return this.failure(
+      'insufficient-permissions',
+      'insufficient-scope',
+      `Access token lacks required scope(s): ${missing.join(', ')}`,
+    );
   }
 
   /** Forgets a cached answer, e.g. after the token was revoked at the authorization server. */
@@ -470,7 +467,7 @@ export class IntrospectionProvider extends BaseAuthProvider {
         );
       }
       return this.failure(
-        response.status >= 500 ? 'error' : 'invalid_credentials',
+        response.status >= 500 ? 'error' : 'invalid-credentials',
         'refresh-failed',
         `Token endpoint refused the refresh (HTTP ${response.status}${typeof error === 'string' ? `, ${error}` : ''})`,
       );

@@ -1,4 +1,4 @@
-import { compileSchema } from '../util/ajv.js';
+import { compileSchema } from '@etdi/core';
 
 /** An RFC 7662 §2.2 introspection response (extension members are allowed). */
 export interface IntrospectionResponse {

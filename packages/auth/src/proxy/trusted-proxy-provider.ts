@@ -143,7 +143,7 @@ export class TrustedProxyProvider extends BaseAuthProvider {
         'proxy user header from an untrusted address refused',
       );
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         'untrusted-proxy',
         `Header ${this.#userHeader} is only accepted from a trusted proxy; ${remote ?? 'the peer'} is not one`,
       );
@@ -152,7 +152,7 @@ export class TrustedProxyProvider extends BaseAuthProvider {
     for (const header of [this.#userHeader, this.#groupsHeader]) {
       if (header !== undefined && credentials.headerRepeated?.(header)) {
         return this.failure(
-          'invalid_credentials',
+          'invalid-credentials',
           'ambiguous-credentials',
           `Header ${header} is given more than once`,
         );
@@ -160,7 +160,7 @@ export class TrustedProxyProvider extends BaseAuthProvider {
     }
     if (value.length > 256 || !USER_VALUE.test(value)) {
       return this.failure(
-        'invalid_credentials',
+        'invalid-credentials',
         value.includes(',') ? 'ambiguous-credentials' : 'malformed-credentials',
         value.includes(',')
           ? `Header ${this.#userHeader} names more than one user`

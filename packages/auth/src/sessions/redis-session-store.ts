@@ -1,6 +1,6 @@
+import { sha256Base64url } from '@etdi/core';
 import type { Redis } from 'ioredis';
 import { AuthError } from '../errors.js';
-import { sha256Base64url } from '../util/hash.js';
 import { validateSession } from './session-schema.js';
 import type { AuthSession, SessionStore } from './session-store.js';
 

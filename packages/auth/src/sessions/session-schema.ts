@@ -1,5 +1,5 @@
+import { compileSchema } from '@etdi/core';
 import { AUTH_METHODS } from '../status.js';
-import { compileSchema } from '../util/ajv.js';
 import type { AuthSession } from './session-store.js';
 
 const stringArray = { type: 'array', items: { type: 'string' } } as const;

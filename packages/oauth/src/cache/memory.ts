@@ -1,4 +1,4 @@
-import type { RefreshTokenEntry, TokenCache, TokenCacheEntry } from './types.js';
+import type { TokenCache, TokenEntries, TokenKind } from './types.js';
 
 /** Options of {@link MemoryTokenCache}. */
 export interface MemoryTokenCacheOptions {
@@ -65,48 +65,37 @@ class ExpiringMap<T> {
  * const oauth = createOAuthService({ cache: new MemoryTokenCache({ maxEntries: 1000 }) });
  */
 export class MemoryTokenCache implements TokenCache {
-  readonly #access: ExpiringMap<TokenCacheEntry>;
-  readonly #refresh: ExpiringMap<RefreshTokenEntry>;
+  readonly #maps: { readonly [K in TokenKind]: ExpiringMap<TokenEntries[K]> };
 
   constructor(options: MemoryTokenCacheOptions = {}) {
     const maxEntries = options.maxEntries ?? 10_000;
     const now = options.now ?? Date.now;
-    this.#access = new ExpiringMap(maxEntries, now);
-    this.#refresh = new ExpiringMap(maxEntries, now);
+    this.#maps = {
+      access: new ExpiringMap(maxEntries, now),
+      refresh: new ExpiringMap(maxEntries, now),
+    };
   }
 
   /** Access token entries held (expired ones may still count until read). */
   get size(): number {
-    return this.#access.size;
+    return this.#maps.access.size;
   }
 
-  get(key: string): TokenCacheEntry | undefined {
-    return this.#access.get(key);
+  get<K extends TokenKind>(kind: K, key: string): TokenEntries[K] | undefined {
+    return this.#maps[kind].get(key);
   }
 
-  set(key: string, entry: TokenCacheEntry, ttlMs: number): void {
-    this.#access.set(key, entry, ttlMs);
+  set<K extends TokenKind>(kind: K, key: string, entry: TokenEntries[K], ttlMs: number): void {
+    this.#maps[kind].set(key, entry, ttlMs);
   }
 
-  getRefreshToken(key: string): RefreshTokenEntry | undefined {
-    return this.#refresh.get(key);
-  }
-
-  setRefreshToken(key: string, entry: RefreshTokenEntry, ttlMs: number): void {
-    this.#refresh.set(key, entry, ttlMs);
-  }
-
-  deleteRefreshToken(key: string): void {
-    this.#refresh.delete(key);
-  }
-
-  delete(key: string): void {
-    this.#access.delete(key);
-    this.#refresh.delete(key);
+  delete(key: string, kind?: TokenKind): void {
+    if (kind !== 'refresh') this.#maps.access.delete(key);
+    if (kind !== 'access') this.#maps.refresh.delete(key);
   }
 
   clear(): void {
-    this.#access.clear();
-    this.#refresh.clear();
+    this.#maps.access.clear();
+    this.#maps.refresh.clear();
   }
 }

@@ -1,8 +1,17 @@
-import { Ajv, type ValidateFunction } from 'ajv';
+import { compileSchema } from '@etdi/core';
+import type { ValidateFunction } from 'ajv';
 import { Redis } from 'ioredis';
 import { OAuthError } from '../errors.js';
 import { TokenCipher, parseEncryptionKey, type TokenEncryptionKey } from './encryption.js';
-import type { RefreshTokenEntry, TokenCache, TokenCacheEntry } from './types.js';
+import {
+  RefreshTokenEntrySchema,
+  TokenCacheEntrySchema,
+  type RefreshTokenEntry,
+  type TokenCache,
+  type TokenCacheEntry,
+  type TokenEntries,
+  type TokenKind,
+} from './types.js';
 
 /** Options of {@link RedisTokenCache}. */
 export interface RedisTokenCacheOptions {
@@ -14,47 +23,23 @@ export interface RedisTokenCacheOptions {
    * Prefix of every Redis key; `at:` (access token) or `rt:` (refresh token) and the cache key
    * follow it. Default `etdi:oauth:token:`.
    */
-  readonly keyPrefix?: string;
+  readonly prefix?: string;
   /** AES-256-GCM key entries are sealed with. Required: tokens are never stored in clear. */
   readonly encryptionKey: TokenEncryptionKey;
   /** Older keys that may still open entries during a key rotation. */
   readonly previousKeys?: readonly TokenEncryptionKey[];
 }
 
-const ENTRY_SCHEMA = {
-  type: 'object',
-  required: ['accessToken', 'tokenType', 'expiresAt', 'refreshAt', 'obtainedAt'],
-  additionalProperties: false,
-  properties: {
-    accessToken: { type: 'string', minLength: 1 },
-    tokenType: { const: 'Bearer' },
-    expiresAt: { type: 'number' },
-    refreshAt: { type: 'number' },
-    obtainedAt: { type: 'number' },
-    scope: { type: 'string' },
-  },
-} as const;
+const SUFFIX: { readonly [K in TokenKind]: string } = { access: 'at:', refresh: 'rt:' };
 
-const REFRESH_SCHEMA = {
-  type: 'object',
-  required: ['refreshToken', 'obtainedAt'],
-  additionalProperties: false,
-  properties: {
-    refreshToken: { type: 'string', minLength: 1 },
-    expiresAt: { type: 'number' },
-    obtainedAt: { type: 'number' },
-    scope: { type: 'string' },
-  },
-} as const;
+let validators: { readonly [K in TokenKind]: ValidateFunction<TokenEntries[K]> } | undefined;
 
-let validators: { entry: ValidateFunction; refresh: ValidateFunction } | undefined;
-
-function compiled(): { entry: ValidateFunction; refresh: ValidateFunction } {
-  if (validators === undefined) {
-    const ajv = new Ajv({ strict: true });
-    validators = { entry: ajv.compile(ENTRY_SCHEMA), refresh: ajv.compile(REFRESH_SCHEMA) };
-  }
-  return validators;
+function validatorOf<K extends TokenKind>(kind: K): ValidateFunction<TokenEntries[K]> {
+  validators ??= {
+    access: compileSchema<TokenCacheEntry>(TokenCacheEntrySchema),
+    refresh: compileSchema<RefreshTokenEntry>(RefreshTokenEntrySchema),
+  };
+  return validators[kind];
 }
 
 /**
@@ -92,7 +77,7 @@ export class RedisTokenCache implements TokenCache {
       parseEncryptionKey(key, `RedisTokenCache "previousKeys[${i}]"`),
     );
     this.#cipher = new TokenCipher(current, previous);
-    this.#prefix = options.keyPrefix ?? 'etdi:oauth:token:';
+    this.#prefix = options.prefix ?? 'etdi:oauth:token:';
     this.#owned = options.redis === undefined;
     // A client of our own fails a command after a couple of reconnect attempts instead of
     // queueing it for long: a cache outage must degrade to "miss", not stall every request.
@@ -104,19 +89,17 @@ export class RedisTokenCache implements TokenCache {
     return this.#cipher.keyId;
   }
 
-  /** The Redis key of a cache key's access token. */
-  redisKey(key: string): string {
-    return `${this.#prefix}at:${key}`;
+  /** The Redis key of a cache key's entry of `kind`: `<prefix>at:<key>` or `<prefix>rt:<key>`. */
+  redisKey(kind: TokenKind, key: string): string {
+    return `${this.#prefix}${SUFFIX[kind]}${key}`;
   }
 
-  /** The Redis key of a cache key's refresh token. */
-  refreshRedisKey(key: string): string {
-    return `${this.#prefix}rt:${key}`;
-  }
-
-  async get(key: string): Promise<TokenCacheEntry | undefined> {
-    const redisKey = this.redisKey(key);
+  async get<K extends TokenKind>(kind: K, key: string): Promise<TokenEntries[K] | undefined> {
+    const redisKey = this.redisKey(kind, key);
     const sealed = await this.#redis.get(redisKey);
+    if (kind === 'refresh') {
+      return sealed === null ? undefined : this.#open(sealed, redisKey, validatorOf(kind));
+    }
     if (sealed === null) {
       this.#opened.delete(redisKey);
       return undefined;
@@ -124,45 +107,41 @@ export class RedisTokenCache implements TokenCache {
     // Every read still goes to Redis, so another replica's write or delete is seen at once; only
     // the decryption of a value already opened is skipped (it cost more than the GET itself).
     const known = this.#opened.get(redisKey);
-    if (known !== undefined && known.sealed === sealed) return known.entry;
-    const entry = this.#open<TokenCacheEntry>(sealed, redisKey, compiled().entry);
+    if (known !== undefined && known.sealed === sealed) return known.entry as TokenEntries[K];
+    const entry = this.#open(sealed, redisKey, validatorOf('access'));
     if (this.#opened.size >= 10_000) this.#opened.clear();
     this.#opened.set(redisKey, { sealed, entry });
-    return entry;
+    return entry as TokenEntries[K];
   }
 
-  async set(key: string, entry: TokenCacheEntry, ttlMs: number): Promise<void> {
-    const redisKey = this.redisKey(key);
+  async set<K extends TokenKind>(
+    kind: K,
+    key: string,
+    entry: TokenEntries[K],
+    ttlMs: number,
+  ): Promise<void> {
+    const redisKey = this.redisKey(kind, key);
     this.#opened.delete(redisKey);
-    await this.#write(redisKey, entry, ttlMs);
+    const ttl = Math.ceil(ttlMs);
+    if (ttl <= 0) {
+      await this.#redis.del(redisKey);
+      return;
+    }
+    await this.#redis.set(redisKey, this.#cipher.seal(JSON.stringify(entry), redisKey), 'PX', ttl);
   }
 
-  async getRefreshToken(key: string): Promise<RefreshTokenEntry | undefined> {
-    const redisKey = this.refreshRedisKey(key);
-    const sealed = await this.#redis.get(redisKey);
-    return sealed === null
-      ? undefined
-      : this.#open<RefreshTokenEntry>(sealed, redisKey, compiled().refresh);
-  }
-
-  async setRefreshToken(key: string, entry: RefreshTokenEntry, ttlMs: number): Promise<void> {
-    await this.#write(this.refreshRedisKey(key), entry, ttlMs);
-  }
-
-  async deleteRefreshToken(key: string): Promise<void> {
-    await this.#redis.del(this.refreshRedisKey(key));
-  }
-
-  async delete(key: string): Promise<void> {
-    this.#opened.delete(this.redisKey(key));
-    await this.#redis.del(this.redisKey(key), this.refreshRedisKey(key));
+  async delete(key: string, kind?: TokenKind): Promise<void> {
+    const kinds: readonly TokenKind[] = kind === undefined ? ['access', 'refresh'] : [kind];
+    const redisKeys = kinds.map((k) => this.redisKey(k, key));
+    for (const redisKey of redisKeys) this.#opened.delete(redisKey);
+    await this.#redis.del(...redisKeys);
   }
 
   async close(): Promise<void> {
     if (this.#owned) await this.#redis.quit();
   }
 
-  #open<T>(sealed: string, redisKey: string, validate: ValidateFunction): T {
+  #open<T>(sealed: string, redisKey: string, validate: ValidateFunction<T>): T {
     const plaintext = this.#cipher.open(sealed, redisKey);
     if (plaintext === undefined) {
       throw new OAuthError(
@@ -174,15 +153,6 @@ export class RedisTokenCache implements TokenCache {
     if (!validate(entry)) {
       throw new OAuthError('cache-error', 'cached token entry has an unexpected shape');
     }
-    return entry as T;
-  }
-
-  async #write(redisKey: string, entry: object, ttlMs: number): Promise<void> {
-    const ttl = Math.ceil(ttlMs);
-    if (ttl <= 0) {
-      await this.#redis.del(redisKey);
-      return;
-    }
-    await this.#redis.set(redisKey, this.#cipher.seal(JSON.stringify(entry), redisKey), 'PX', ttl);
+    return entry;
   }
 }

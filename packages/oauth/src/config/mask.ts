@@ -1,5 +1,5 @@
 import { maskSecret } from '@etdi/core';
-import type { OAuthConfig } from './types.js';
+import type { OAuthConfig } from './schema.js';
 
 /**
  * A copy of `config` that is safe to log: `clientSecret`, `refreshToken` and the mTLS key

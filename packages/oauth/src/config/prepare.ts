@@ -1,47 +1,33 @@
 import { X509Certificate, createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent, type Dispatcher } from 'undici';
+import { basicClientAuthorization, parseScope, pemCertificates } from '@etdi/core';
 import { OAuthError } from '../errors.js';
-import { assertOAuthConfig } from './assert.js';
-import type {
-  CodeChallengeMethod,
-  MtlsConfig,
-  OAuthConfig,
-  OAuthGrantType,
-  OAuthVersion,
-  ScopeValidation,
-} from './types.js';
+import { checkOAuthConfig, type CheckedGrant } from './check.js';
+import type { MtlsConfig, OAuthGrantType, ScopeValidation } from './schema.js';
 
-/** An {@link OAuthConfig} checked, with defaults applied and its files loaded. Internal. */
-export interface PreparedConfig {
-  readonly enabled: boolean;
-  readonly version: OAuthVersion;
-  readonly grantType: OAuthGrantType;
+/** What every enabled grant type shares once prepared. */
+export interface PreparedCommon {
+  readonly enabled: true;
   readonly tokenUrl: string;
   readonly clientId: string;
-  readonly clientSecret: string | undefined;
   readonly audience: string | undefined;
   readonly organization: string | undefined;
   /** Requested scope, normalised (single spaces); '' when none. */
   readonly scope: string;
   readonly resources: readonly string[];
-  readonly usePkce: boolean;
-  readonly authorizationUrl: string | undefined;
-  readonly redirectUri: string | undefined;
-  readonly codeChallengeMethod: CodeChallengeMethod;
   readonly tokenExpiryBufferMs: number;
-  readonly useBasicAuth: boolean;
   readonly enforceHttps: boolean;
-  readonly tokenInHeaderOnly: boolean;
-  readonly tokenEnvVar: string;
   readonly revocationUrl: string | undefined;
   readonly validateScopes: ScopeValidation;
-  readonly refreshToken: string | undefined;
   readonly additionalParams: readonly (readonly [string, string])[];
-  /** Headers of every request to the authorization server, client authentication included. */
+  /** Headers of every request to the authorization server, Basic client authentication included. */
   readonly headers: Readonly<Record<string, string>>;
-  /** Whether the client secret goes in the form body (client_secret_post). */
-  readonly secretInBody: boolean;
+  /**
+   * Client authentication in the form body (client_secret_post, a public client, mTLS):
+   * `client_id` and perhaps `client_secret`. Empty with client_secret_basic.
+   */
+  readonly bodyAuth: readonly (readonly [string, string])[];
   /** The mTLS agent, when the configuration has a client certificate. */
   readonly dispatcher: Dispatcher | undefined;
   /** Stable id of what the token is for (no secrets in it): the default `configId`. */
@@ -50,28 +36,23 @@ export interface PreparedConfig {
   readonly secrets: readonly string[];
 }
 
-/** Defaults of {@link OAuthConfig}, applied here and nowhere else. */
-export const CONFIG_DEFAULTS = {
-  enabled: true,
-  version: '2.1',
-  grantType: 'client_credentials',
-  usePkce: true,
-  codeChallengeMethod: 'S256',
-  tokenExpiryBuffer: 300,
-  useBasicAuth: true,
-  enforceHttps: true,
-  allowLoopbackHttp: false,
-  tokenInHeaderOnly: true,
-  tokenEnvVar: 'OAUTH_ACCESS_TOKEN',
-  validateScopes: 'error',
-} as const;
+/** A prepared configuration of one grant type, keyed by `grantType`. */
+export type PreparedGrant = PreparedCommon & CheckedGrant;
 
-function formEncode(value: string): string {
-  // application/x-www-form-urlencoded, as RFC 6749 §2.3.1 asks for Basic credentials.
-  return new URLSearchParams([['', value]]).toString().slice(1);
+/** A configuration with `enabled: false`: it names a cache key and nothing else. */
+export interface PreparedDisabled {
+  readonly enabled: false;
+  readonly grantType: OAuthGrantType;
+  readonly fingerprint: string;
 }
 
-function readPem(path: string, field: string, what: string): string {
+/**
+ * An {@link OAuthConfig} checked, with defaults applied and its files loaded: disabled, or a
+ * union keyed on `grantType` in which each grant type has exactly the members it needs. Internal.
+ */
+export type PreparedConfig = PreparedGrant | PreparedDisabled;
+
+function readPem(path: string, pointer: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (cause) {
@@ -79,7 +60,7 @@ function readPem(path: string, field: string, what: string): string {
     throw new OAuthError(
       'mtls-unavailable',
       `mTLS ${what} file "${path}" cannot be read (${reason})`,
-      { pointer: field, cause },
+      { pointer, cause },
     );
   }
 }
@@ -87,26 +68,58 @@ function readPem(path: string, field: string, what: string): string {
 interface LoadedMtls {
   readonly cert: string;
   readonly key: string;
-  readonly ca: string | undefined;
+  /** The CA bundle's certificates, one PEM each. */
+  readonly ca: string[] | undefined;
   readonly passphrase: string | undefined;
+}
+
+interface ParsedPem {
+  readonly pem: string;
+  readonly x509: X509Certificate;
+}
+
+/**
+ * The certificates of a PEM file, each parsed: `@etdi/core`'s `pemCertificates` splits the
+ * bundle, and a file without one, or with a block that does not parse, is refused by name.
+ */
+function certificatesOf(
+  text: string,
+  path: string,
+  pointer: string,
+  what: string,
+): [ParsedPem, ...ParsedPem[]] {
+  const pems = pemCertificates(text);
+  if (pems.length === 0) {
+    throw new OAuthError(
+      'mtls-unavailable',
+      `mTLS ${what} "${path}" does not hold a PEM certificate`,
+      {
+        pointer,
+      },
+    );
+  }
+  const parsed = pems.map((pem, i): ParsedPem => {
+    try {
+      return { pem, x509: new X509Certificate(pem) };
+    } catch (cause) {
+      throw new OAuthError(
+        'mtls-unavailable',
+        `mTLS ${what} "${path}": certificate ${i + 1} of ${pems.length} does not parse`,
+        { pointer, cause },
+      );
+    }
+  });
+  return parsed as [ParsedPem, ...ParsedPem[]]; // not empty: checked above
 }
 
 function loadMtls(mtls: MtlsConfig, now: number): LoadedMtls {
   const cert = readPem(mtls.certPath, '/mtls/certPath', 'certificate');
   const key = readPem(mtls.keyPath, '/mtls/keyPath', 'private key');
-  const ca =
+  const caText =
     mtls.caPath === undefined ? undefined : readPem(mtls.caPath, '/mtls/caPath', 'CA bundle');
 
-  let x509: X509Certificate;
-  try {
-    x509 = new X509Certificate(cert);
-  } catch (cause) {
-    throw new OAuthError(
-      'mtls-unavailable',
-      `mTLS certificate file "${mtls.certPath}" does not hold a PEM certificate`,
-      { pointer: '/mtls/certPath', cause },
-    );
-  }
+  // The leaf first; a chain may follow it in the same file, and goes to the server as it is.
+  const { x509 } = certificatesOf(cert, mtls.certPath, '/mtls/certPath', 'certificate file')[0];
   let keyObject: KeyObject;
   try {
     keyObject = createPrivateKey({ key, format: 'pem', passphrase: mtls.passphrase });
@@ -135,17 +148,10 @@ function loadMtls(mtls: MtlsConfig, now: number): LoadedMtls {
       { pointer: '/mtls/certPath' },
     );
   }
-  if (ca !== undefined) {
-    try {
-      new X509Certificate(ca);
-    } catch (cause) {
-      throw new OAuthError(
-        'mtls-unavailable',
-        `mTLS CA bundle "${mtls.caPath}" does not hold a PEM certificate`,
-        { pointer: '/mtls/caPath', cause },
-      );
-    }
-  }
+  const ca =
+    caText === undefined || mtls.caPath === undefined
+      ? undefined
+      : certificatesOf(caText, mtls.caPath, '/mtls/caPath', 'CA bundle').map(({ pem }) => pem);
   return { cert, key, ca, passphrase: mtls.passphrase };
 }
 
@@ -155,37 +161,52 @@ function loadMtls(mtls: MtlsConfig, now: number): LoadedMtls {
  *
  * @throws {OAuthError} `invalid-config`, `insecure-url` or `mtls-unavailable`.
  */
-export function prepareConfig(config: unknown, now: number): PreparedConfig {
-  assertOAuthConfig(config);
-  const c: OAuthConfig = config;
-  const enabled = c.enabled ?? CONFIG_DEFAULTS.enabled;
-  const clientSecret = c.clientSecret;
-  const useBasicAuth = c.useBasicAuth ?? CONFIG_DEFAULTS.useBasicAuth;
-  const scope = (c.scope ?? '').split(' ').filter(Boolean).join(' ');
-  const resources =
-    c.resource === undefined ? [] : typeof c.resource === 'string' ? [c.resource] : [...c.resource];
+export function prepareConfig(value: unknown, now: number): PreparedConfig {
+  const checked = checkOAuthConfig(value);
+  const c = checked.config;
+  const scope = parseScope(c.scope).join(' ');
+  const fingerprint = createHash('sha256')
+    .update(
+      JSON.stringify([
+        c.grantType,
+        c.tokenUrl,
+        c.clientId,
+        scope,
+        c.audience,
+        c.organization,
+        checked.enabled ? checked.resources : [],
+        c.authorizationUrl,
+        c.redirectUri,
+        c.additionalParams === undefined ? null : Object.entries(c.additionalParams).sort(),
+      ]),
+    )
+    .digest('base64url')
+    .slice(0, 16);
+  if (!checked.enabled) return { enabled: false, grantType: c.grantType, fingerprint };
 
+  const { clientId } = checked;
   const headers: Record<string, string> = { ...c.customHeaders };
   headers['accept'] = 'application/json';
   headers['content-type'] = 'application/x-www-form-urlencoded';
   const secrets: string[] = [];
-  if (clientSecret !== undefined) secrets.push(clientSecret);
+  if (c.clientSecret !== undefined) secrets.push(c.clientSecret);
   if (c.refreshToken !== undefined) secrets.push(c.refreshToken);
   if (c.mtls?.passphrase !== undefined && c.mtls.passphrase !== '') secrets.push(c.mtls.passphrase);
-  for (const value of Object.values(c.customHeaders ?? {}))
-    if (value.length >= 8) secrets.push(value);
-  const basic = clientSecret !== undefined && useBasicAuth;
-  if (basic) {
-    const credentials = Buffer.from(
-      `${formEncode(c.clientId ?? '')}:${formEncode(clientSecret)}`,
-      'utf8',
-    ).toString('base64');
-    headers['authorization'] = `Basic ${credentials}`;
-    secrets.push(credentials);
+  for (const header of Object.values(c.customHeaders ?? {}))
+    if (header.length >= 8) secrets.push(header);
+  const bodyAuth: (readonly [string, string])[] = [];
+  if (c.clientSecret !== undefined && c.useBasicAuth) {
+    const authorization = basicClientAuthorization(clientId, c.clientSecret);
+    headers['authorization'] = authorization;
+    secrets.push(authorization.slice('Basic '.length));
+  } else {
+    // client_secret_post, or a client that authenticates otherwise (public, mTLS) and names itself.
+    bodyAuth.push(['client_id', clientId]);
+    if (c.clientSecret !== undefined) bodyAuth.push(['client_secret', c.clientSecret]);
   }
 
   let dispatcher: Dispatcher | undefined;
-  if (enabled && c.mtls !== undefined) {
+  if (c.mtls !== undefined) {
     const loaded = loadMtls(c.mtls, now);
     dispatcher = new Agent({
       connect: {
@@ -197,53 +218,24 @@ export function prepareConfig(config: unknown, now: number): PreparedConfig {
     });
   }
 
-  const grantType = c.grantType ?? CONFIG_DEFAULTS.grantType;
-  const fingerprint = createHash('sha256')
-    .update(
-      JSON.stringify([
-        grantType,
-        c.tokenUrl,
-        c.clientId,
-        scope,
-        c.audience,
-        c.organization,
-        resources,
-        c.authorizationUrl,
-        c.redirectUri,
-        c.additionalParams === undefined ? null : Object.entries(c.additionalParams).sort(),
-      ]),
-    )
-    .digest('base64url')
-    .slice(0, 16);
-
   return {
-    enabled,
-    version: c.version ?? CONFIG_DEFAULTS.version,
-    grantType,
-    tokenUrl: c.tokenUrl ?? '',
-    clientId: c.clientId ?? '',
-    clientSecret,
+    enabled: true,
+    tokenUrl: checked.tokenUrl,
+    clientId,
     audience: c.audience,
     organization: c.organization,
     scope,
-    resources,
-    usePkce: c.usePkce ?? CONFIG_DEFAULTS.usePkce,
-    authorizationUrl: c.authorizationUrl,
-    redirectUri: c.redirectUri,
-    codeChallengeMethod: c.codeChallengeMethod ?? CONFIG_DEFAULTS.codeChallengeMethod,
-    tokenExpiryBufferMs: (c.tokenExpiryBuffer ?? CONFIG_DEFAULTS.tokenExpiryBuffer) * 1000,
-    useBasicAuth,
-    enforceHttps: c.enforceHttps ?? CONFIG_DEFAULTS.enforceHttps,
-    tokenInHeaderOnly: c.tokenInHeaderOnly ?? CONFIG_DEFAULTS.tokenInHeaderOnly,
-    tokenEnvVar: c.tokenEnvVar ?? CONFIG_DEFAULTS.tokenEnvVar,
+    resources: checked.resources,
+    tokenExpiryBufferMs: checked.tokenExpiryBufferMs,
+    enforceHttps: c.enforceHttps,
     revocationUrl: c.revocationUrl,
-    validateScopes: c.validateScopes ?? CONFIG_DEFAULTS.validateScopes,
-    refreshToken: c.refreshToken,
+    validateScopes: c.validateScopes,
     additionalParams: Object.entries(c.additionalParams ?? {}),
     headers,
-    secretInBody: clientSecret !== undefined && !useBasicAuth,
+    bodyAuth,
     dispatcher,
     fingerprint,
     secrets,
+    ...checked.grant,
   };
 }

@@ -1,4 +1,4 @@
-import { maskSecret } from '@etdi/core';
+import { formUrlEncode, maskSecret } from '@etdi/core';
 
 const MAX_ECHO = 200;
 /** Shorter secrets (and shorter base64 fragments) are not searched for: too many false hits. */
@@ -30,10 +30,6 @@ function urlPattern(secret: string): string {
   return pattern;
 }
 
-function formEncode(value: string): string {
-  return new URLSearchParams([['', value]]).toString().slice(1);
-}
-
 /**
  * The base64 and base64url characters that any encoding of `value` must contain, whatever its
  * offset in the encoded stream (a Basic credential `base64(id:secret)` puts the secret at an
@@ -63,7 +59,7 @@ function base64Fragments(value: string): string[] {
 function maskAllForms(text: string, secret: string): string {
   const mask = maskSecret(secret);
   let out = text.replace(new RegExp(urlPattern(secret), 'g'), mask);
-  const encoded = new Set([secret, encodeURIComponent(secret), formEncode(secret)]);
+  const encoded = new Set([secret, encodeURIComponent(secret), formUrlEncode(secret)]);
   const fragments = [...encoded].flatMap(base64Fragments);
   // Longest first, so a shorter fragment never leaves part of a longer one in clear.
   for (const fragment of fragments.sort((a, b) => b.length - a.length)) {
