@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpMcpServer } from './support/mcp-http.js';
+import { sarifSchemaErrors } from './support/sarif.js';
 import { CORPUS, etdi, etdiInProcess, parseVerifyJson, readJson, tempDir } from './support/cli.js';
 
 type Doc = { tools: Record<string, unknown>[]; [k: string]: unknown };
@@ -91,6 +92,38 @@ describe('etdi scan over stdio (SDK server, paginated)', () => {
     const out = parseVerifyJson(r.stdout);
     expect(out.summary).toEqual({ valid: 0, rejected: 9 });
     expect(new Set(out.results.map((x) => x.reason))).toEqual(new Set(['unsigned']));
+  });
+
+  it('reports a stdio server in SARIF valid against the schema, located on the server', async () => {
+    const r = await etdi(
+      [
+        'scan',
+        '--stdio',
+        ...trust,
+        '--format',
+        'sarif',
+        '--',
+        process.execPath,
+        PAGED_SERVER,
+        join(CORPUS, 'memory.json'),
+        '5',
+      ],
+      { cwd: dir },
+    );
+    expect(r.code).toBe(1);
+    const log = JSON.parse(r.stdout) as {
+      runs: {
+        results: {
+          ruleId: string;
+          locations: { physicalLocation: { artifactLocation: { uri: string } } }[];
+        }[];
+      }[];
+    };
+    expect(sarifSchemaErrors(log)).toEqual([]);
+    const results = log.runs[0]!.results;
+    expect(results).toHaveLength(9);
+    expect(results[0]!.ruleId).toBe('unsigned');
+    expect(results[0]!.locations[0]!.physicalLocation.artifactLocation.uri).toMatch(/^stdio:/);
   });
 
   it('reports a server that does not start (exit 2) with what it wrote on stderr', async () => {

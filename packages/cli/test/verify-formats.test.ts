@@ -1,22 +1,9 @@
 import { join } from 'node:path';
-import ajvDraft04 from 'ajv-draft-04';
-import ajvFormats from 'ajv-formats';
 import { XMLParser } from 'fast-xml-parser';
 import { REASON_CODES } from '@etdi/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CORPUS,
-  etdi,
-  etdiInProcess,
-  FIXTURES,
-  readJson,
-  tempDir,
-  writeJson,
-} from './support/cli.js';
-
-// CommonJS modules: under NodeNext their default export is the module object, the class is `.default`.
-const Ajv04 = ajvDraft04.default;
-const addFormats = ajvFormats.default;
+import { CORPUS, etdi, etdiInProcess, readJson, tempDir, writeJson } from './support/cli.js';
+import { sarifSchemaErrors } from './support/sarif.js';
 
 type Doc = { tools: Record<string, unknown>[]; [k: string]: unknown };
 
@@ -76,12 +63,7 @@ describe('etdi verify --format sarif', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('');
     const log = JSON.parse(r.stdout) as SarifLog;
-    const schema = await readJson<object>(join(FIXTURES, 'sarif-schema-2.1.0.json'));
-    // The schema's language pattern is not valid under the u flag; ajv then uses plain RegExp.
-    const ajv = new Ajv04({ allErrors: true, strict: false, unicodeRegExp: false });
-    addFormats(ajv);
-    const validate = ajv.compile(schema);
-    expect(validate(log), JSON.stringify(validate.errors)).toBe(true);
+    expect(sarifSchemaErrors(log)).toEqual([]);
 
     expect(log.version).toBe('2.1.0');
     const [sarifRun] = log.runs;

@@ -4,6 +4,7 @@ import { REASON_CODES, type ReasonCode } from '@etdi/core';
 import { findNodeAtLocation, parseTree, type Node } from 'jsonc-parser';
 import type { CheckedTool, ToolSet } from '../check-tools.js';
 import { REASON_HELP } from '../reasons.js';
+import { isUrl } from '../sources.js';
 import { cliVersion } from '../version.js';
 
 /** Where SARIF 2.1.0 logs point their `$schema`. */
@@ -11,7 +12,8 @@ export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
 
 /** A file path as a SARIF artifact URI: relative paths stay relative (to the repository root). */
 function artifactUri(set: ToolSet): string {
-  if (!set.isFile) return set.label;
+  // A server: its URL, or for a stdio server its command line as an opaque `stdio:` URI.
+  if (!set.isFile) return isUrl(set.label) ? set.label : `stdio:${encodeURIComponent(set.label)}`;
   if (isAbsolute(set.label)) return pathToFileURL(set.label).href;
   return set.label.split(sep).map(encodeURIComponent).join('/');
 }
