@@ -1,5 +1,4 @@
 import { inspectServerUrl } from '@etdi/core';
-import { request } from 'undici';
 import { CliError } from './errors.js';
 import { printable } from './format.js';
 
@@ -82,6 +81,8 @@ export async function httpRequest(
     body = JSON.stringify(options.json);
     headers['content-type'] = 'application/json';
   }
+  // undici is loaded on the first request: most runs never make one.
+  const { request } = await import('undici');
   try {
     const r = await request(url, {
       method: options.method ?? (body === undefined ? 'GET' : 'POST'),

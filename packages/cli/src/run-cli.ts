@@ -3,17 +3,6 @@ import { Command, CommanderError, Option } from 'commander';
 import { canonicalizeFile } from './commands/canonicalize.js';
 import { keygen } from './commands/keygen.js';
 import { sign } from './commands/sign.js';
-import { certsInit } from './commands/certs-init.js';
-import { apiKeyCreate } from './commands/registry/api-key-create.js';
-import { fetchTool } from './commands/registry/fetch.js';
-import { keysPush } from './commands/registry/keys-push.js';
-import { keysSetStatus } from './commands/registry/keys-status.js';
-import { providerCreate } from './commands/registry/provider-create.js';
-import { publish } from './commands/registry/publish.js';
-import { revoke } from './commands/registry/revoke.js';
-import { diffTools } from './commands/diff.js';
-import { inspect } from './commands/inspect.js';
-import { scan } from './commands/scan.js';
 import { verify } from './commands/verify.js';
 import { CliError, ExitCode } from './errors.js';
 import { printable, resolveFormat } from './format.js';
@@ -30,6 +19,9 @@ import {
 import { VERIFY_FORMATS, type VerifyFormat } from './report/verify-report.js';
 import { processIo, type CliIo } from './io.js';
 import { cliVersion } from './version.js';
+
+// The commands other than keygen, sign, verify and canonicalize are imported when they run: their
+// dependencies (the MCP SDK, node-forge, jsdiff) would otherwise slow every start of etdi.
 
 /**
  * Builds the `etdi` program. Each call builds a fresh one: commander keeps parse state on the
@@ -217,7 +209,9 @@ Examples:
         });
       }
       setExitCode(
-        await scan(
+        await (
+          await import('./commands/scan.js')
+        ).scan(
           {
             ...trustFlags(opts),
             ...(opts.url === undefined ? {} : { url: opts.url }),
@@ -246,7 +240,11 @@ Example:
   etdi inspect signed/memory.json --jwks keys/jwks.json`,
   );
   inspectCommand.action(async (paths: string[], opts: { jwks?: string[] } & FormatFlags) => {
-    setExitCode(await inspect({ paths, jwks: opts.jwks, format: resolveFormat(opts) }, io));
+    setExitCode(
+      await (
+        await import('./commands/inspect.js')
+      ).inspect({ paths, jwks: opts.jwks, format: resolveFormat(opts) }, io),
+    );
   });
 
   const diffCommand = program
@@ -264,7 +262,9 @@ Examples:
   );
   diffCommand.action(async (oldPath: string, newPath: string, opts: FormatFlags) => {
     setExitCode(
-      await diffTools({ old: [oldPath], new: [newPath], format: resolveFormat(opts) }, io),
+      await (
+        await import('./commands/diff.js')
+      ).diffTools({ old: [oldPath], new: [newPath], format: resolveFormat(opts) }, io),
     );
   });
 
@@ -297,7 +297,9 @@ Example:
       } & FormatFlags,
     ) => {
       setExitCode(
-        await certsInit(
+        await (
+          await import('./commands/certs-init.js')
+        ).certsInit(
           {
             out: opts.out,
             days: opts.days,
@@ -340,7 +342,11 @@ Example:
       '\nExample:\n  etdi provider create com.acme --registry http://127.0.0.1:4000 --api-key "$ADMIN_KEY"',
     )
     .action(async (iss: string, o: RegistryFlags) => {
-      setExitCode(await providerCreate({ iss, ...registryFlags(o) }, io));
+      setExitCode(
+        await (
+          await import('./commands/registry/provider-create.js')
+        ).providerCreate({ iss, ...registryFlags(o) }, io),
+      );
     });
 
   const apiKey = program.command('api-key').description('registry API keys');
@@ -358,7 +364,9 @@ Example:
     )
     .action(async (iss: string, o: RegistryFlags & { name?: string; expires?: number }) => {
       setExitCode(
-        await apiKeyCreate(
+        await (
+          await import('./commands/registry/api-key-create.js')
+        ).apiKeyCreate(
           {
             iss,
             ...registryFlags(o),
@@ -380,7 +388,9 @@ Example:
     )
     .action(async (jwks: string, o: RegistryFlags & { iss?: string }) => {
       setExitCode(
-        await keysPush(
+        await (
+          await import('./commands/registry/keys-push.js')
+        ).keysPush(
           { jwks, ...registryFlags(o), ...(o.iss === undefined ? {} : { iss: o.iss }) },
           io,
         ),
@@ -399,7 +409,9 @@ Example:
     )
     .action(async (kid: string, o: RegistryFlags & { notAfter?: string }) => {
       setExitCode(
-        await keysSetStatus(
+        await (
+          await import('./commands/registry/keys-status.js')
+        ).keysSetStatus(
           {
             kid,
             status: 'retired',
@@ -417,7 +429,11 @@ Example:
       '\nExample:\n  etdi keys revoke mUx_H62uloTLNjUOX8y42o6r1tUisUoEu-1fC4sjL4Y --registry http://127.0.0.1:4000',
     )
     .action(async (kid: string, o: RegistryFlags) => {
-      setExitCode(await keysSetStatus({ kid, status: 'revoked', ...registryFlags(o) }, io));
+      setExitCode(
+        await (
+          await import('./commands/registry/keys-status.js')
+        ).keysSetStatus({ kid, status: 'revoked', ...registryFlags(o) }, io),
+      );
     });
 
   registryCommand(
@@ -431,7 +447,11 @@ Example:
       '\nExample:\n  etdi publish signed/ --registry http://127.0.0.1:4000   # exit 1: rug-pull or a rejected tool',
     )
     .action(async (paths: string[], o: RegistryFlags) => {
-      setExitCode(await publish({ paths, ...registryFlags(o) }, io));
+      setExitCode(
+        await (
+          await import('./commands/registry/publish.js')
+        ).publish({ paths, ...registryFlags(o) }, io),
+      );
     });
 
   registryCommand(
@@ -452,7 +472,9 @@ Example:
         o: RegistryFlags & { kid?: string; tool?: string; digest?: string; reason: string },
       ) => {
         setExitCode(
-          await revoke(
+          await (
+            await import('./commands/registry/revoke.js')
+          ).revoke(
             {
               ...registryFlags(o),
               reason: o.reason,
@@ -475,7 +497,9 @@ Example:
     )
     .action(async (tool: string, o: RegistryFlags & { out?: string }) => {
       setExitCode(
-        await fetchTool(
+        await (
+          await import('./commands/registry/fetch.js')
+        ).fetchTool(
           { tool, ...registryFlags(o), ...(o.out === undefined ? {} : { out: o.out }) },
           io,
         ),

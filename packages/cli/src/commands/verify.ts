@@ -2,6 +2,7 @@ import { checkTools, type ToolSet } from '../check-tools.js';
 import { CliError, ExitCode } from '../errors.js';
 import { collectJsonFiles, readJsonDocument } from '../files.js';
 import type { CliIo } from '../io.js';
+import { mapConcurrent } from '../map-concurrent.js';
 import { createProgress } from '../progress.js';
 import { renderVerifyReport, type VerifyFormat } from '../report/verify-report.js';
 import { toToolDocument } from '../tool-document.js';
@@ -18,17 +19,10 @@ export interface VerifyCommandOptions extends TrustFlags {
 
 /** Reads the tool files of a command line; any unreadable or non-JSON file stops the run. */
 export async function readToolSets(paths: readonly string[], cwd: string): Promise<ToolSet[]> {
-  const sets: ToolSet[] = [];
-  for (const file of await collectJsonFiles(paths, cwd)) {
+  return mapConcurrent(await collectJsonFiles(paths, cwd), 32, async (file) => {
     const { text, value } = await readJsonDocument(file.display, cwd);
-    sets.push({
-      label: file.display,
-      doc: toToolDocument(value, file.display),
-      text,
-      isFile: true,
-    });
-  }
-  return sets;
+    return { label: file.display, doc: toToolDocument(value, file.display), text, isFile: true };
+  });
 }
 
 /**
