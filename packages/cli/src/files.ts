@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { findDuplicateMember } from '@etdi/core';
 import { CliError } from './errors.js';
@@ -137,6 +137,15 @@ export function parseJsonText(
   return value;
 }
 
+/** Reads and parses a JSON file, keeping its text (reports locate lines in it). */
+export async function readJsonDocument(
+  file: string,
+  cwd: string,
+): Promise<{ readonly text: string; readonly value: unknown }> {
+  const text = await readTextFile(file, cwd);
+  return { text, value: parseJsonText(text, file) };
+}
+
 /** Reads and parses a JSON file; see {@link parseJsonText}. */
 export async function readJsonFile(
   file: string,
@@ -144,6 +153,20 @@ export async function readJsonFile(
   options: { secret?: boolean; what?: string } = {},
 ): Promise<unknown> {
   return parseJsonText(await readTextFile(file, cwd, options.what), file, options);
+}
+
+/**
+ * Creates a directory (and its parents) for output named `display` on the command line. `mode`
+ * applies to directories it creates, e.g. 0700 for one that will hold private keys.
+ */
+export async function makeDirectory(path: string, display: string, mode?: number): Promise<void> {
+  try {
+    await mkdir(path, { recursive: true, ...(mode === undefined ? {} : { mode }) });
+  } catch (error) {
+    throw new CliError('write-failed', `Cannot create ${display}: ${describeFsError(error)}`, {
+      cause: error,
+    });
+  }
 }
 
 /** Whether a path exists (as anything: a dangling symlink counts, so it is never clobbered). */

@@ -4,8 +4,11 @@ export const OUTPUT_FORMATS = ['text', 'json'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** Resolves `--format` and its shorthand `--json` (commander refuses the two together). */
-export function resolveFormat(options: { format?: OutputFormat; json?: boolean }): OutputFormat {
-  return options.json ? 'json' : (options.format ?? 'text');
+export function resolveFormat<F extends string = OutputFormat>(options: {
+  format?: string;
+  json?: boolean;
+}): F {
+  return (options.json ? 'json' : (options.format ?? 'text')) as F;
 }
 
 /** JSON output: pretty-printed, one document, newline-terminated. */

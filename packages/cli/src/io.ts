@@ -16,9 +16,11 @@ export interface CliIo {
   readonly stderr: CliOutput;
   /** Directory relative paths are resolved against. */
   readonly cwd: string;
+  /** Environment variables (`ETDI_REGISTRY_URL`, `ETDI_API_KEY`). Default none. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** The real process streams and working directory. */
 export function processIo(): CliIo {
-  return { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() };
+  return { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env };
 }

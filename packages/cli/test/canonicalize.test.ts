@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { etdi, FIXTURES, tempDir } from './support/cli.js';
+import { etdi, CORE_FIXTURES, tempDir } from './support/cli.js';
 
 let dir: string;
 let remove: () => Promise<void>;
@@ -11,12 +11,18 @@ afterAll(() => remove());
 describe('etdi canonicalize', () => {
   describe.each(['values', 'unicode', 'weird'])('on the RFC 8785 vector %s', (vector) => {
     it('prints the canonical bytes exactly, with no trailing newline', async () => {
-      const r = await etdi(['canonicalize', join(FIXTURES, 'jcs', 'input', `${vector}.json`)], {
-        cwd: dir,
-      });
+      const r = await etdi(
+        ['canonicalize', join(CORE_FIXTURES, 'jcs', 'input', `${vector}.json`)],
+        {
+          cwd: dir,
+        },
+      );
       expect(r.code).toBe(0);
       expect(r.stderr).toBe('');
-      const expected = await readFile(join(FIXTURES, 'jcs', 'output', `${vector}.json`), 'utf8');
+      const expected = await readFile(
+        join(CORE_FIXTURES, 'jcs', 'output', `${vector}.json`),
+        'utf8',
+      );
       expect(r.stdout).toBe(expected);
     });
   });

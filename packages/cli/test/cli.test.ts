@@ -32,6 +32,42 @@ describe('the etdi program', () => {
     expect(sub.stdout).toContain('--max-age <duration>');
   });
 
+  it('gives every command --help with a copy-paste example', async () => {
+    const commands = [
+      ['keygen'],
+      ['sign'],
+      ['verify'],
+      ['scan'],
+      ['inspect'],
+      ['diff'],
+      ['certs', 'init'],
+      ['provider', 'create'],
+      ['api-key', 'create'],
+      ['keys', 'push'],
+      ['keys', 'retire'],
+      ['keys', 'revoke'],
+      ['publish'],
+      ['revoke'],
+      ['fetch'],
+      ['canonicalize'],
+    ];
+    const top = await etdi(['--help'], { cwd: dir });
+    // Four at a time: enough to overlap process start-up without swamping a small machine.
+    const helps = [];
+    for (let i = 0; i < commands.length; i += 4) {
+      const batch = commands.slice(i, i + 4).map((c) => etdi([...c, '--help'], { cwd: dir }));
+      helps.push(...(await Promise.all(batch)));
+    }
+    for (const [i, command] of commands.entries()) {
+      expect(top.stdout).toContain(command[0]);
+      const r = helps[i]!;
+      expect(r.code, command.join(' ')).toBe(0);
+      expect(r.stdout, command.join(' ')).toMatch(
+        new RegExp(`Examples?:\\n  etdi ${command.join(' ')}`),
+      );
+    }
+  }, 180_000);
+
   it.each([
     ['no command', []],
     ['an unknown command', ['frobnicate']],

@@ -14,7 +14,8 @@ const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 export default function setup(): void {
   const tsc = createRequire(`${root}package.json`).resolve('typescript/bin/tsc');
   try {
-    execFileSync(process.execPath, [tsc, '-b', 'packages/cli'], {
+    // The registry too: the registry command tests start its bin as a real process.
+    execFileSync(process.execPath, [tsc, '-b', 'packages/cli', 'packages/registry'], {
       cwd: root,
       stdio: 'pipe',
       timeout: 300_000,
@@ -22,7 +23,8 @@ export default function setup(): void {
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer };
     throw new Error(
-      'The CLI tests run packages/cli/dist/bin.js, but `tsc -b packages/cli` failed. Fix the ' +
+      'The CLI tests run packages/cli/dist/bin.js and packages/registry/dist/bin.js, but ' +
+        '`tsc -b packages/cli packages/registry` failed. Fix the ' +
         `build, then rerun:\n${stdout?.toString() ?? ''}${stderr?.toString() ?? ''}`,
       { cause: error },
     );

@@ -221,7 +221,11 @@ describe('etdi sign', () => {
       ['neither --out nor --in-place', [...key, ...ver], /exactly one of --out DIR and --in-place/],
       ['both --out and --in-place', [...key, ...ver, '--out', 'no4', '--in-place'], /cannot be/],
       ['no --key', [...ver, '--out', 'no4'], /required option '--key <file>'/],
-      ['no --ver', [...key, '--out', 'no4'], /required option '--ver <semver>'/],
+      [
+        'no --ver and no etdi.json',
+        [...key, '--out', 'no4'],
+        /No version for tool "\w+"[\s\S]*--ver/,
+      ],
       ['a missing key file', ['--key', 'nope.jwk', ...ver, '--out', 'no4'], /nope\.jwk/],
       ['a JWKS as the key', ['--key', 'keys/jwks.json', ...ver, '--out', 'no4'], /JWKS/],
       ['a bad --expires', [...key, ...ver, '--expires', 'soon', '--out', 'no4'], /--expires/],

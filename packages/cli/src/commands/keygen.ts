@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   assertProviderId,
@@ -8,7 +7,7 @@ import {
   type SigningAlgorithm,
 } from '@etdi/core';
 import { CliError, ExitCode } from '../errors.js';
-import { pathExists, writeFileAtomic } from '../files.js';
+import { makeDirectory, pathExists, writeFileAtomic } from '../files.js';
 import { formatJson, type OutputFormat } from '../format.js';
 import type { CliIo } from '../io.js';
 
@@ -62,18 +61,8 @@ export async function keygen(options: KeygenOptions, io: CliIo): Promise<ExitCod
       }
     }
   }
-  try {
-    // 0700: a directory created for a private key should not be listable by others.
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-  } catch (error) {
-    throw new CliError(
-      'write-failed',
-      `Cannot create ${options.out}: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
-    );
-  }
+  // 0700: a directory created for a private key should not be listable by others.
+  await makeDirectory(dir, options.out, 0o700);
   const pair = await generateKeyPair(options.alg, { iss: options.iss });
   const jwks = await buildTrustJwks([{ jwk: pair.publicJwk, iss: options.iss }]);
   await writeFileAtomic(files.privateKey.path, formatJson(pair.privateJwk), { mode: 0o600 });

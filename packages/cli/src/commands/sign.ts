@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import {
   assertProviderId,
@@ -15,6 +14,7 @@ import {
 import { CliError, ExitCode } from '../errors.js';
 import {
   collectJsonFiles,
+  makeDirectory,
   parseJsonText,
   readJsonFile,
   readTextFile,
@@ -23,7 +23,9 @@ import {
 } from '../files.js';
 import { formatJson, type OutputFormat } from '../format.js';
 import type { CliIo } from '../io.js';
+import { mapConcurrent } from '../map-concurrent.js';
 import { createProgress } from '../progress.js';
+import { loadSidecar, SIDECAR_FILE, toolSigning } from '../sidecar.js';
 import { toolName, toolPointer, toToolDocument, withTools } from '../tool-document.js';
 
 /** Options of {@link sign}, one per flag of `etdi sign`. */
@@ -34,12 +36,17 @@ export interface SignOptions {
   key: string;
   /** Provider to sign for; default the key's `iss`. */
   iss?: string;
-  /** Semantic version of the definitions. */
-  ver: string;
-  /** OAuth scopes a caller needs to call the tools. */
+  /** Semantic version of the definitions; overrides the sidecar's per-tool `ver`. */
+  ver?: string;
+  /** OAuth scopes a caller needs to call the tools; override the sidecar's. */
   perms?: readonly string[];
-  /** Signature lifetime: seconds or a duration such as `90d`. */
-  expires?: number;
+  /**
+   * The sidecar of per-tool versions, permissions and lifetimes: a file, `false` for none, or
+   * undefined for `etdi.json` in the working directory when there is one.
+   */
+  sidecar?: string | false;
+  /** Signature lifetime in seconds; overrides the sidecar's. */
+  expiresSec?: number;
   /** Directory to write the signed files into (same file names). */
   out?: string;
   /** Replace each input file with its signed version. */
@@ -52,6 +59,7 @@ interface SignedFile {
   readonly output: { readonly path: string; readonly display: string };
   readonly text: string;
   readonly tools: number;
+  readonly names: readonly string[];
 }
 
 async function loadKey(file: string, cwd: string): Promise<SigningKey> {
@@ -166,20 +174,21 @@ export async function sign(options: SignOptions, io: CliIo): Promise<ExitCode> {
       hint: '--out DIR writes signed copies under the same file names; --in-place replaces the inputs',
     });
   }
-  if (!isSemanticVersion(options.ver)) {
+  if (options.ver !== undefined && !isSemanticVersion(options.ver)) {
     throw new CliError(
       'invalid-version',
       `--ver ${JSON.stringify(options.ver)} is not a semantic version`,
       { hint: 'Use MAJOR.MINOR.PATCH, e.g. --ver 1.2.0 (no leading "v")' },
     );
   }
-  let perms: string[];
+  let perms: string[] | undefined;
   try {
-    perms = normalizePerms(options.perms ?? []);
+    perms = options.perms === undefined ? undefined : normalizePerms(options.perms);
   } catch (error) {
     if (error instanceof EtdiError) throw new CliError('usage', `--perms: ${error.message}`);
     throw error;
   }
+  const sidecar = await loadSidecar(options.sidecar, io.cwd);
   const key = await loadKey(options.key, io.cwd);
   const iss = providerFor(key, options.key, options.iss);
   const files = await collectJsonFiles(options.paths, io.cwd);
@@ -190,21 +199,45 @@ export async function sign(options: SignOptions, io: CliIo): Promise<ExitCode> {
   // One (iss, name, ver) has exactly one definition: the same name twice in one run must be the
   // same content, or the run would mint two definitions of one version.
   const seen = new Map<string, { readonly dig: string; readonly where: string }>();
+  const versions = new Set<string>();
   const progress = createProgress(io.stderr, 'signing', files.length);
   try {
+    // Read ahead, several files at a time; signing stays in file order.
+    const values = await mapConcurrent(files, 32, (file) => readJsonFile(file.display, io.cwd));
     for (const [i, file] of files.entries()) {
-      const doc = toToolDocument(await readJsonFile(file.display, io.cwd), file.display);
+      const doc = toToolDocument(values[i], file.display);
       const tools: Tool[] = [];
+      const toolVersions: string[] = [];
       for (const [index, tool] of doc.tools.entries()) {
+        const name = toolName(tool);
+        const params = toolSigning(name, sidecar, {
+          ver: options.ver,
+          perms,
+          expiresSec: options.expiresSec,
+        });
+        if (params.ver === undefined) {
+          throw new CliError(
+            'usage',
+            `No version for ${name === undefined ? 'the tool' : `tool ${JSON.stringify(name)}`} at ` +
+              `${file.display}${toolPointer(doc, index) || ''}`,
+            {
+              hint: sidecar
+                ? `Pass --ver, or give it a "ver" in ${sidecar.file}`
+                : `Pass --ver SEMVER, or list per-tool versions in ${SIDECAR_FILE}`,
+            },
+          );
+        }
+        versions.add(params.ver);
+        toolVersions.push(params.ver);
         try {
           tools.push(
             await signTool(tool as Tool, {
               key,
               iss,
-              ver: options.ver,
-              perms,
+              ver: params.ver,
+              perms: params.perms,
               now,
-              ...(options.expires === undefined ? {} : { expiresIn: options.expires }),
+              ...(params.expiresSec === undefined ? {} : { expiresInSec: params.expiresSec }),
             }),
           );
         } catch (error) {
@@ -222,7 +255,7 @@ export async function sign(options: SignOptions, io: CliIo): Promise<ExitCode> {
           throw new CliError(
             'invalid-input',
             `Tool ${JSON.stringify(tool.name)} appears in ${first.where} and in ${where} with ` +
-              `different content; version ${options.ver} can have only one definition`,
+              `different content; version ${toolVersions[index]} can have only one definition`,
             {
               hint: 'Give the tools different names, or sign them in separate runs with different --ver',
             },
@@ -235,6 +268,7 @@ export async function sign(options: SignOptions, io: CliIo): Promise<ExitCode> {
         output: outputs[i]!,
         text: formatJson(withTools(doc, tools)),
         tools: tools.length,
+        names: tools.map((t) => t.name),
       });
       progress.tick();
     }
@@ -242,16 +276,19 @@ export async function sign(options: SignOptions, io: CliIo): Promise<ExitCode> {
     progress.done();
   }
 
-  if (options.out) {
-    try {
-      await mkdir(resolve(io.cwd, options.out), { recursive: true });
-    } catch (error) {
-      throw new CliError(
-        'write-failed',
-        `Cannot create ${options.out}: ${(error as Error).message}`,
-      );
+  if (sidecar) {
+    const signedNames = new Set(signed.flatMap((f) => f.names));
+    for (const name of sidecar.tools.keys()) {
+      if (!signedNames.has(name)) {
+        io.stderr.write(
+          `warning: ${sidecar.file} names tool ${JSON.stringify(name)}, which no input holds; check the spelling\n`,
+        );
+      }
     }
   }
+  const ver = versions.size === 1 ? [...versions][0]! : null;
+
+  if (options.out) await makeDirectory(resolve(io.cwd, options.out), options.out);
   for (const f of signed) await writeFileAtomic(f.output.path, f.text);
 
   const total = signed.reduce((n, f) => n + f.tools, 0);
@@ -264,7 +301,7 @@ export async function sign(options: SignOptions, io: CliIo): Promise<ExitCode> {
           tools: f.tools,
         })),
         iss,
-        ver: options.ver,
+        ver,
         kid: key.kid,
         summary: { files: signed.length, tools: total },
       }),
@@ -278,7 +315,8 @@ export async function sign(options: SignOptions, io: CliIo): Promise<ExitCode> {
     }
     io.stdout.write(
       `Signed ${total} ${total === 1 ? 'tool' : 'tools'} in ${signed.length} ` +
-        `${signed.length === 1 ? 'file' : 'files'} as ${iss} ${options.ver} (${key.alg}, kid ${key.kid})\n`,
+        `${signed.length === 1 ? 'file' : 'files'} as ${iss} ${ver ?? `(versions from ${sidecar?.file})`} ` +
+        `(${key.alg}, kid ${key.kid})\n`,
     );
   }
   return ExitCode.ok;

@@ -9,8 +9,13 @@ import { runCli } from '../../src/run-cli.js';
 
 /** The built executable (test/global-setup.ts builds it). */
 export const BIN = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
+/** The CLI's own fixtures (the SARIF schema). */
 export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
-export const CORPUS = join(FIXTURES, 'mcp-tools');
+/** Core's fixtures: the tool corpus and the RFC 8785 vectors, shared rather than copied. */
+export const CORE_FIXTURES = fileURLToPath(
+  new URL('../../../core/test/fixtures/', import.meta.url),
+);
+export const CORPUS = join(CORE_FIXTURES, 'mcp-tools');
 
 export interface RunResult {
   readonly code: number | null;
@@ -19,10 +24,15 @@ export interface RunResult {
 }
 
 /** Runs the built `etdi` as a subprocess, the way users and scripts do. */
-export function etdi(args: readonly string[], options: { cwd: string }): Promise<RunResult> {
+export function etdi(
+  args: readonly string[],
+  options: { cwd: string; env?: Readonly<Record<string, string>> },
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd,
+      // The registry variables never leak in from the shell that runs the tests.
+      env: { ...withoutRegistryEnv(process.env), ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -32,6 +42,11 @@ export function etdi(args: readonly string[], options: { cwd: string }): Promise
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+function withoutRegistryEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { ETDI_REGISTRY_URL: _url, ETDI_API_KEY: _key, ...rest } = env;
+  return rest;
 }
 
 /** Runs `runCli` in this process with captured streams: fast, for setup and TTY behaviour. */
