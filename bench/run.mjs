@@ -21,7 +21,8 @@ const files = dirs
       .filter((f) => f.endsWith('.bench.ts'))
       .map((f) => join(d, f)),
   )
-  .filter((f) => f.includes(filter))
+  // Match the path inside the repository: the checkout's own folder name must not match every file.
+  .filter((f) => relative(root, f).includes(filter))
   .sort();
 
 if (files.length === 0) {
