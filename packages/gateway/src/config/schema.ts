@@ -1,4 +1,4 @@
-import { OAUTH_CONFIG_SCHEMA } from '@etdi/oauth';
+import { OAuthConfigSchema } from '@etdi/oauth';
 import Type, { type Static } from 'typebox';
 import {
   DurationSchema,
@@ -15,20 +15,13 @@ const RedisSchema = Type.Object(
   { additionalProperties: false },
 );
 
-// The oauth package's JSON Schema, embedded as is (without its `$id`, so it can be compiled
-// next to other copies).
-const { $id: _oauthId, ...oauthSchema } = OAUTH_CONFIG_SCHEMA as { $id?: string } & Record<
-  string,
-  unknown
->;
-
 const HEADER_NAME = "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$";
 
 /** One upstream MCP server: `upstreams.<name>`. */
 export const UpstreamConfigSchema = Type.Object(
   {
     url: Type.String({ pattern: '^https?://', description: 'the upstream MCP endpoint' }),
-    oauth: Type.Optional(Type.Unsafe<Record<string, unknown>>(oauthSchema)),
+    oauth: Type.Optional(OAuthConfigSchema),
     headers: Type.Optional(
       Type.Record(Type.String({ pattern: HEADER_NAME }), Type.String(), {
         propertyNames: { pattern: HEADER_NAME },

@@ -115,8 +115,8 @@ export class RegistryAuth {
 export function principalOf(request: FastifyRequest): Principal {
   const auth = request.auth;
   const keyId = String(auth?.metadata.keyId ?? '');
-  if (auth?.isSuccess && auth.roles.includes(ADMIN_ROLE)) return { role: 'admin', keyId };
-  if (auth?.isSuccess && auth.roles.includes(PUBLISHER_ROLE) && auth.projectId !== undefined) {
+  if (auth?.ok && auth.roles.includes(ADMIN_ROLE)) return { role: 'admin', keyId };
+  if (auth?.ok && auth.roles.includes(PUBLISHER_ROLE) && auth.projectId !== undefined) {
     return { role: 'publisher', iss: auth.projectId, keyId };
   }
   throw new RegistryError('internal-error', 'route reached without a registry API key');

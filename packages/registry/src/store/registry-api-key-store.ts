@@ -19,7 +19,7 @@ export class RegistryApiKeyStore implements ApiKeyStore {
     return this.#admin.get(keyId) ?? (await this.#store.getApiKey(keyId));
   }
 
-  async put(record: ApiKeyRecord): Promise<void> {
+  async set(record: ApiKeyRecord): Promise<void> {
     await this.#store.setApiKey(record);
   }
 
