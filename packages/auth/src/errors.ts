@@ -1,10 +1,4 @@
-import {
-  CodedError,
-  codeGuard,
-  defineCodes,
-  type CodedErrorOptions,
-  type SchemaIssue,
-} from '@etdi/core';
+import { CodedError, codeGuard, defineCodes, type CodedErrorOptions } from '@etdi/core';
 
 /**
  * Codes of {@link AuthError}. `authenticate` never throws; these are the errors of start-up
@@ -29,11 +23,8 @@ export type AuthErrorCode = (typeof AUTH_ERROR_CODES)[number];
 /** Narrows an unknown value to {@link AuthErrorCode}. */
 export const isAuthErrorCode = codeGuard(AUTH_ERROR_CODES);
 
-/** Options of {@link AuthError}. */
-export interface AuthErrorOptions extends CodedErrorOptions {
-  /** Every problem found in a configuration, each located by its JSON pointer. */
-  readonly issues?: readonly SchemaIssue[] | undefined;
-}
+/** Options of {@link AuthError}: `cause`, `pointer` and `issues`, as every ETDI error takes. */
+export type AuthErrorOptions = CodedErrorOptions;
 
 /**
  * The one error class of `@etdi/auth`. Callers switch on `code`, never on `message`; `pointer`
@@ -46,18 +37,4 @@ export interface AuthErrorOptions extends CodedErrorOptions {
  */
 export class AuthError extends CodedError<AuthErrorCode> {
   override readonly name = 'AuthError';
-  /** Every configuration problem found, not only the first. */
-  readonly issues: readonly SchemaIssue[];
-
-  constructor(code: AuthErrorCode, message: string, options: AuthErrorOptions = {}) {
-    const pointer = options.pointer ?? options.issues?.[0]?.pointer;
-    super(code, message, { cause: options.cause, pointer });
-    this.issues =
-      options.issues ??
-      (options.pointer === undefined ? [] : [{ pointer: options.pointer, message }]);
-  }
-
-  override toJSON(): Record<string, unknown> {
-    return this.issues.length > 1 ? { ...super.toJSON(), issues: this.issues } : super.toJSON();
-  }
 }

@@ -1,8 +1,10 @@
 import {
-  parseCompactJws,
+  readSignedCopy,
+  SignedCopyIndex,
   signatureOf,
   toolDigest,
   type RejectedTool,
+  type SignedCopy,
   type SignedTool,
   type Verifier,
   type VerifyResult,
@@ -12,8 +14,9 @@ import semver from 'semver';
 /**
  * Attested verification (DESIGN.md, "Signatures in band and attested out of band"): an unsigned
  * tool is accepted when a trust source holds a signed copy of exactly its content, signed by an
- * allowed provider for the tool's name. Written here for `etdi verify` and `etdi scan`; nothing
- * in it is CLI-specific, so the gateway can share it.
+ * allowed provider for the tool's name. Written here for `etdi verify` and `etdi scan`; reading and
+ * indexing signed copies is @etdi/core's (shared with the gateway); matching and the verdicts
+ * are the CLI's.
  */
 
 /** Where signed copies are looked up: local files written by `etdi sign`, or the registry. */
@@ -37,43 +40,25 @@ export type AttestedResult = VerifyResult & {
   readonly attested: boolean;
 };
 
-/** The claims of a signed copy that matching needs, or undefined when they cannot be read. */
-function copyClaims(
-  tool: unknown,
-): { iss: string; sub: string; ver: string; dig: string; iat: number } | undefined {
-  const jws = signatureOf(tool);
-  if (typeof jws !== 'string') return undefined;
-  try {
-    const { payload } = parseCompactJws(jws);
-    const { iss, sub, ver, dig, iat } = payload as Record<string, unknown>;
-    if (typeof iss !== 'string' || typeof sub !== 'string' || typeof ver !== 'string')
-      return undefined;
-    if (typeof dig !== 'string' || typeof iat !== 'number') return undefined;
-    return { iss, sub, ver, dig, iat };
-  } catch {
-    return undefined;
-  }
-}
-
 /** Highest version first, then the most recently issued: the copy a client should see. */
-function byPreference(a: { ver: string; iat: number }, b: { ver: string; iat: number }): number {
+function byPreference(a: SignedCopy, b: SignedCopy): number {
   const v =
     semver.valid(a.ver) && semver.valid(b.ver)
       ? semver.rcompare(a.ver, b.ver)
       : b.ver.localeCompare(a.ver);
-  return v !== 0 ? v : b.iat - a.iat;
+  return v !== 0 ? v : (b.iat ?? 0) - (a.iat ?? 0);
 }
 
 /**
- * An in-memory {@link SignedCopySource} over signed tools (the files given to `--signed-tools`).
+ * An in-memory {@link SignedCopySource} over signed tools (the files given to `--signed-tools`),
+ * on @etdi/core's {@link SignedCopyIndex}, the index the gateway uses.
  *
  * @example
  * const local = new SignedToolIndex(signedList.tools);
  * await local.byDigest(dig);
  */
 export class SignedToolIndex implements SignedCopySource {
-  readonly #byDigest = new Map<string, unknown[]>();
-  readonly #names = new Set<string>();
+  readonly #index = new SignedCopyIndex();
 
   constructor(tools: Iterable<unknown> = []) {
     for (const t of tools) this.add(t);
@@ -81,21 +66,17 @@ export class SignedToolIndex implements SignedCopySource {
 
   /** Adds a signed tool; returns false (and keeps nothing) when its claims cannot be read. */
   add(tool: unknown): boolean {
-    const c = copyClaims(tool);
-    if (!c) return false;
-    const list = this.#byDigest.get(c.dig);
-    if (list) list.push(tool);
-    else this.#byDigest.set(c.dig, [tool]);
-    this.#names.add(JSON.stringify([c.iss, c.sub]));
-    return true;
+    const read = readSignedCopy(tool, 'signed-tools');
+    if (read.ok) this.#index.add(read.copy);
+    return read.ok;
   }
 
   async byDigest(dig: string): Promise<readonly unknown[]> {
-    return this.#byDigest.get(dig) ?? [];
+    return this.#index.byDigest(dig).map((c) => c.tool);
   }
 
   async hasVersions(iss: string, name: string): Promise<boolean> {
-    return this.#names.has(JSON.stringify([iss, name]));
+    return this.#index.hasVersions(iss, name);
   }
 }
 
@@ -117,16 +98,18 @@ export async function findSignedCopies(
   options: AttestOptions,
 ): Promise<AttestedMatch> {
   const allowed = new Set(options.providers);
-  const found: { tool: SignedTool; ver: string; iat: number }[] = [];
+  const found: SignedCopy[] = [];
   const seen = new Set<string>();
   for (const source of options.sources) {
-    for (const copy of await source.byDigest(dig)) {
-      const c = copyClaims(copy);
-      if (!c || c.dig !== dig || c.sub !== tool.name || !allowed.has(c.iss)) continue;
-      const jws = signatureOf(copy) as string;
+    for (const candidate of await source.byDigest(dig)) {
+      const read = readSignedCopy(candidate, 'trust source');
+      if (!read.ok) continue;
+      const c = read.copy;
+      if (c.dig !== dig || c.sub !== tool.name || !allowed.has(c.iss)) continue;
+      const jws = signatureOf(c.tool) as string;
       if (seen.has(jws)) continue;
       seen.add(jws);
-      found.push({ tool: copy as SignedTool, ver: c.ver, iat: c.iat });
+      found.push(c);
     }
   }
   if (found.length > 0)

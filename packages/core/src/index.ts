@@ -35,6 +35,7 @@ export {
   formatIssues,
   type SchemaIssue,
 } from './schema/compile-schema.js';
+export { resolveEnvReferences } from './schema/env-references.js';
 export { isScopeToken, parseScope, missingScopes } from './scopes.js';
 
 // Canonical form and digests
@@ -115,6 +116,15 @@ export {
   type ToolClaims,
 } from './sign/claims.js';
 export { signTool, type SignToolOptions } from './sign/sign-tool.js';
+
+// Attested signatures: signed copies of unsigned tools
+export {
+  SignedCopyIndex,
+  readSignedCopy,
+  statedClaims,
+  toolsOfDocument,
+  type SignedCopy,
+} from './attested/signed-copies.js';
 
 // Verify
 export { Verifier } from './verify/verifier.js';

@@ -39,6 +39,21 @@ describe('CodedError', () => {
     });
   });
 
+  it('lists every issue, locates itself at the first, and logs them when there are several', () => {
+    const issues = [
+      { pointer: '/a', message: 'is wrong' },
+      { pointer: '/b', message: 'is missing' },
+    ];
+    const e = new WidgetError('bad-thing', 'two problems', { issues });
+    expect(e.pointer).toBe('/a');
+    expect(e.issues).toEqual(issues);
+    expect(e.toJSON().issues).toEqual(issues);
+    const one = new WidgetError('bad-thing', 'one problem', { pointer: '/c' });
+    expect(one.issues).toEqual([{ pointer: '/c', message: 'one problem' }]);
+    expect(one.toJSON()).not.toHaveProperty('issues');
+    expect(new WidgetError('bad-thing', 'nowhere').issues).toEqual([]);
+  });
+
   it('derives its closed union and guard from one frozen array', () => {
     expect(Object.isFrozen(CODES)).toBe(true);
     const isCode = codeGuard(CODES);

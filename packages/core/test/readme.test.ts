@@ -23,6 +23,8 @@ describe('README examples', () => {
       'logger',
       'validation',
       'scopes',
+      'env-references',
+      'attested',
     ]);
   });
 

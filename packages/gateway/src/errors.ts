@@ -1,10 +1,4 @@
-import {
-  CodedError,
-  codeGuard,
-  defineCodes,
-  type CodedErrorOptions,
-  type SchemaIssue,
-} from '@etdi/core';
+import { CodedError, codeGuard, defineCodes, type CodedErrorOptions } from '@etdi/core';
 
 /**
  * Codes of {@link GatewayError}, the gateway's local errors (start-up and upstream I/O). What a
@@ -40,11 +34,8 @@ export type GatewayErrorCode = (typeof GATEWAY_ERROR_CODES)[number];
 /** Whether a value is a {@link GatewayErrorCode}. */
 export const isGatewayErrorCode = codeGuard(GATEWAY_ERROR_CODES);
 
-/** Options of {@link GatewayError}. */
-export interface GatewayErrorOptions extends CodedErrorOptions {
-  /** Every configuration problem found, for `invalid-config`. */
-  readonly issues?: readonly SchemaIssue[];
-}
+/** Options of {@link GatewayError}: `cause`, `pointer` and `issues`, as every ETDI error takes. */
+export type GatewayErrorOptions = CodedErrorOptions;
 
 /**
  * The one error class of `@etdi/gateway`. Callers switch on `code`.
@@ -56,14 +47,4 @@ export interface GatewayErrorOptions extends CodedErrorOptions {
  */
 export class GatewayError extends CodedError<GatewayErrorCode> {
   override readonly name = 'GatewayError';
-  /** Every configuration problem found (for `invalid-config`), each with its JSON pointer. */
-  readonly issues: readonly SchemaIssue[];
-
-  constructor(code: GatewayErrorCode, message: string, options: GatewayErrorOptions = {}) {
-    super(code, message, {
-      cause: options.cause,
-      pointer: options.pointer ?? options.issues?.[0]?.pointer,
-    });
-    this.issues = options.issues ?? [];
-  }
 }

@@ -2,6 +2,7 @@ import {
   compileSchema,
   formatIssues,
   pointerToken,
+  resolveEnvReferences,
   schemaIssues,
   type SchemaIssue,
 } from '@etdi/core';
@@ -13,38 +14,6 @@ const validateTop = compileSchema<AuthConfig>(AuthConfigSchema);
 
 /** Schema of a custom provider type; see `BuildAuthenticatorOptions.providerTypes`. */
 export type CustomTypeSchemas = Readonly<Record<string, object | undefined>>;
-
-const ENV_REF = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/;
-
-/** Replaces every string `${env:NAME}` by that variable, so secrets stay out of config files. */
-function interpolate(
-  value: unknown,
-  pointer: string,
-  env: Readonly<Record<string, string | undefined>>,
-  issues: SchemaIssue[],
-): unknown {
-  if (typeof value === 'string') {
-    const ref = ENV_REF.exec(value);
-    if (!ref) return value;
-    const found = env[ref[1]!];
-    if (found === undefined) {
-      issues.push({ pointer, message: `environment variable ${ref[1]} is not set` });
-      return value;
-    }
-    return found;
-  }
-  if (Array.isArray(value))
-    return value.map((v, i) => interpolate(v, `${pointer}/${i}`, env, issues));
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [
-        k,
-        interpolate(v, `${pointer}/${pointerToken(k)}`, env, issues),
-      ]),
-    );
-  }
-  return value;
-}
 
 const customValidators = new WeakMap<object, ReturnType<typeof compileSchema>>();
 
@@ -72,7 +41,7 @@ export function validateAuthConfig(
   options: ValidateAuthConfigOptions = {},
 ): AuthConfig {
   const issues: SchemaIssue[] = [];
-  const config = interpolate(document, '', options.env ?? process.env, issues);
+  const config = resolveEnvReferences(document, options.env ?? process.env, issues);
   if (!validateTop(config)) {
     issues.push(...schemaIssues(validateTop.errors));
     throw new AuthError('invalid-config', formatIssues('invalid auth configuration', issues), {

@@ -1,3 +1,5 @@
+import type { SchemaIssue } from '../schema/compile-schema.js';
+
 /** Options every package's error class takes. */
 export interface CodedErrorOptions {
   /** The underlying error, kept as the standard `cause`. */
@@ -7,6 +9,11 @@ export interface CodedErrorOptions {
    * document or a request body. Every package names its location field `pointer`.
    */
   readonly pointer?: string | undefined;
+  /**
+   * Every problem found (a configuration or a document checked whole), each located by its JSON
+   * pointer. `pointer` defaults to the first one's.
+   */
+  readonly issues?: readonly SchemaIssue[] | undefined;
 }
 
 /**
@@ -25,20 +32,32 @@ export abstract class CodedError<Code extends string> extends Error {
   abstract override readonly name: string;
   readonly code: Code;
   readonly pointer: string | undefined;
+  /**
+   * Every problem found, not only the first: the given `issues`, else one issue at `pointer`
+   * when there is one, else none.
+   */
+  readonly issues: readonly SchemaIssue[];
 
   constructor(code: Code, message: string, options?: CodedErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.pointer = options?.pointer;
+    this.pointer = options?.pointer ?? options?.issues?.[0]?.pointer;
+    this.issues =
+      options?.issues ??
+      (options?.pointer === undefined ? [] : [{ pointer: options.pointer, message }]);
   }
 
-  /** A plain object for structured logs: name, code, message and location; no stack. */
+  /**
+   * A plain object for structured logs: name, code, message and location (and `issues` when
+   * there are several); no stack.
+   */
   toJSON(): Record<string, unknown> {
     return {
       name: this.name,
       code: this.code,
       message: this.message,
       ...(this.pointer === undefined ? {} : { pointer: this.pointer }),
+      ...(this.issues.length > 1 ? { issues: this.issues } : {}),
     };
   }
 }

@@ -2,6 +2,7 @@ import {
   createAjv,
   findDuplicateMember,
   parseDuration,
+  resolveEnvReferences,
   schemaIssues,
   type SchemaIssue,
 } from '@etdi/core';
@@ -9,7 +10,6 @@ import { assertOAuthConfig, OAuthError, type OAuthConfig } from '@etdi/oauth';
 import { resolve } from 'node:path';
 import { GatewayError } from '../errors.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
-import { resolveEnvReferences } from './env-references.js';
 import type { GatewayConfig, UpstreamConfig } from './gateway-config.js';
 import { GatewayConfigSchema, type GatewayConfigDocument } from './schema.js';
 

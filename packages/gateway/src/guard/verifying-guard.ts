@@ -3,6 +3,7 @@ import {
   normalizePerms,
   pinKey,
   signatureOf,
+  statedClaims,
   toolDigest,
   Verifier,
   type Logger,
@@ -10,13 +11,13 @@ import {
   type PinId,
   type PinStore,
   type ReasonCode,
+  type SignedCopy,
   type VerifyResult,
 } from '@etdi/core';
 import semver from 'semver';
 import type { ApprovalRequestView, ApprovalTarget, GuardAdmin } from '../admin/guard-admin.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { parseJsonDocument } from '../trust/json-document.js';
-import { statedClaims, type SignedCopy } from '../trust/signed-copies.js';
 import type { TrustSnapshot, TrustSources } from '../trust/trust-sources.js';
 import { GatewayError } from '../errors.js';
 import type { GuardMetrics } from './guard-metrics.js';

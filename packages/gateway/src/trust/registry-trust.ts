@@ -1,4 +1,11 @@
-import { TrustStore, verifyRevocationList, type Logger, type RevocationList } from '@etdi/core';
+import {
+  readSignedCopy,
+  TrustStore,
+  verifyRevocationList,
+  type Logger,
+  type RevocationList,
+  type SignedCopy,
+} from '@etdi/core';
 import { compactVerify, decodeProtectedHeader } from 'jose';
 import { GatewayError } from '../errors.js';
 import type { GuardMetrics } from '../guard/guard-metrics.js';
@@ -6,7 +13,6 @@ import { isRecord } from '../guard/list-message.js';
 import type { AttestationLookups } from '../guard/verifying-guard.js';
 import { parseJsonDocument } from './json-document.js';
 import { RegistryClient } from './registry-client.js';
-import { toSignedCopy, type SignedCopy } from './signed-copies.js';
 import type { RegistryContribution, RemoteTrust } from './trust-sources.js';
 
 /** The `typ` of a registry receipt (`ETDI-Receipt`). */
@@ -304,7 +310,7 @@ export class RegistryTrust implements RemoteTrust, AttestationLookups {
       const receipts = Array.isArray(doc.value.receipts) ? doc.value.receipts : [];
       const copies: SignedCopy[] = [];
       for (const [i, tool] of doc.value.tools.entries()) {
-        const read = toSignedCopy(tool, this.#o.url);
+        const read = readSignedCopy(tool, this.#o.url);
         // Content-addressed: a copy whose content is not this digest is not a copy of it.
         if (!read.ok || read.copy.dig !== dig) continue;
         copies.push(read.copy);

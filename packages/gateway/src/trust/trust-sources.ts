@@ -1,13 +1,15 @@
-import { TrustStore, type Logger, type RevocationList } from '@etdi/core';
+import {
+  readSignedCopy,
+  SignedCopyIndex,
+  toolsOfDocument,
+  TrustStore,
+  type Logger,
+  type RevocationList,
+  type SignedCopy,
+} from '@etdi/core';
 import { GatewayError } from '../errors.js';
 import type { GuardMetrics } from '../guard/guard-metrics.js';
 import { readJsonDocument } from './json-document.js';
-import {
-  SignedCopyIndex,
-  toolsOfDocument,
-  toSignedCopy,
-  type SignedCopy,
-} from './signed-copies.js';
 import { watchFiles, type FileWatch } from './watch-files.js';
 
 /** Everything the guard verifies against at one moment; replaced whole when a source changes. */
@@ -229,7 +231,7 @@ async function readFiles(options: TrustSourcesOptions): Promise<FileRead> {
     texts.push(doc.text);
     const { tools, base } = toolsOfDocument(doc.value);
     for (const [i, tool] of tools.entries()) {
-      const read = toSignedCopy(tool, file.path);
+      const read = readSignedCopy(tool, file.path);
       if (!read.ok) {
         return {
           ok: false,

@@ -1,12 +1,18 @@
-import { pointerToken, type SchemaIssue } from '@etdi/core';
+import { pointerToken } from '../errors/etdi-error.js';
+import type { SchemaIssue } from './compile-schema.js';
 
 const ENV_REF = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/;
 
 /**
  * Replaces every string of the exact form `${env:NAME}` with that environment variable, at any
- * depth, as @etdi/auth's configuration does, so secrets (upstream API keys, client secrets)
+ * depth, so secrets (upstream API keys, client secrets)
  * stay out of configuration files. An unset variable is an issue naming its JSON pointer; the
- * value is never part of a message.
+ * value is never part of a message. @etdi/auth's and the gateway's configuration loaders
+ * both resolve references with this one function.
+ *
+ * @example
+ * const issues: SchemaIssue[] = [];
+ * const config = resolveEnvReferences({ key: '${env:API_KEY}' }, process.env, issues);
  */
 export function resolveEnvReferences(
   value: unknown,
