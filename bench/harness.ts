@@ -3,7 +3,23 @@
  * process, so machine noise hits them alike; each reports the median of its rounds and its
  * ratio to the baseline (the first candidate). It prints; it never asserts a time.
  */
+import { appendFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+
+/**
+ * `bench/run.mjs` sets BENCH_RECORD to a file per benchmark: every table and goal is appended to
+ * it as one JSON line, for bench/RESULTS.md and bench/results.json.
+ */
+function record(entry: object): void {
+  const file = process.env.BENCH_RECORD;
+  if (file) appendFileSync(file, `${JSON.stringify(entry)}\n`);
+}
+
+/**
+ * BENCH_QUICK=1: a smoke run (a twentieth of the calls, at most 3 rounds) that checks the
+ * benchmarks and the report run; its numbers mean little.
+ */
+const QUICK = process.env.BENCH_QUICK === '1';
 
 export interface Candidate {
   readonly name: string;
@@ -53,17 +69,20 @@ export async function compare(
   candidates: readonly Candidate[],
   options: CompareOptions,
 ): Promise<Measured[]> {
-  const rounds = options.rounds ?? 7;
-  const warmup = options.warmup ?? Math.max(1, Math.floor(options.calls / 2));
+  const calls = QUICK ? Math.max(1, Math.ceil(options.calls / 20)) : options.calls;
+  const rounds = QUICK ? Math.min(3, options.rounds ?? 7) : (options.rounds ?? 7);
+  const warmup = QUICK
+    ? Math.max(1, Math.ceil((options.warmup ?? calls / 2) / 20))
+    : (options.warmup ?? Math.max(1, Math.floor(calls / 2)));
   for (const c of candidates) await timeCalls(c, warmup);
   const times = candidates.map(() => [] as number[]);
   for (let r = 0; r < rounds; r++) {
-    for (const [i, c] of candidates.entries()) times[i]!.push(await timeCalls(c, options.calls));
+    for (const [i, c] of candidates.entries()) times[i]!.push(await timeCalls(c, calls));
   }
   const results = candidates.map((c, i) => {
     const ms = median(times[i]!);
-    const ops = (options.calls * (c.opsPerCall ?? 1)) / (ms / 1000);
-    return { name: c.name, opsPerSec: ops, usPerCall: (ms * 1000) / options.calls, ratio: 0 };
+    const ops = (calls * (c.opsPerCall ?? 1)) / (ms / 1000);
+    return { name: c.name, opsPerSec: ops, usPerCall: (ms * 1000) / calls, ratio: 0 };
   });
   const base = results[0]!.opsPerSec;
   for (const r of results) (r as { ratio: number }).ratio = r.opsPerSec / base;
@@ -76,12 +95,14 @@ export async function compare(
       `  ${r.name.padEnd(58)} ${r.opsPerSec.toFixed(0).padStart(12)} ${r.usPerCall.toFixed(1).padStart(11)} ${r.ratio.toFixed(2).padStart(6)}x`,
     );
   }
+  record({ type: 'compare', title, calls, rounds, results });
   return results;
 }
 
 /** Prints a goal line: the measured ratio against its target. */
 export function goal(label: string, ratio: number, target: number, higherIsBetter = true): void {
   const met = higherIsBetter ? ratio >= target : ratio <= target;
+  record({ type: 'goal', label, ratio, target, higherIsBetter, met });
   console.log(
     `  GOAL ${label}: ${ratio.toFixed(2)}x (target ${higherIsBetter ? '≥' : '≤'} ${target}x) ${met ? 'met' : 'NOT MET'}`,
   );

@@ -55,3 +55,15 @@ export {
 
 // Receipts
 export { RECEIPT_TYPE, receiptSubject, type ReceiptClaims } from './service/receipt.js';
+
+// The command line and its configuration file (the configuration reference is generated from them)
+export {
+  RegistryConfigSchema,
+  CLI_DEFAULTS as REGISTRY_CLI_DEFAULTS,
+  type RegistryConfig,
+} from './cli/registry-config.js';
+export {
+  createRegistryProgram,
+  type RegistryCliIo,
+  type RegistryExitCode,
+} from './cli/run-registry-cli.js';
