@@ -46,7 +46,7 @@ describe('pnpm demo', () => {
     expect(out).toContain('get_forecast {"city":"Lisbon"} -> Forecast for Lisbon');
     expect(out).toContain('run_shell -> refused (JSON-RPC -32602, reason unsigned)');
     expect(out).toContain('-> HTTP 403, reason insufficient-scope (missing weather:write)');
-    expect(out).toMatch(/(\d+) of \1 reviewed tools verified/);
+    expect(out).toMatch(/(\d+) of \1 reviewed tools verified \(attested by org.example.ops\)/);
     expect(out).toContain('echo -> Echo: hello through ETDI');
     expect(out).toContain('the registry refuses it: exit 1, reason rug-pull');
     expect(out).toMatch(/rejected: get_forecast +rug-pull/);

@@ -129,6 +129,29 @@ async function main() {
   show('ETDI demo: signed MCP tools, a registry, and a verifying gateway in front of MCP servers.');
   show(`(work directory ${work}; every command below runs there)`);
 
+  // The services start in the background while the first steps run; each step that needs one
+  // waits for it (the story still reads in order).
+  const registryStarting = processes.startService(
+    'etdi-registry',
+    [BIN.registry, '--dev', '--db', join(work, 'registry/registry.db'), '--port', '0'],
+    { cwd: work, env: process.env, ready: (out) => /\(dev\) on (http:\S+)/.exec(out)?.[1] },
+  );
+  const everythingStarting = freePort().then(async (port) => {
+    const { child } = await processes.startService(
+      'server-everything',
+      [EVERYTHING, 'streamableHttp'],
+      {
+        cwd: work,
+        env: { ...process.env, PORT: String(port) },
+        ready: (out) => (out.includes('listening on port') ? true : undefined),
+      },
+    );
+    return { url: `http://127.0.0.1:${port}/mcp`, pid: child.pid };
+  });
+  // Handled where awaited; this only keeps an early failure elsewhere from reporting them twice.
+  registryStarting.catch(() => {});
+  everythingStarting.catch(() => {});
+
   const keys = {};
   await step('Three parties generate their signing keys', async () => {
     await etdiAll(
@@ -140,11 +163,7 @@ async function main() {
   });
 
   const registry = await step('Start the registry (embedded SQLite)', async () => {
-    const { value: url, child } = await processes.startService(
-      'etdi-registry',
-      [BIN.registry, '--dev', '--db', join(work, 'registry/registry.db'), '--port', '0'],
-      { cwd: work, env: process.env, ready: (out) => /\(dev\) on (http:\S+)/.exec(out)?.[1] },
-    );
+    const { value: url, child } = await registryStarting;
     show(`   $ etdi-registry --dev --db registry/registry.db --port 0`);
     show(`   registry on ${url} (pid ${child.pid})`);
     return url;
@@ -266,19 +285,9 @@ async function main() {
   const everything = await step(
     `${OPS} reviews the unmodified server-everything and attests its tools`,
     async () => {
-      const port = await freePort();
-      const { child } = await processes.startService(
-        'server-everything',
-        [EVERYTHING, 'streamableHttp'],
-        {
-          cwd: work,
-          env: { ...process.env, PORT: String(port) },
-          ready: (out) => (out.includes('listening on port') ? true : undefined),
-        },
-      );
-      const url = `http://127.0.0.1:${port}/mcp`;
+      const { url, pid } = await everythingStarting;
       show(
-        `   @modelcontextprotocol/server-everything ${EVERYTHING_VERSION} on ${url} (pid ${child.pid})`,
+        `   @modelcontextprotocol/server-everything ${EVERYTHING_VERSION} on ${url} (pid ${pid})`,
       );
       await mkdir(join(work, 'everything'), { recursive: true });
       await etdi(['scan', '--url', url, '--out', 'everything/reviewed.json']);
@@ -391,8 +400,8 @@ async function main() {
       refused.code === -32602 && refused.data?.reason === 'unsigned',
       `expected run_shell refused with -32602 unsigned, got ${refused}`,
     );
-    show(`   run_shell -> refused (JSON-RPC ${refused.code}, reason ${refused.data.reason}): the`);
-    show('   server never sees a call to a tool the gateway dropped');
+    show(`   run_shell -> refused (JSON-RPC ${refused.code}, reason ${refused.data.reason})`);
+    show('   (the server never sees a call to a tool the gateway dropped)');
   });
 
   await step('A call without the scope the tool was signed with is refused', async () => {
@@ -421,9 +430,10 @@ async function main() {
       'the attested tools were not served with their signed copies',
     );
     show(
-      `   ${tools.length} of ${everything.tools.length} reviewed tools verified, served with the`,
+      `   ${tools.length} of ${everything.tools.length} reviewed tools verified (attested by ${OPS})`,
     );
-    show(`   signatures ${OPS} published (the server itself signs nothing)`);
+    show(`   the server signs nothing; the gateway matched each tool's digest to the copy ${OPS}`);
+    show('   published, and serves that signed copy to the client');
     const result = await c.callTool({ name: 'echo', arguments: { message: 'hello through ETDI' } });
     const text = result.content?.[0]?.text ?? '';
     expect(text.includes('hello through ETDI'), `unexpected echo result ${JSON.stringify(result)}`);
@@ -463,7 +473,8 @@ async function main() {
     );
     now.tools = now.tools.map((t) => (t.name === 'get_forecast' ? rugPulled : t));
     await writeJson(served, now);
-    show('   the server now serves the changed get_forecast, validly signed as 1.0.0');
+    show('   the server serves the changed get_forecast anyway, validly signed as 1.0.0,');
+    show('   and tells no one (no new version, no list_changed notification)');
   });
 
   await step('The gateway blocks the rug pull', async () => {
