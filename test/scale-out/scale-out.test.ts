@@ -3,7 +3,8 @@
  * their own, dropped after) and two `etdi-gateway` processes on one Redis (a key prefix of their
  * own), on this machine, behind nothing but their ports. A publish on one registry is served by
  * the other; a pin approved through one gateway holds on the other; a rate limit is shared; and
- * killing one gateway and one registry with SIGKILL loses nothing either had acknowledged.
+ * killing one gateway and one registry with SIGKILL loses nothing either had acknowledged
+ * (publications, revocations, approvals, spent rate-limit budget, open sessions).
  */
 import { generateApiKey, hashApiKey, parseApiKey } from '@etdi/auth';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -70,14 +71,23 @@ describeWithService(postgres, 'scale-out', () => {
         return (JSON.parse(await readFile(join(dir, file), 'utf8')) as { tools: unknown[] }).tools;
       }
 
-      async function listThrough(origin: string): Promise<string[]> {
+      /** An MCP SDK client through a gateway; with `sessionId`, it resumes that session. */
+      async function connect(origin: string, apiKey: string, sessionId?: string): Promise<Client> {
         const c = new Client({ name: 'scale-out', version: '1.0.0' });
-        await c.connect(
-          new StreamableHTTPClientTransport(new URL(`${origin}/servers/notes/mcp`), {
-            requestInit: { headers: { 'X-API-Key': alice } },
-          }),
+        const transport = new StreamableHTTPClientTransport(
+          new URL(`${origin}/servers/notes/mcp`),
+          {
+            requestInit: { headers: { 'X-API-Key': apiKey } },
+            ...(sessionId ? { sessionId } : {}),
+          },
         );
+        await c.connect(transport);
         clients.push(c);
+        return c;
+      }
+
+      async function listThrough(origin: string): Promise<string[]> {
+        const c = await connect(origin, alice);
         try {
           return (await c.listTools()).tools.map((t) => t.name).sort();
         } finally {
@@ -204,7 +214,7 @@ describeWithService(postgres, 'scale-out', () => {
         // Both nodes start at once on the new schema: the migrations run exactly once.
         registries.push(...(await Promise.all([startRegistry(), startRegistry()])));
 
-        upstream = await startMcpServer(await signedTools('signed/notes.json'));
+        upstream = await startMcpServer(await signedTools('signed/notes.json'), { sessions: true });
       }, 180_000);
 
       afterAll(async () => {
@@ -334,7 +344,11 @@ describeWithService(postgres, 'scale-out', () => {
           ...(await signedTools('signed/notes.json')),
           ...(await signedTools('signed/archive.json')),
         ]);
-        await listThrough(one.origin);
+        // ... with a session open through it.
+        const session = await connect(one.origin, alice);
+        const sessionId = (session.transport as StreamableHTTPClientTransport).sessionId!;
+        expect(sessionId).toBeTruthy();
+        await session.listTools();
         const approved = await admin(one.origin, '/admin/approvals', {
           upstream: 'notes',
           iss: ISS,
@@ -360,6 +374,22 @@ describeWithService(postgres, 'scale-out', () => {
           body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
         });
         expect(refused.status).toBe(429);
+
+        // The session opened through gateway one goes on through gateway two, for its caller only.
+        const resumed = await connect(two.origin, alice, sessionId);
+        const inSession = (await resumed.listTools()).tools.map((t) => t.name).sort();
+        expect(inSession).toEqual(['archive_note', 'read_note']);
+        const stolen = await fetch(`${two.origin}/servers/notes/mcp`, {
+          method: 'POST',
+          headers: {
+            'X-API-Key': operator,
+            'mcp-session-id': sessionId,
+            'content-type': 'application/json',
+            accept: ACCEPT,
+          },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+        });
+        expect(stolen.status).toBe(404);
       });
     },
   );
