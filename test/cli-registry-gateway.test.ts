@@ -11,7 +11,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startMcpServer, type TestMcpServer } from './support/mcp-server.js';
 import {
   assertBuilt,
@@ -22,6 +22,9 @@ import {
   type RunResult,
   type Service,
 } from './support/processes.js';
+
+// Programs start and refresh on a shared, loaded machine: wait generously, never on a clock.
+vi.setConfig({ testTimeout: 120_000 });
 
 const ISS = 'com.acme.notes';
 

@@ -14,7 +14,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { describeWithService, service, uniquePrefix } from '../../testing/services.js';
 import { startMcpServer, type TestMcpServer } from '../support/mcp-server.js';
 import {
@@ -26,6 +26,9 @@ import {
   type RunResult,
   type Service,
 } from '../support/processes.js';
+
+// Programs start and refresh on a shared, loaded machine: wait generously, never on a clock.
+vi.setConfig({ testTimeout: 120_000 });
 
 const postgres = await service('postgres');
 const redisInfo = await service('redis');
