@@ -1,7 +1,9 @@
 /**
  * A real MCP server (the official SDK's low-level `Server`) over Streamable HTTP on 127.0.0.1,
- * serving whatever tool list the test gives it, byte for byte as the SDK sends it.
+ * stateless or session-based, serving whatever tool list the test gives it, byte for byte as the
+ * SDK sends it.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -15,10 +17,20 @@ export interface TestMcpServer {
   close(): Promise<void>;
 }
 
-export async function startMcpServer(initialTools: unknown[]): Promise<TestMcpServer> {
+export interface McpServerOptions {
+  /**
+   * Session-based Streamable HTTP (an `Mcp-Session-Id` per `initialize`, unknown ids 404)
+   * instead of the stateless mode.
+   */
+  readonly sessions?: boolean;
+}
+
+export async function startMcpServer(
+  initialTools: unknown[],
+  options: McpServerOptions = {},
+): Promise<TestMcpServer> {
   let tools = initialTools;
-  const http: HttpServer = createServer(async (req, res) => {
-    // Stateless mode: one SDK server and transport per request.
+  const sdkServer = () => {
     const server = new Server(
       { name: 'etdi-test-server', version: '1.0.0' },
       { capabilities: { tools: {} } },
@@ -27,6 +39,29 @@ export async function startMcpServer(initialTools: unknown[]): Promise<TestMcpSe
     server.setRequestHandler(CallToolRequestSchema, async (request) => ({
       content: [{ type: 'text', text: `called ${request.params.name}` }],
     }));
+    return server;
+  };
+  const sessions = new Map<string, StreamableHTTPServerTransport>();
+  const http: HttpServer = createServer(async (req, res) => {
+    if (options.sessions) {
+      const id = req.headers['mcp-session-id'];
+      if (typeof id === 'string') {
+        const transport = sessions.get(id);
+        if (transport) await transport.handleRequest(req, res);
+        else res.writeHead(404).end();
+        return;
+      }
+      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (sessionId) => void sessions.set(sessionId, transport),
+      });
+      transport.onclose = () => void sessions.delete(transport.sessionId ?? '');
+      await sdkServer().connect(transport);
+      await transport.handleRequest(req, res);
+      return;
+    }
+    // Stateless mode: one SDK server and transport per request.
+    const server = sdkServer();
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     res.on('close', () => {
       void transport.close();
@@ -44,6 +79,7 @@ export async function startMcpServer(initialTools: unknown[]): Promise<TestMcpSe
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
+        for (const transport of sessions.values()) void transport.close();
         http.closeAllConnections();
         http.close((e) => (e ? reject(e) : resolve()));
       }),

@@ -1,4 +1,4 @@
-// `pnpm demo`: the etdi CLI round trip on the example keys and the real tool corpus. It signs
+// `pnpm demo:cli`: the etdi CLI round trip on the example keys and the real tool corpus. It signs
 // the tools of four public MCP servers, verifies them, poisons one tool's description and shows
 // the verifier catching it. It runs the built CLI as a subprocess, exactly as a user would, and
 // exits non-zero if anything behaves otherwise than expected.
