@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { parseGatewayConfig } from '../src/config/load-config.js';
 import { STDIO_DEFAULTS } from '../src/config/stdio-config.js';
 import { validateGatewayConfig } from '../src/config/validate-config.js';
 import { GatewayError } from '../src/errors.js';
@@ -126,5 +129,29 @@ describe('a stdio upstream in the configuration', () => {
     expect(issues).toEqual([
       { pointer: '/upstreams/local/env/TOKEN', message: 'environment variable NOPE is not set' },
     ]);
+  });
+
+  it('loads the copy-paste example of docs/gateway.md', () => {
+    const doc = readFileSync(
+      fileURLToPath(new URL('../../../docs/gateway.md', import.meta.url)),
+      'utf8',
+    );
+    const match = /<!-- gateway-config: stdio-yaml -->\s*```yaml\n([\s\S]*?)```/.exec(doc);
+    expect(match).not.toBeNull();
+    const config = parseGatewayConfig(match![1]!, 'yaml', {
+      env: { GITHUB_ORG: 'acme' },
+      baseDir: '/etc/etdi',
+    });
+    expect(config.upstreams.get('files')!.stdio).toMatchObject({
+      command: 'mcp-server-filesystem',
+      args: ['/srv/shared'],
+      cwd: '/etc/etdi',
+      isolation: 'session',
+    });
+    expect(config.upstreams.get('github')!.stdio).toMatchObject({
+      command: 'node',
+      env: { GITHUB_API_URL: 'https://api.github.com', GITHUB_ORG: 'acme' },
+      isolation: 'shared',
+    });
   });
 });
