@@ -49,6 +49,12 @@ export { GatewayMetrics } from './metrics.js';
 // The upstream seam.
 export type { Upstream, UpstreamRequest, UpstreamResponse } from './upstream/upstream.js';
 export { HttpUpstream, type HttpUpstreamOptions } from './upstream/http-upstream.js';
+export { StdioUpstream, type StdioUpstreamOptions } from './upstream/stdio-upstream.js';
+export {
+  StdioUpstreamSchema,
+  STDIO_DEFAULTS,
+  type StdioUpstreamConfig,
+} from './config/stdio-config.js';
 export { HeaderPolicy, UpstreamCredentials } from './upstream/upstream-headers.js';
 
 // The guard.

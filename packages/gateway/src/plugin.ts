@@ -27,6 +27,7 @@ import { MemorySessionBindings } from './sessions/memory-session-bindings.js';
 import { RedisSessionBindings } from './sessions/redis-session-bindings.js';
 import type { SessionBindingStore } from './sessions/session-bindings.js';
 import { HttpUpstream } from './upstream/http-upstream.js';
+import { StdioUpstream } from './upstream/stdio-upstream.js';
 import type { Upstream } from './upstream/upstream.js';
 import {
   HeaderPolicy,
@@ -61,7 +62,10 @@ export interface EtdiGatewayOptions {
   readonly logger?: Logger;
   /** Default: a new registry (the guard registers its metrics on the same one). */
   readonly metrics?: GatewayMetrics;
-  /** Transports of your own by upstream name; the others are HTTP upstreams. */
+  /**
+   * Transports of your own by upstream name; the others are HTTP upstreams (`url`) or stdio
+   * upstreams (`command`).
+   */
   readonly upstreams?: ReadonlyMap<string, Upstream>;
   /** For `${env:…}` in the auth document. Default `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -157,10 +161,17 @@ async function gatewayPlugin(app: FastifyInstance, options: EtdiGatewayOptions):
     const custom = options.upstreams?.get(upstream.name);
     const transport =
       custom ??
-      new HttpUpstream({
-        config: upstream,
-        credentials: new UpstreamCredentials(upstream, oauth, credentialHeaders),
-      });
+      (upstream.stdio
+        ? new StdioUpstream({
+            config: upstream,
+            logger,
+            sessionTtlMs: config.sessions.ttlSec * 1000,
+            ...(oauth ? { oauth } : {}),
+          })
+        : new HttpUpstream({
+            config: upstream,
+            credentials: new UpstreamCredentials(upstream, oauth, credentialHeaders),
+          }));
     upstreams.set(upstream.name, transport);
     closers.push(() => transport.close());
   }

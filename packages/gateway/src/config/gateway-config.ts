@@ -1,10 +1,14 @@
 import type { OAuthConfig } from '@etdi/oauth';
 import type { GatewayConfigDocument, UpstreamConfigDocument } from './schema.js';
+import type { StdioUpstreamConfig } from './stdio-config.js';
 
 /** One upstream, resolved: durations in milliseconds, its URL parsed. */
 export interface UpstreamConfig {
   readonly name: string;
-  readonly url: URL;
+  /** An HTTP upstream's endpoint; undefined for a stdio upstream. */
+  readonly url: URL | undefined;
+  /** A stdio upstream's program and process limits; undefined for an HTTP upstream. */
+  readonly stdio?: StdioUpstreamConfig;
   readonly timeoutMs: number;
   readonly connections: number;
   /** Static headers sent to the upstream on every request (after `${env:…}` resolution). */

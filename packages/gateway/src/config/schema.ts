@@ -6,6 +6,7 @@ import {
   TrustConfigSchema,
   UpstreamGuardSchema,
 } from '../guard/config-schema.js';
+import { StdioUpstreamSchema } from './stdio-config.js';
 
 const RedisSchema = Type.Object(
   {
@@ -17,10 +18,13 @@ const RedisSchema = Type.Object(
 
 const HEADER_NAME = "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$";
 
-/** One upstream MCP server: `upstreams.<name>`. */
+/** One upstream MCP server: `upstreams.<name>`, reached by `url` or spawned by `command`. */
 export const UpstreamConfigSchema = Type.Object(
   {
-    url: Type.String({ pattern: '^https?://', description: 'the upstream MCP endpoint' }),
+    url: Type.Optional(
+      Type.String({ pattern: '^https?://', description: 'the upstream MCP endpoint' }),
+    ),
+    ...StdioUpstreamSchema.properties,
     oauth: Type.Optional(OAuthConfigSchema),
     headers: Type.Optional(
       Type.Record(Type.String({ pattern: HEADER_NAME }), Type.String(), {

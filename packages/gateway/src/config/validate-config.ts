@@ -12,6 +12,7 @@ import { GatewayError } from '../errors.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { GatewayConfig, UpstreamConfig } from './gateway-config.js';
 import { GatewayConfigSchema, type GatewayConfigDocument } from './schema.js';
+import { resolveStdioUpstream } from './stdio-config.js';
 
 const validateDocument = createAjv().compile<GatewayConfigDocument>(GatewayConfigSchema);
 
@@ -86,11 +87,14 @@ export function validateGatewayConfig(
     });
   }
 
+  const baseDir = resolve(options.baseDir ?? process.cwd());
   const upstreams = new Map<string, UpstreamConfig>();
   for (const [name, upstream] of Object.entries(doc.upstreams)) {
     const base = `/upstreams/${name}`;
-    const target = url(upstream.url, `${base}/url`, issues);
-    if (target.username || target.password) {
+    const stdio = resolveStdioUpstream(upstream, base, baseDir, issues);
+    const target =
+      upstream.url === undefined ? undefined : url(upstream.url, `${base}/url`, issues);
+    if (target && (target.username || target.password)) {
       issues.push({
         pointer: `${base}/url`,
         message: 'must not carry credentials; use headers or oauth',
@@ -118,6 +122,7 @@ export function validateGatewayConfig(
       headers: upstream.headers ?? {},
       oauth,
       document: upstream,
+      ...(stdio ? { stdio } : {}),
     });
   }
   const ttlSec = seconds(doc.sessions?.ttl ?? GATEWAY_DEFAULTS.sessionTtl, '/sessions/ttl', issues);
@@ -125,7 +130,7 @@ export function validateGatewayConfig(
 
   return {
     document: doc,
-    baseDir: resolve(options.baseDir ?? process.cwd()),
+    baseDir,
     listen: {
       host: doc.listen?.host ?? GATEWAY_DEFAULTS.listen.host,
       port: doc.listen?.port ?? GATEWAY_DEFAULTS.listen.port,

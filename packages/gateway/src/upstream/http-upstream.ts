@@ -25,22 +25,27 @@ export class HttpUpstream implements Upstream {
   readonly #credentials: UpstreamCredentials;
   readonly #dispatcher: Dispatcher;
   readonly #owned: boolean;
+  readonly #url: URL;
   readonly #path: string;
 
   constructor(options: HttpUpstreamOptions) {
     this.name = options.config.name;
+    if (options.config.url === undefined) {
+      throw new GatewayError('invalid-config', `upstream "${this.name}" has no url`);
+    }
+    this.#url = options.config.url;
     this.#config = options.config;
     this.#credentials = options.credentials;
     this.#owned = options.dispatcher === undefined;
     this.#dispatcher =
       options.dispatcher ??
-      new Pool(options.config.url.origin, {
+      new Pool(this.#url.origin, {
         connections: options.config.connections,
         keepAliveTimeout: GATEWAY_DEFAULTS.keepAliveTimeoutMs,
         headersTimeout: options.config.timeoutMs,
         bodyTimeout: options.config.timeoutMs,
       });
-    this.#path = `${options.config.url.pathname}${options.config.url.search}`;
+    this.#path = `${this.#url.pathname}${this.#url.search}`;
   }
 
   async send(request: UpstreamRequest): Promise<UpstreamResponse> {
@@ -68,7 +73,7 @@ export class HttpUpstream implements Upstream {
   ): Promise<UpstreamResponse> {
     try {
       const response = await this.#dispatcher.request({
-        origin: this.#config.url.origin,
+        origin: this.#url.origin,
         path: this.#path,
         method: request.method,
         headers,

@@ -1,0 +1,587 @@
+import type { Logger } from '@etdi/core';
+import { DEFAULT_STDIO_ENV, injectToken, type OAuthService } from '@etdi/oauth';
+import {
+  LATEST_PROTOCOL_VERSION,
+  type JSONRPCMessage,
+  type JSONRPCNotification,
+  type JSONRPCRequest,
+  type RequestId,
+} from '@modelcontextprotocol/sdk/types.js';
+import { randomUUID } from 'node:crypto';
+import { PassThrough, Readable } from 'node:stream';
+import type { UpstreamConfig } from '../config/gateway-config.js';
+import { STDIO_DEFAULTS, type StdioUpstreamConfig } from '../config/stdio-config.js';
+import { GatewayError } from '../errors.js';
+import { jsonRpcError, JSON_RPC } from '../proxy/json-rpc.js';
+import { formatEvent } from '../proxy/sse-rewriter.js';
+import {
+  InitializeRefused,
+  StdioSupervisor,
+  type CallSink,
+  type JsonRpcResponse,
+  type SpawnPlan,
+} from './stdio-supervisor.js';
+import type { Upstream, UpstreamRequest, UpstreamResponse } from './upstream.js';
+
+/** Options of {@link StdioUpstream}. */
+export interface StdioUpstreamOptions {
+  /** The upstream's configuration; its `stdio` member must be set. */
+  readonly config: UpstreamConfig;
+  readonly logger: Logger;
+  /** The gateway's OAuth service, when the upstream has `oauth` (its token goes in the env). */
+  readonly oauth?: OAuthService;
+  /**
+   * Where PATH, HOME and LANG are copied from (nothing else is). Default `process.env`.
+   */
+  readonly parentEnv?: Readonly<Record<string, string | undefined>>;
+  /** How long a session whose child was stopped for idleness is remembered. Default 24 h. */
+  readonly sessionTtlMs?: number;
+}
+
+interface Session {
+  readonly id: string;
+  readonly supervisor: StdioSupervisor;
+  /** The downstream GET stream, where the child's own requests and notifications go. */
+  stream: PassThrough | undefined;
+  /** Messages for a GET stream not open yet (bounded). */
+  readonly backlog: JSONRPCMessage[];
+  /** The caller's request ids in flight, with the supervisor's ids they were sent under. */
+  readonly inflight: Map<RequestId, number>;
+  lastSeen: number;
+}
+
+// Messages held for a GET stream that is not open: enough for a burst, not a leak.
+const MAX_BACKLOG = 256;
+const JSON_TYPE = 'application/json';
+const SSE_TYPE = 'text/event-stream';
+
+function parseMessage(body: Buffer | undefined): JSONRPCMessage | undefined {
+  if (body === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(body.toString('utf8'));
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as JSONRPCMessage)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An SSE answer whose events are written to `stream`. */
+function sse(sessionId: string, stream: PassThrough): UpstreamResponse {
+  return {
+    status: 200,
+    headers: { 'content-type': SSE_TYPE, 'cache-control': 'no-cache', 'mcp-session-id': sessionId },
+    body: stream,
+  };
+}
+
+function isRequest(message: JSONRPCMessage): message is JSONRPCRequest {
+  return 'method' in message && 'id' in message;
+}
+
+function isNotification(message: JSONRPCMessage): message is JSONRPCNotification {
+  return 'method' in message && !('id' in message);
+}
+
+/**
+ * A stdio MCP server behind the gateway. Downstream it answers Streamable HTTP as an MCP server
+ * does (session-based revisions): `initialize` mints the `Mcp-Session-Id` and starts the
+ * session's own child (`isolation: session`) or joins the one shared child
+ * (`isolation: shared`); a request is answered with JSON, or with SSE when the client accepts
+ * it and the server reports progress first; the child's own requests and notifications go to
+ * the session's GET stream; DELETE stops the child. Everything else the gateway does
+ * (authentication, the guard's tools/list rewriting and tools/call checks, audit, session
+ * binding) happens above the `Upstream` seam, exactly as for an HTTP upstream.
+ *
+ * Children get only the configured environment (plus PATH, HOME, LANG and, with `oauth`, the
+ * gateway's upstream token through `@etdi/oauth`'s stdio injection), are restarted with capped
+ * exponential backoff when they die, killed when they do not answer `initialize` in time,
+ * stopped when idle, and at most `maxProcesses` run at once (then 503 with `Retry-After`).
+ */
+export class StdioUpstream implements Upstream {
+  readonly name: string;
+  readonly #config: UpstreamConfig;
+  readonly #stdio: StdioUpstreamConfig;
+  readonly #o: StdioUpstreamOptions;
+  readonly #sessions = new Map<string, Session>();
+  readonly #shared: StdioSupervisor | undefined;
+  readonly #reaper: NodeJS.Timeout;
+  readonly #sessionTtlMs: number;
+  #closed = false;
+
+  constructor(options: StdioUpstreamOptions) {
+    const { config } = options;
+    if (!config.stdio) {
+      throw new GatewayError('invalid-config', `upstream "${config.name}" has no command`);
+    }
+    if (config.oauth && !options.oauth) {
+      throw new GatewayError(
+        'internal-error',
+        `upstream "${config.name}" has oauth but no OAuth service was given`,
+      );
+    }
+    if (config.oauth && options.oauth) options.oauth.prepare(config.oauth);
+    this.name = config.name;
+    this.#config = config;
+    this.#stdio = config.stdio;
+    this.#o = options;
+    this.#sessionTtlMs = options.sessionTtlMs ?? 24 * 3600_000;
+    if (this.#stdio.isolation === 'shared') {
+      this.#shared = this.#supervisor(
+        {
+          protocolVersion: LATEST_PROTOCOL_VERSION,
+          capabilities: {},
+          clientInfo: { name: 'etdi-gateway', version: '0' },
+        },
+        (message) => this.#fromShared(message),
+        () => [...this.#sessions.values()].some((s) => s.stream !== undefined),
+      );
+    }
+    const every = Math.max(1000, Math.min(this.#stdio.idleTimeoutMs / 2, 30_000));
+    this.#reaper = setInterval(() => this.#reap(), every);
+    this.#reaper.unref();
+  }
+
+  /** Process ids of the running children (for operators and tests). */
+  pids(): number[] {
+    const supervisors = this.#shared
+      ? [this.#shared]
+      : [...this.#sessions.values()].map((s) => s.supervisor);
+    return supervisors.map((s) => s.pid).filter((pid): pid is number => pid !== undefined);
+  }
+
+  async send(request: UpstreamRequest): Promise<UpstreamResponse> {
+    if (this.#closed)
+      throw new GatewayError('upstream-unavailable', `upstream "${this.name}" is closed`);
+    const sessionId = request.headers['mcp-session-id'];
+    if (request.method === 'POST') {
+      const message = parseMessage(request.body);
+      if (message === undefined) {
+        return this.#error(
+          400,
+          null,
+          JSON_RPC.parseError,
+          'Parse error: the body is not a JSON-RPC message',
+        );
+      }
+      if (isRequest(message) && message.method === 'initialize') {
+        if (sessionId !== undefined) {
+          return this.#error(
+            400,
+            message.id,
+            JSON_RPC.invalidRequest,
+            'Invalid Request: the session is already initialized',
+          );
+        }
+        return this.#initialize(message);
+      }
+      const session = this.#session(sessionId, request, isRequest(message) ? message.id : null);
+      if (!('id' in session)) return session;
+      if (isRequest(message)) return this.#call(session, message, request);
+      this.#deliverToChild(session, message);
+      return { status: 202, headers: { 'mcp-session-id': session.id }, body: Readable.from([]) };
+    }
+    const session = this.#session(sessionId, request, null);
+    if (!('id' in session)) return session;
+    if (request.method === 'DELETE') {
+      await this.#end(session);
+      return { status: 200, headers: {}, body: Readable.from([]) };
+    }
+    return this.#openStream(session, request);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#reaper);
+    const sessions = [...this.#sessions.values()];
+    this.#sessions.clear();
+    for (const session of sessions) session.stream?.end();
+    await Promise.all([
+      ...sessions.map((s) => s.supervisor.close()),
+      ...(this.#shared ? [this.#shared.close()] : []),
+    ]);
+  }
+
+  /** The session a request names: a 400 or 404 answer when there is none. */
+  #session(
+    sessionId: string | undefined,
+    request: UpstreamRequest,
+    id: RequestId | null,
+  ): Session | UpstreamResponse {
+    if (sessionId === undefined) {
+      return this.#error(
+        400,
+        id,
+        JSON_RPC.invalidRequest,
+        'Bad Request: Mcp-Session-Id header is required',
+      );
+    }
+    const session = this.#sessions.get(sessionId);
+    if (!session) return this.#error(404, id, JSON_RPC.sessionNotFound, 'Session not found');
+    const version = request.headers['mcp-protocol-version'];
+    const negotiated = session.supervisor.initializeResult?.protocolVersion;
+    if (version !== undefined && negotiated !== undefined && version !== negotiated) {
+      return this.#error(
+        400,
+        id,
+        JSON_RPC.invalidRequest,
+        `Bad Request: MCP-Protocol-Version ${version} is not the negotiated ${String(negotiated)}`,
+      );
+    }
+    session.lastSeen = Date.now();
+    return session;
+  }
+
+  async #initialize(message: JSONRPCRequest): Promise<UpstreamResponse> {
+    const id = randomUUID();
+    let supervisor = this.#shared;
+    if (!supervisor) {
+      const full = this.#full(message.id);
+      if (full) return full;
+      const params = (message.params ?? {}) as Record<string, unknown>;
+      supervisor = this.#supervisor(
+        params,
+        (m) => this.#deliverToSession(id, m),
+        () => this.#sessions.get(id)?.stream !== undefined,
+      );
+    }
+    try {
+      await supervisor.ensure();
+    } catch (error) {
+      if (supervisor !== this.#shared) await supervisor.close();
+      if (error instanceof InitializeRefused) {
+        return this.#json(200, undefined, { ...error.response, id: message.id });
+      }
+      throw error;
+    }
+    const session: Session = {
+      id,
+      supervisor,
+      stream: undefined,
+      backlog: [],
+      inflight: new Map(),
+      lastSeen: Date.now(),
+    };
+    this.#sessions.set(id, session);
+    return this.#json(200, id, {
+      jsonrpc: '2.0',
+      id: message.id,
+      result: supervisor.initializeResult,
+    });
+  }
+
+  /** A 503 with Retry-After when `maxProcesses` children hold their slots. */
+  #full(id: RequestId | null): UpstreamResponse | undefined {
+    let live = 0;
+    for (const session of this.#sessions.values()) if (session.supervisor.live) live++;
+    if (live < this.#stdio.maxProcesses) return undefined;
+    this.#o.logger.warn(
+      { upstream: this.name, maxProcesses: this.#stdio.maxProcesses },
+      'stdio upstream at maxProcesses: request refused',
+    );
+    const refused = this.#error(
+      503,
+      id,
+      JSON_RPC.upstreamError,
+      `Service Unavailable: upstream "${this.name}" runs its maximum of ${this.#stdio.maxProcesses} processes; retry later`,
+      { reason: 'max-processes' },
+    );
+    return {
+      ...refused,
+      headers: { ...refused.headers, 'retry-after': String(STDIO_DEFAULTS.retryAfterSec) },
+    };
+  }
+
+  /** Makes sure the session's child runs (a child stopped for idleness starts again). */
+  async #ready(session: Session, id: RequestId | null): Promise<UpstreamResponse | undefined> {
+    const { supervisor } = session;
+    if (!supervisor.live && supervisor !== this.#shared) {
+      const full = this.#full(id);
+      if (full) return full;
+    }
+    await supervisor.ensure();
+    return undefined;
+  }
+
+  async #call(
+    session: Session,
+    message: JSONRPCRequest,
+    request: UpstreamRequest,
+  ): Promise<UpstreamResponse> {
+    const refused = await this.#ready(session, message.id);
+    if (refused) return refused;
+    const acceptsSse = (request.headers.accept ?? '').includes(SSE_TYPE);
+    const timeoutMs = this.#config.timeoutMs;
+    const { supervisor } = session;
+    return new Promise<UpstreamResponse>((resolve, reject) => {
+      let stream: PassThrough | undefined;
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const finish = () => {
+        settled = true;
+        clearTimeout(timer);
+        session.inflight.delete(message.id);
+        request.signal.removeEventListener('abort', onAbort);
+      };
+      const fail = (error: GatewayError) => {
+        if (settled) return;
+        finish();
+        if (!stream) return reject(error);
+        const data = jsonRpcError(message.id, JSON_RPC.upstreamError, error.message, {
+          reason: error.code,
+        });
+        stream.end(formatEvent({ event: 'message', data }));
+      };
+      const arm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          supervisor.cancel(upstreamId, 'the gateway timed out');
+          fail(
+            new GatewayError('upstream-timeout', `upstream "${this.name}" did not answer in time`),
+          );
+        }, timeoutMs);
+      };
+      const onAbort = () => {
+        supervisor.cancel(upstreamId, 'the client went away');
+        fail(new GatewayError('upstream-unavailable', 'the client went away'));
+      };
+      const sink: CallSink = {
+        onProgress: (notification) => {
+          if (settled || !acceptsSse) return;
+          if (!stream) {
+            stream = new PassThrough();
+            resolve(sse(session.id, stream));
+          }
+          stream.write(formatEvent({ event: 'message', data: JSON.stringify(notification) }));
+          arm();
+        },
+        onResponse: (response: JsonRpcResponse) => {
+          if (settled) return;
+          finish();
+          const text = JSON.stringify(response);
+          if (stream) stream.end(formatEvent({ event: 'message', data: text }));
+          else resolve(this.#json(200, session.id, text));
+        },
+        onFail: fail,
+      };
+      const upstreamId = supervisor.call(message, sink);
+      if (settled) return;
+      session.inflight.set(message.id, upstreamId);
+      request.signal.addEventListener('abort', onAbort, { once: true });
+      arm();
+    });
+  }
+
+  /** A notification or a response from the client, to the session's child. */
+  #deliverToChild(session: Session, message: JSONRPCMessage): void {
+    const { supervisor } = session;
+    if (isNotification(message)) {
+      // The supervisor sends its own `initialized` after each handshake (restarts included).
+      if (message.method === 'notifications/initialized') return;
+      if (message.method === 'notifications/cancelled') {
+        const requestId = (message.params as { requestId?: RequestId } | undefined)?.requestId;
+        const upstreamId = requestId === undefined ? undefined : session.inflight.get(requestId);
+        if (upstreamId !== undefined) {
+          const reason = (message.params as { reason?: unknown }).reason;
+          supervisor.cancel(upstreamId, typeof reason === 'string' ? reason : 'cancelled');
+        }
+        return;
+      }
+    } else if (supervisor === this.#shared) {
+      // A shared child's own requests are never forwarded, so no answer belongs to it.
+      return;
+    }
+    supervisor.send(message);
+  }
+
+  /** The child's own request or notification, for the session's GET stream. */
+  #deliverToSession(sessionId: string, message: JSONRPCMessage): void {
+    const session = this.#sessions.get(sessionId);
+    if (!session) return;
+    if (session.stream) {
+      session.stream.write(formatEvent({ event: 'message', data: JSON.stringify(message) }));
+      return;
+    }
+    if (session.backlog.length >= MAX_BACKLOG) session.backlog.shift();
+    session.backlog.push(message);
+  }
+
+  /**
+   * A message of the shared child: notifications go to every session; its requests cannot be
+   * attributed to one, so they are answered here (ping) or refused.
+   */
+  #fromShared(message: JSONRPCMessage): void {
+    if (isRequest(message)) {
+      this.#shared?.send(
+        message.method === 'ping'
+          ? { jsonrpc: '2.0', id: message.id, result: {} }
+          : ({
+              jsonrpc: '2.0',
+              id: message.id,
+              error: {
+                code: -32601,
+                message: `the gateway shares this server between sessions (isolation: shared): ${message.method} cannot reach a client`,
+              },
+            } as JSONRPCMessage),
+      );
+      return;
+    }
+    for (const id of this.#sessions.keys()) this.#deliverToSession(id, message);
+  }
+
+  async #openStream(session: Session, request: UpstreamRequest): Promise<UpstreamResponse> {
+    if (!(request.headers.accept ?? '').includes(SSE_TYPE)) {
+      return this.#error(
+        406,
+        null,
+        JSON_RPC.invalidRequest,
+        'Not Acceptable: the client must accept text/event-stream',
+      );
+    }
+    if (session.stream) {
+      return this.#error(
+        409,
+        null,
+        JSON_RPC.invalidRequest,
+        'Conflict: one GET stream per session',
+      );
+    }
+    const refused = await this.#ready(session, null);
+    if (refused) return refused;
+    const stream = new PassThrough();
+    session.stream = stream;
+    const closed = () => {
+      if (session.stream === stream) session.stream = undefined;
+      session.lastSeen = Date.now();
+    };
+    stream.once('close', closed);
+    request.signal.addEventListener('abort', () => stream.end(), { once: true });
+    for (const message of session.backlog.splice(0)) {
+      stream.write(formatEvent({ event: 'message', data: JSON.stringify(message) }));
+    }
+    return sse(session.id, stream);
+  }
+
+  async #end(session: Session): Promise<void> {
+    this.#sessions.delete(session.id);
+    session.stream?.end();
+    if (session.supervisor !== this.#shared) await session.supervisor.close();
+  }
+
+  /** Stops idle children, forgets sessions idle past the TTL. */
+  #reap(): void {
+    const now = Date.now();
+    for (const session of this.#sessions.values()) {
+      if (session.stream || session.supervisor.busy) continue;
+      const idle = now - session.lastSeen;
+      if (idle >= this.#sessionTtlMs) {
+        void this.#end(session);
+      } else if (
+        idle >= this.#stdio.idleTimeoutMs &&
+        session.supervisor.live &&
+        session.supervisor !== this.#shared
+      ) {
+        this.#o.logger.info(
+          { upstream: this.name, session: session.id },
+          'stdio upstream idle: stopped',
+        );
+        void session.supervisor.stop();
+      }
+    }
+    const shared = this.#shared;
+    if (shared?.live && !shared.busy) {
+      let last = 0;
+      for (const session of this.#sessions.values()) {
+        if (session.stream) return;
+        last = Math.max(last, session.lastSeen);
+      }
+      if (now - last >= this.#stdio.idleTimeoutMs) {
+        this.#o.logger.info({ upstream: this.name }, 'stdio upstream idle: stopped');
+        void shared.stop();
+      }
+    }
+  }
+
+  #supervisor(
+    initializeParams: Record<string, unknown>,
+    onMessage: (message: JSONRPCMessage) => void,
+    eager: () => boolean,
+  ): StdioSupervisor {
+    return new StdioSupervisor({
+      upstream: this.name,
+      config: this.#stdio,
+      logger: this.#o.logger,
+      plan: () => this.#plan(),
+      initializeParams,
+      onMessage,
+      eager,
+    });
+  }
+
+  /** What to spawn: the configured command, in an environment of exactly what is allowed. */
+  async #plan(): Promise<SpawnPlan> {
+    const parent = this.#o.parentEnv ?? process.env;
+    const base: Record<string, string> = {};
+    for (const name of DEFAULT_STDIO_ENV) {
+      const value = parent[name];
+      if (value !== undefined) base[name] = value;
+    }
+    Object.assign(base, this.#stdio.env);
+    // Configured values may be secrets (`${env:…}`): never echoed from the child's stderr.
+    const secrets = Object.values(this.#stdio.env).filter((v) => v.length >= 8);
+    let env = base;
+    const { oauth } = this.#o;
+    const config = this.#config.oauth;
+    if (oauth && config) {
+      const result = await oauth.getAccessToken(this.name, config);
+      if (!result.ok) {
+        throw new GatewayError(
+          'upstream-unauthorized',
+          `no upstream token for "${this.name}": ${result.error.code}`,
+          { cause: result.error },
+        );
+      }
+      const injected = injectToken({ transport: 'stdio', env: base }, result.token, {
+        config,
+        allowEnv: Object.keys(base),
+      }).env;
+      env = {};
+      for (const [k, v] of Object.entries(injected)) if (v !== undefined) env[k] = v;
+      secrets.push(result.token.value);
+    }
+    return {
+      command: this.#stdio.command,
+      args: this.#stdio.args,
+      env,
+      cwd: this.#stdio.cwd,
+      secrets,
+    };
+  }
+
+  #json(status: number, sessionId: string | undefined, body: unknown): UpstreamResponse {
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    return {
+      status,
+      headers: {
+        'content-type': JSON_TYPE,
+        ...(sessionId === undefined ? {} : { 'mcp-session-id': sessionId }),
+      },
+      body: Readable.from([Buffer.from(text)]),
+    };
+  }
+
+  #error(
+    status: number,
+    id: RequestId | null,
+    code: number,
+    message: string,
+    data?: unknown,
+  ): UpstreamResponse {
+    return {
+      status,
+      headers: { 'content-type': JSON_TYPE },
+      body: Readable.from([Buffer.from(jsonRpcError(id, code, message, data))]),
+    };
+  }
+}

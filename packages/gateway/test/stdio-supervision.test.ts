@@ -1,0 +1,190 @@
+/**
+ * How the gateway runs stdio children: one shared child answering several sessions without
+ * mixing their answers, progress streamed as SSE, the child's own notifications on the GET
+ * stream, a child that never answers `initialize` killed, a command that cannot start
+ * reported, idle children stopped and started again when their session comes back.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StdioUpstream } from '../src/upstream/stdio-upstream.js';
+import {
+  captureLogger,
+  provider,
+  tempDir,
+  trustJwks,
+  writeJson,
+} from './guard/support/fixtures.js';
+import { startGateway, type RunningGateway } from './support/gateway.js';
+import { alive, EVERYTHING, until } from './support/stdio-servers.js';
+
+const HEADERS = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+};
+
+function initialize(id: number | string = 1) {
+  return JSON.stringify({
+    jsonrpc: '2.0',
+    id,
+    method: 'initialize',
+    params: {
+      protocolVersion: '2025-06-18',
+      capabilities: {},
+      clientInfo: { name: 'raw', version: '1' },
+    },
+  });
+}
+
+describe('supervising stdio children', () => {
+  let gateway: RunningGateway;
+  let dir: { dir: string; cleanup: () => Promise<void> };
+  const clients: Client[] = [];
+  const logger = captureLogger();
+
+  beforeAll(async () => {
+    dir = await tempDir();
+    await writeJson(`${dir.dir}/trust.jwks.json`, await trustJwks(await provider('com.acme')));
+    const report = { mode: 'report', providers: ['com.acme'] };
+    gateway = await startGateway(
+      {
+        auth: { providers: { edge: { type: 'proxy', clientAuthEnabled: false } } },
+        trust: { jwks: [`${dir.dir}/trust.jwks.json`] },
+        upstreams: {
+          everything: { ...EVERYTHING, ...report },
+          shared: { ...EVERYTHING, isolation: 'shared', ...report },
+          // Reads nothing, answers nothing: never initializes.
+          silent: {
+            command: process.execPath,
+            args: ['-e', 'setInterval(() => {}, 1000)'],
+            initializeTimeout: '2s',
+            ...report,
+          },
+          missing: { command: `${dir.dir}/no-such-server`, ...report },
+          idle: { ...EVERYTHING, idleTimeout: '1s', ...report },
+        },
+      },
+      { logger },
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close().catch(() => {})));
+    await gateway?.close();
+    await dir?.cleanup();
+  });
+
+  async function connect(upstream: string): Promise<Client> {
+    const client = new Client({ name: 'supervision-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(gateway.mcpUrl(upstream)));
+    clients.push(client);
+    return client;
+  }
+
+  function upstream(name: string): StdioUpstream {
+    return gateway.app.etdiGateway!.upstreams.get(name) as StdioUpstream;
+  }
+
+  function text(result: unknown): string {
+    return JSON.stringify((result as { content?: unknown }).content);
+  }
+
+  it('isolation shared: one child answers every session, each with its own answers', async () => {
+    const [a, b] = await Promise.all([connect('shared'), connect('shared')]);
+    // Both SDK clients number their requests alike: the gateway must not cross the answers.
+    const calls = Array.from({ length: 6 }, (_, i) => {
+      const client = i % 2 === 0 ? a : b;
+      const message = `${i % 2 === 0 ? 'a' : 'b'}-${i}`;
+      return client
+        .callTool({ name: 'echo', arguments: { message } })
+        .then((r) => ({ message, text: text(r) }));
+    });
+    for (const { message, text: answer } of await Promise.all(calls)) {
+      expect(answer).toBe(JSON.stringify([{ type: 'text', text: `Echo: ${message}` }]));
+    }
+    expect(upstream('shared').pids().length).toBe(1);
+  });
+
+  it('streams progress as SSE when the client asks for it, then the result', async () => {
+    const client = await connect('everything');
+    const progress: number[] = [];
+    const result = await client.callTool(
+      { name: 'trigger-long-running-operation', arguments: { duration: 1, steps: 3 } },
+      undefined,
+      { onprogress: (p) => progress.push(p.progress) },
+    );
+    expect(progress).toEqual([1, 2, 3]);
+    expect(text(result)).toContain('Long running operation completed');
+  });
+
+  it("delivers the child's own notifications on the session's GET stream", async () => {
+    const client = await connect('everything');
+    const messages: unknown[] = [];
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+      messages.push(n.params.data);
+    });
+    await client.setLoggingLevel('debug');
+    await client.callTool({ name: 'toggle-simulated-logging', arguments: {} });
+    await until(() => messages.length > 0, 'a logging notification');
+    expect(String(messages[0])).toMatch(/message/);
+    await client.callTool({ name: 'toggle-simulated-logging', arguments: {} });
+  });
+
+  it('kills a child that does not answer initialize in time: 504, no session', async () => {
+    const response = await fetch(gateway.mcpUrl('silent'), {
+      method: 'POST',
+      headers: HEADERS,
+      body: initialize(7),
+    });
+    expect(response.status).toBe(504);
+    expect(response.headers.get('mcp-session-id')).toBeNull();
+    expect(await response.json()).toMatchObject({
+      id: 7,
+      error: { data: { reason: 'upstream-timeout' } },
+    });
+    expect(upstream('silent').pids()).toEqual([]);
+    expect(
+      logger.lines.some(
+        (l) => l.fields.upstream === 'silent' && /did not answer initialize/.test(l.message),
+      ),
+    ).toBe(true);
+  });
+
+  it('reports a command that cannot start: 502 with the reason, no session', async () => {
+    const response = await fetch(gateway.mcpUrl('missing'), {
+      method: 'POST',
+      headers: HEADERS,
+      body: initialize(8),
+    });
+    expect(response.status).toBe(502);
+    const body = (await response.json()) as { error: { message: string; data: unknown } };
+    expect(body.error.data).toEqual({ reason: 'upstream-unavailable' });
+    expect(body.error.message).toMatch(/could not be started \(ENOENT\)/);
+  });
+
+  it('stops an idle child and starts it again when its session comes back', async () => {
+    const init = await fetch(gateway.mcpUrl('idle'), {
+      method: 'POST',
+      headers: HEADERS,
+      body: initialize(),
+    });
+    expect(init.status).toBe(200);
+    await init.text();
+    const session = init.headers.get('mcp-session-id')!;
+    const [first] = upstream('idle').pids();
+    expect(first).toBeDefined();
+    await until(() => !alive(first!) && upstream('idle').pids().length === 0, 'the idle stop');
+    const list = await fetch(gateway.mcpUrl('idle'), {
+      method: 'POST',
+      headers: { ...HEADERS, 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+    });
+    expect(list.status).toBe(200);
+    const body = (await list.json()) as { result: { tools: unknown[] } };
+    expect(body.result.tools.length).toBeGreaterThan(0);
+    const [second] = upstream('idle').pids();
+    expect(second).toBeDefined();
+    expect(second).not.toBe(first);
+  });
+});
