@@ -4,10 +4,11 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { GatewayError } from '../errors.js';
 import type { GuardContext, ToolGuard } from '../guard/tool-guard.js';
-import { missingScopesOf, principalOf, refuseInsufficientScope } from '../http/gateway-auth.js';
+import { principalOf } from '../http/gateway-auth.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { SessionBindingStore } from '../sessions/session-bindings.js';
 import type { Upstream, UpstreamResponse } from '../upstream/upstream.js';
+import { readUpstreamBody } from '../upstream/read-body.js';
 import type { HeaderPolicy } from '../upstream/upstream-headers.js';
 import {
   inspectMessage,
@@ -17,6 +18,7 @@ import {
   type JsonRpcId,
 } from './json-rpc.js';
 import { rewriteEventStream } from './sse-rewriter.js';
+import { checkToolCall, sendToolCallRefusal } from './tool-call-check.js';
 
 /** Options of {@link McpProxy}. */
 export interface McpProxyOptions {
@@ -146,40 +148,11 @@ export class McpProxy {
     const ctx: GuardContext = { upstream: this.#name, sessionId, principal: request.auth?.userId };
 
     if (message?.method === 'tools/call') {
-      const name = message.toolName;
-      const decision =
-        name === undefined
-          ? ({
-              ok: false,
-              reason: 'unknown-tool',
-              detail: 'tools/call without a tool name',
-            } as const)
-          : await this.#o.guard.checkCall(ctx, name);
-      if (!decision.ok) {
-        this.#o.metrics.refusal(this.#name, decision.reason);
-        return this.#error(
-          reply,
-          label,
-          200,
-          id,
-          JSON_RPC.invalidParams,
-          `Tool ${JSON.stringify(name ?? '')} cannot be called: ${decision.reason}`,
-          { reason: decision.reason, detail: decision.detail },
-        );
-      }
-      const missing = missingScopesOf(request.auth, decision.perms);
-      if (missing.length > 0) {
-        this.#o.metrics.refusal(this.#name, 'insufficient-scope');
-        this.#o.metrics.request(this.#name, label, 403);
-        refuseInsufficientScope(
-          reply,
-          decision.perms,
-          this.#o.resourceMetadataUrl,
-          jsonRpcError(id, JSON_RPC.forbidden, 'Forbidden: insufficient scope', {
-            reason: 'insufficient-scope',
-            missing,
-          }),
-        );
+      const verdict = await checkToolCall(this.#o.guard, ctx, request.auth, message.toolName, id);
+      if (!verdict.ok) {
+        this.#o.metrics.refusal(this.#name, verdict.reason);
+        this.#o.metrics.request(this.#name, label, verdict.status);
+        sendToolCallRefusal(reply, verdict, this.#o.resourceMetadataUrl);
         return;
       }
     }
@@ -222,7 +195,7 @@ export class McpProxy {
     if (contentType.includes('json')) {
       let bytes: Buffer;
       try {
-        bytes = await this.#readBody(response);
+        bytes = await readUpstreamBody(this.#name, response, this.#o.maxResponseBytes);
       } catch (error) {
         return this.#failure(reply, label, id, error);
       }
@@ -262,23 +235,6 @@ export class McpProxy {
       const ended = (method === 'DELETE' && response.status < 300) || response.status === 404;
       if (ended) await sessions.delete(this.#name, sessionId);
     }
-  }
-
-  async #readBody(response: UpstreamResponse): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response.body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > this.#o.maxResponseBytes) {
-        response.body.destroy();
-        throw new GatewayError(
-          'upstream-unavailable',
-          `upstream "${this.#name}" answered with an over-long body`,
-        );
-      }
-      chunks.push(chunk);
-    }
-    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
   }
 
   /**
