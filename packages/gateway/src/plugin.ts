@@ -25,6 +25,7 @@ import { GatewayMetrics } from './metrics.js';
 import { jsonRpcError, JSON_RPC } from './proxy/json-rpc.js';
 import { McpProxy } from './proxy/mcp-proxy.js';
 import { createUpstreamRpc, GATEWAY_VERSION } from './stateless/create-upstream-rpc.js';
+import { EraBridge } from './stateless/era-bridge.js';
 import { MemorySessionBindings } from './sessions/memory-session-bindings.js';
 import { RedisSessionBindings } from './sessions/redis-session-bindings.js';
 import type { SessionBindingStore } from './sessions/session-bindings.js';
@@ -265,6 +266,15 @@ async function gatewayPlugin(app: FastifyInstance, options: EtdiGatewayOptions):
         resourceMetadataUrl: metadataUrl,
         maxResponseBytes: GATEWAY_DEFAULTS.maxResponseBytes,
         maxEventBytes: GATEWAY_DEFAULTS.maxEventBytes,
+        bridge: new EraBridge({
+          upstream: name,
+          rpc,
+          guard,
+          sessions,
+          metrics,
+          logger,
+          resourceMetadataUrl: metadataUrl,
+        }),
       });
       app.get(resourceMetadataPath(path), async () =>
         protectedResourceMetadata(`${origin}${path}`, resourceOptions),

@@ -8,8 +8,11 @@ import { missingScopesOf, principalOf } from '../http/gateway-auth.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { inspectMessage, jsonRpcError, JSON_RPC, type JsonRpcId } from '../proxy/json-rpc.js';
 import { checkToolCall, sendToolCallRefusal } from '../proxy/tool-call-check.js';
+import { upstreamFailure } from '../proxy/upstream-failure.js';
 import type { SessionBindingStore } from '../sessions/session-bindings.js';
 import {
+  asLegacyResult,
+  asModernResult,
   classifyDownstream,
   LEGACY_PROTOCOL_VERSIONS,
   mayBeModern,
@@ -17,7 +20,8 @@ import {
   SERVER_INFO_META,
   withoutEnvelope,
 } from '../stateless/era.js';
-import { newSessionId, type RpcAnswer, type UpstreamRpc } from '../stateless/upstream-rpc.js';
+import { guardedRequest, type GuardedAnswer } from '../stateless/guarded-request.js';
+import { newSessionId, type UpstreamRpc } from '../stateless/upstream-rpc.js';
 import type { AggregateNames } from './aggregate-names.js';
 import { decodeCursor, encodeCursor } from './aggregate-cursor.js';
 
@@ -47,6 +51,7 @@ type Era = 'legacy' | 'modern';
 
 interface Exchange {
   readonly id: JsonRpcId;
+  readonly method: string;
   readonly era: Era;
   readonly auth: AuthResult | null;
   readonly principal: string;
@@ -160,6 +165,7 @@ export class AggregateEndpoint {
     }
     const exchange: Exchange = {
       id: message.id,
+      method: message.method,
       era,
       auth,
       principal,
@@ -224,8 +230,6 @@ export class AggregateEndpoint {
           supportedVersions: [MODERN_PROTOCOL_VERSION],
           capabilities: { tools: {}, prompts: {} },
           instructions: this.#instructions(x.visible),
-          ttlMs: 0,
-          cacheScope: 'private',
           _meta: { [SERVER_INFO_META]: this.#o.serverInfo },
         });
       case 'ping':
@@ -313,9 +317,10 @@ export class AggregateEndpoint {
     method: string,
     params: Record<string, unknown>,
   ): Promise<Outcome> {
-    let answer: RpcAnswer;
+    let answer: GuardedAnswer;
     try {
-      answer = await this.#o.rpc.request(upstream, x.principal, { method, params });
+      const ctx: GuardContext = { upstream, sessionId: x.sessionId, principal: x.auth?.userId };
+      answer = await guardedRequest(this.#o.rpc, this.#o.guard, ctx, x.principal, method, params);
     } catch (error) {
       return this.#failure(x, upstream, error);
     }
@@ -375,28 +380,24 @@ export class AggregateEndpoint {
   > {
     let result: Record<string, unknown> | undefined;
     try {
-      const answer = await this.#o.rpc.request(upstream, x.principal, {
+      const ctx: GuardContext = { upstream, sessionId: x.sessionId, principal: x.auth?.userId };
+      const answer = await guardedRequest(
+        this.#o.rpc,
+        this.#o.guard,
+        ctx,
+        x.principal,
         method,
-        ...(cursor === undefined ? {} : { params: { cursor } }),
-      });
-      let text = answer.text;
-      if (key === 'tools') {
-        const ctx: GuardContext = { upstream, sessionId: x.sessionId, principal: x.auth?.userId };
-        text = (await this.#o.guard.rewriteToolsList(ctx, text, cursor)).text;
-      }
-      const message = JSON.parse(text) as {
-        result?: unknown;
-        error?: { message?: unknown; data?: { reason?: unknown } };
-      };
-      if (!isObject(message.result) || !Array.isArray(message.result[key])) {
-        const reason =
-          message.error?.data?.reason ?? message.error?.message ?? 'no list in the answer';
+        cursor === undefined ? undefined : { cursor },
+      );
+      if (!answer.result || !Array.isArray(answer.result[key])) {
+        const data = answer.error?.data as { reason?: unknown } | undefined;
+        const reason = data?.reason ?? answer.error?.message ?? 'no list in the answer';
         throw new GatewayError(
           'upstream-unavailable',
           `upstream "${upstream}" gave no ${key}: ${String(reason)}`,
         );
       }
-      result = message.result;
+      result = answer.result;
     } catch (error) {
       this.#o.logger.warn(
         {
@@ -480,10 +481,7 @@ export class AggregateEndpoint {
   }
 
   #result(x: Exchange, result: Record<string, unknown>): Outcome {
-    const out =
-      x.era === 'modern' && result.resultType === undefined
-        ? { ...result, resultType: 'complete' }
-        : result;
+    const out = x.era === 'modern' ? asModernResult(x.method, result) : asLegacyResult(result);
     return { status: 200, body: JSON.stringify({ jsonrpc: '2.0', id: x.id, result: out }) };
   }
 
@@ -492,19 +490,10 @@ export class AggregateEndpoint {
   }
 
   #failure(x: Exchange, upstream: string, error: unknown): Outcome {
-    const code = error instanceof GatewayError ? error.code : 'internal-error';
-    this.#o.logger.warn(
-      { upstream, code, error: error instanceof Error ? error.message : String(error) },
-      'request through /mcp failed',
-    );
+    const f = upstreamFailure(this.#o.logger, upstream, error, 'request through /mcp failed');
     return {
-      status: code === 'upstream-timeout' ? 504 : 502,
-      body: jsonRpcError(
-        x.id,
-        JSON_RPC.upstreamError,
-        error instanceof GatewayError ? error.message : 'Internal error',
-        { reason: code, upstream },
-      ),
+      status: f.status,
+      body: jsonRpcError(x.id, f.rpc.code, f.rpc.message, { ...f.rpc.data, upstream }),
     };
   }
 

@@ -9,6 +9,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { SessionBindingStore } from '../sessions/session-bindings.js';
 import type { Upstream, UpstreamResponse } from '../upstream/upstream.js';
 import { readUpstreamBody } from '../upstream/read-body.js';
+import { upstreamFailure } from './upstream-failure.js';
 import type { HeaderPolicy } from '../upstream/upstream-headers.js';
 import {
   inspectMessage,
@@ -19,6 +20,8 @@ import {
 } from './json-rpc.js';
 import { rewriteEventStream } from './sse-rewriter.js';
 import { checkToolCall, sendToolCallRefusal } from './tool-call-check.js';
+import { classifyDownstream, mayBeModern } from '../stateless/era.js';
+import type { DownstreamEraName, EraBridge } from '../stateless/era-bridge.js';
 
 /** Options of {@link McpProxy}. */
 export interface McpProxyOptions {
@@ -32,6 +35,11 @@ export interface McpProxyOptions {
   readonly resourceMetadataUrl: string;
   readonly maxResponseBytes: number;
   readonly maxEventBytes: number;
+  /**
+   * Requests whose era the upstream does not speak (a 2026-07-28 client and a session-based
+   * upstream, or the other way round) go to the bridge. Without one, everything passes through.
+   */
+  readonly bridge?: EraBridge | undefined;
 }
 
 // Upstream response headers that describe the upstream connection, or that belong to the
@@ -118,6 +126,30 @@ export class McpProxy {
     }
     const label = message === undefined ? method : (message.method ?? 'response');
     const id = message?.id ?? null;
+
+    if (this.#o.bridge) {
+      let era: DownstreamEraName = 'legacy';
+      if (body !== undefined && mayBeModern(request.headers, body)) {
+        const classified = classifyDownstream(
+          'POST',
+          request.headers,
+          JSON.parse(body.toString('utf8')),
+        );
+        if (classified.era === 'refused') {
+          const r = classified.refusal;
+          this.#o.metrics.refusal(this.#name, 'header-mismatch');
+          return this.#error(reply, label, r.status, id, r.code, r.message, r.data);
+        }
+        era = classified.era;
+      }
+      let bridged: boolean;
+      try {
+        bridged = await this.#o.bridge.needed(era);
+      } catch (error) {
+        return this.#failure(reply, label, id, error);
+      }
+      if (bridged) return this.#o.bridge.handle(request, reply, era, message, body);
+    }
 
     const sessionHeader = request.headers['mcp-session-id'];
     if (Array.isArray(sessionHeader)) {
@@ -339,30 +371,8 @@ export class McpProxy {
   }
 
   #failure(reply: FastifyReply, label: string, id: JsonRpcId, error: unknown): void {
-    const code = error instanceof GatewayError ? error.code : 'internal-error';
-    const status =
-      code === 'upstream-timeout'
-        ? 504
-        : code === 'store-error'
-          ? 503
-          : code === 'internal-error'
-            ? 500
-            : 502;
-    this.#o.logger.warn(
-      { upstream: this.#name, code, error: error instanceof Error ? error.message : String(error) },
-      'request failed',
-    );
-    this.#error(
-      reply,
-      label,
-      status,
-      id,
-      JSON_RPC.upstreamError,
-      error instanceof GatewayError ? error.message : 'Internal error',
-      {
-        reason: code,
-      },
-    );
+    const f = upstreamFailure(this.#o.logger, this.#name, error, 'request failed');
+    this.#error(reply, label, f.status, id, f.rpc.code, f.rpc.message, f.rpc.data);
   }
 
   #error(

@@ -243,3 +243,37 @@ export function withoutEnvelope(params: unknown): Record<string, unknown> | unde
   const { _meta: _m, ...others } = params;
   return Object.keys(rest).length === 0 ? others : { ...others, _meta: rest };
 }
+
+/** Methods whose 2026-07-28 results carry cache hints (`ttlMs`, `cacheScope`). */
+const CACHEABLE_METHODS = new Set([
+  'tools/list',
+  'prompts/list',
+  'resources/list',
+  'resources/templates/list',
+  'resources/read',
+  'server/discover',
+]);
+
+/**
+ * A result as a 2026-07-28 client requires it: `resultType` (`complete` when the upstream spoke
+ * a 2025 revision, which has none), and on cacheable methods the cache hints, as "do not cache,
+ * private" unless the upstream gave its own: the gateway's answers depend on the caller.
+ */
+export function asModernResult(
+  method: string,
+  result: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...result };
+  out.resultType ??= 'complete';
+  if (CACHEABLE_METHODS.has(method)) {
+    out.ttlMs ??= 0;
+    out.cacheScope ??= 'private';
+  }
+  return out;
+}
+
+/** A result as a 2025 client reads it: without the 2026-07-28 result members. */
+export function asLegacyResult(result: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const { resultType: _type, ttlMs: _ttl, cacheScope: _scope, ...rest } = result;
+  return rest;
+}
