@@ -4,6 +4,7 @@ import type { OAuthService } from '@etdi/oauth';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Redis } from 'ioredis';
+import { createAggregateEndpoint } from './aggregate/create-aggregate.js';
 import { GATEWAY_DEFAULTS } from './config/defaults.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { GatewayError } from './errors.js';
@@ -23,6 +24,8 @@ import { protectedResourceMetadata, resourceMetadataPath } from './http/well-kno
 import { GatewayMetrics } from './metrics.js';
 import { jsonRpcError, JSON_RPC } from './proxy/json-rpc.js';
 import { McpProxy } from './proxy/mcp-proxy.js';
+import { createUpstreamRpc, GATEWAY_VERSION } from './stateless/create-upstream-rpc.js';
+import { EraBridge } from './stateless/era-bridge.js';
 import { MemorySessionBindings } from './sessions/memory-session-bindings.js';
 import { RedisSessionBindings } from './sessions/redis-session-bindings.js';
 import type { SessionBindingStore } from './sessions/session-bindings.js';
@@ -176,6 +179,9 @@ async function gatewayPlugin(app: FastifyInstance, options: EtdiGatewayOptions):
     closers.push(() => transport.close());
   }
 
+  const rpc = createUpstreamRpc(config, upstreams, guard, logger);
+  closers.push(() => rpc.close());
+
   app.decorate('etdiGateway', null);
   app.etdiGateway = { config, guard, metrics, upstreams, sessions };
   if (!app.hasRequestDecorator('auth')) app.decorateRequest('auth', null);
@@ -271,6 +277,15 @@ async function gatewayPlugin(app: FastifyInstance, options: EtdiGatewayOptions):
         resourceMetadataUrl: metadataUrl,
         maxResponseBytes: GATEWAY_DEFAULTS.maxResponseBytes,
         maxEventBytes: GATEWAY_DEFAULTS.maxEventBytes,
+        bridge: new EraBridge({
+          upstream: name,
+          rpc,
+          guard,
+          sessions,
+          metrics,
+          logger,
+          resourceMetadataUrl: metadataUrl,
+        }),
       });
       app.get(resourceMetadataPath(path), async () =>
         protectedResourceMetadata(`${origin}${path}`, resourceOptions),
@@ -280,6 +295,31 @@ async function gatewayPlugin(app: FastifyInstance, options: EtdiGatewayOptions):
         url: path,
         onRequest: [hostCheck, authenticate(authenticator, () => metadataUrl)],
         handler: (request, reply) => proxy.handle(request, reply),
+      });
+    }
+
+    // /mcp: every upstream behind one endpoint, through the same guard and auth chain.
+    const aggregatePath = '/mcp';
+    const aggregateMetadataUrl = `${origin}${resourceMetadataPath(aggregatePath)}`;
+    const aggregate = createAggregateEndpoint(config, {
+      rpc,
+      guard,
+      sessions,
+      metrics,
+      logger,
+      resourceMetadataUrl: aggregateMetadataUrl,
+      version: GATEWAY_VERSION,
+    });
+    if (aggregate) {
+      closers.push(async () => aggregate.close());
+      app.get(resourceMetadataPath(aggregatePath), async () =>
+        protectedResourceMetadata(`${origin}${aggregatePath}`, resourceOptions),
+      );
+      mcp.route({
+        method: ['POST', 'GET', 'DELETE'],
+        url: aggregatePath,
+        onRequest: [hostCheck, authenticate(authenticator, () => aggregateMetadataUrl)],
+        handler: (request, reply) => aggregate.handle(request, reply),
       });
     }
   });

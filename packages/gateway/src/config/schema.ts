@@ -1,6 +1,11 @@
 import { OAuthConfigSchema } from '@etdi/oauth';
 import Type, { type Static } from 'typebox';
 import {
+  AggregateConfigSchema,
+  UpstreamAggregateSchema,
+  UpstreamProtocolSchema,
+} from '../aggregate/aggregate-schema.js';
+import {
   DurationSchema,
   PinsConfigSchema,
   TrustConfigSchema,
@@ -33,6 +38,8 @@ export const UpstreamConfigSchema = Type.Object(
     ),
     timeout: Type.Optional(DurationSchema),
     connections: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096 })),
+    protocol: Type.Optional(UpstreamProtocolSchema),
+    aggregate: Type.Optional(UpstreamAggregateSchema),
     ...UpstreamGuardSchema.properties,
   },
   { additionalProperties: false },
@@ -85,6 +92,7 @@ export const GatewayConfigSchema = Type.Object(
         ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       ),
     ),
+    aggregate: Type.Optional(AggregateConfigSchema),
     upstreams: Type.Record(
       Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
       UpstreamConfigSchema,

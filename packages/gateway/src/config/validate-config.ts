@@ -8,6 +8,7 @@ import {
 } from '@etdi/core';
 import { assertOAuthConfig, OAuthError, type OAuthConfig } from '@etdi/oauth';
 import { resolve } from 'node:path';
+import { aggregateConfigIssues } from '../aggregate/aggregate-names.js';
 import { GatewayError } from '../errors.js';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import type { GatewayConfig, UpstreamConfig } from './gateway-config.js';
@@ -126,6 +127,7 @@ export function validateGatewayConfig(
     });
   }
   const ttlSec = seconds(doc.sessions?.ttl ?? GATEWAY_DEFAULTS.sessionTtl, '/sessions/ttl', issues);
+  issues.push(...aggregateConfigIssues(doc));
   if (issues.length > 0) throw invalid(issues);
 
   return {

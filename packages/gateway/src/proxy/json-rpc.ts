@@ -4,6 +4,7 @@ import { findDuplicateMember } from '@etdi/core';
 export const JSON_RPC = Object.freeze({
   parseError: -32700,
   invalidRequest: -32600,
+  methodNotFound: -32601,
   invalidParams: -32602,
   /** Server-defined: the gateway could not get an answer from the upstream. */
   upstreamError: -32000,

@@ -4,10 +4,12 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { GatewayError } from '../errors.js';
 import type { GuardContext, ToolGuard } from '../guard/tool-guard.js';
-import { missingScopesOf, principalOf, refuseInsufficientScope } from '../http/gateway-auth.js';
+import { principalOf } from '../http/gateway-auth.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { SessionBindingStore } from '../sessions/session-bindings.js';
 import type { Upstream, UpstreamResponse } from '../upstream/upstream.js';
+import { readUpstreamBody } from '../upstream/read-body.js';
+import { upstreamFailure } from './upstream-failure.js';
 import type { HeaderPolicy } from '../upstream/upstream-headers.js';
 import {
   inspectMessage,
@@ -17,6 +19,9 @@ import {
   type JsonRpcId,
 } from './json-rpc.js';
 import { rewriteEventStream } from './sse-rewriter.js';
+import { checkToolCall, sendToolCallRefusal } from './tool-call-check.js';
+import { classifyDownstream, mayBeModern } from '../stateless/era.js';
+import type { DownstreamEraName, EraBridge } from '../stateless/era-bridge.js';
 
 /** Options of {@link McpProxy}. */
 export interface McpProxyOptions {
@@ -30,6 +35,11 @@ export interface McpProxyOptions {
   readonly resourceMetadataUrl: string;
   readonly maxResponseBytes: number;
   readonly maxEventBytes: number;
+  /**
+   * Requests whose era the upstream does not speak (a 2026-07-28 client and a session-based
+   * upstream, or the other way round) go to the bridge. Without one, everything passes through.
+   */
+  readonly bridge?: EraBridge | undefined;
 }
 
 // Upstream response headers that describe the upstream connection, or that belong to the
@@ -117,6 +127,30 @@ export class McpProxy {
     const label = message === undefined ? method : (message.method ?? 'response');
     const id = message?.id ?? null;
 
+    if (this.#o.bridge) {
+      let era: DownstreamEraName = 'legacy';
+      if (body !== undefined && mayBeModern(request.headers, body)) {
+        const classified = classifyDownstream(
+          'POST',
+          request.headers,
+          JSON.parse(body.toString('utf8')),
+        );
+        if (classified.era === 'refused') {
+          const r = classified.refusal;
+          this.#o.metrics.refusal(this.#name, 'header-mismatch');
+          return this.#error(reply, label, r.status, id, r.code, r.message, r.data);
+        }
+        era = classified.era;
+      }
+      let bridged: boolean;
+      try {
+        bridged = await this.#o.bridge.needed(era);
+      } catch (error) {
+        return this.#failure(reply, label, id, error);
+      }
+      if (bridged) return this.#o.bridge.handle(request, reply, era, message, body);
+    }
+
     const sessionHeader = request.headers['mcp-session-id'];
     if (Array.isArray(sessionHeader)) {
       return this.#error(
@@ -146,40 +180,11 @@ export class McpProxy {
     const ctx: GuardContext = { upstream: this.#name, sessionId, principal: request.auth?.userId };
 
     if (message?.method === 'tools/call') {
-      const name = message.toolName;
-      const decision =
-        name === undefined
-          ? ({
-              ok: false,
-              reason: 'unknown-tool',
-              detail: 'tools/call without a tool name',
-            } as const)
-          : await this.#o.guard.checkCall(ctx, name);
-      if (!decision.ok) {
-        this.#o.metrics.refusal(this.#name, decision.reason);
-        return this.#error(
-          reply,
-          label,
-          200,
-          id,
-          JSON_RPC.invalidParams,
-          `Tool ${JSON.stringify(name ?? '')} cannot be called: ${decision.reason}`,
-          { reason: decision.reason, detail: decision.detail },
-        );
-      }
-      const missing = missingScopesOf(request.auth, decision.perms);
-      if (missing.length > 0) {
-        this.#o.metrics.refusal(this.#name, 'insufficient-scope');
-        this.#o.metrics.request(this.#name, label, 403);
-        refuseInsufficientScope(
-          reply,
-          decision.perms,
-          this.#o.resourceMetadataUrl,
-          jsonRpcError(id, JSON_RPC.forbidden, 'Forbidden: insufficient scope', {
-            reason: 'insufficient-scope',
-            missing,
-          }),
-        );
+      const verdict = await checkToolCall(this.#o.guard, ctx, request.auth, message.toolName, id);
+      if (!verdict.ok) {
+        this.#o.metrics.refusal(this.#name, verdict.reason);
+        this.#o.metrics.request(this.#name, label, verdict.status);
+        sendToolCallRefusal(reply, verdict, this.#o.resourceMetadataUrl);
         return;
       }
     }
@@ -222,7 +227,7 @@ export class McpProxy {
     if (contentType.includes('json')) {
       let bytes: Buffer;
       try {
-        bytes = await this.#readBody(response);
+        bytes = await readUpstreamBody(this.#name, response, this.#o.maxResponseBytes);
       } catch (error) {
         return this.#failure(reply, label, id, error);
       }
@@ -262,23 +267,6 @@ export class McpProxy {
       const ended = (method === 'DELETE' && response.status < 300) || response.status === 404;
       if (ended) await sessions.delete(this.#name, sessionId);
     }
-  }
-
-  async #readBody(response: UpstreamResponse): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response.body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > this.#o.maxResponseBytes) {
-        response.body.destroy();
-        throw new GatewayError(
-          'upstream-unavailable',
-          `upstream "${this.#name}" answered with an over-long body`,
-        );
-      }
-      chunks.push(chunk);
-    }
-    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
   }
 
   /**
@@ -383,30 +371,8 @@ export class McpProxy {
   }
 
   #failure(reply: FastifyReply, label: string, id: JsonRpcId, error: unknown): void {
-    const code = error instanceof GatewayError ? error.code : 'internal-error';
-    const status =
-      code === 'upstream-timeout'
-        ? 504
-        : code === 'store-error'
-          ? 503
-          : code === 'internal-error'
-            ? 500
-            : 502;
-    this.#o.logger.warn(
-      { upstream: this.#name, code, error: error instanceof Error ? error.message : String(error) },
-      'request failed',
-    );
-    this.#error(
-      reply,
-      label,
-      status,
-      id,
-      JSON_RPC.upstreamError,
-      error instanceof GatewayError ? error.message : 'Internal error',
-      {
-        reason: code,
-      },
-    );
+    const f = upstreamFailure(this.#o.logger, this.#name, error, 'request failed');
+    this.#error(reply, label, f.status, id, f.rpc.code, f.rpc.message, f.rpc.data);
   }
 
   #error(

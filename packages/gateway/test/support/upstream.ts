@@ -31,6 +31,8 @@ export interface TestUpstreamOptions {
   readonly json?: boolean;
   /** Requests whose `Authorization` this refuses get 401 (an upstream wanting a token). */
   readonly accepts?: (authorization: string | undefined) => boolean;
+  /** Serve `tools/list` in pages of this many tools (the cursor is the next index). */
+  readonly pageSize?: number;
 }
 
 export async function startUpstream(
@@ -46,7 +48,15 @@ export async function startUpstream(
       { name: 'etdi-test-upstream', version: '1.0.0' },
       { capabilities: { tools: { listChanged: true } } },
     );
-    server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools }) as never);
+    server.setRequestHandler(ListToolsRequestSchema, async (request) => {
+      if (options.pageSize === undefined) return { tools } as never;
+      const from = Number(request.params?.cursor ?? 0);
+      const to = from + options.pageSize;
+      return {
+        tools: tools.slice(from, to),
+        ...(to < tools.length ? { nextCursor: String(to) } : {}),
+      } as never;
+    });
     server.setRequestHandler(CallToolRequestSchema, async (request) => ({
       content: [{ type: 'text', text: `called ${request.params.name}` }],
     }));

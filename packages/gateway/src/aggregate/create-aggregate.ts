@@ -1,0 +1,43 @@
+import type { Logger } from '@etdi/core';
+import type { GatewayConfig } from '../config/gateway-config.js';
+import type { ToolGuard } from '../guard/tool-guard.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { SessionBindingStore } from '../sessions/session-bindings.js';
+import type { UpstreamRpc } from '../stateless/upstream-rpc.js';
+import { AggregateEndpoint } from './aggregate-endpoint.js';
+import { AggregateNames } from './aggregate-names.js';
+
+/** The parts of the gateway `/mcp` shares with the per-upstream routes. */
+export interface AggregateParts {
+  readonly rpc: UpstreamRpc;
+  readonly guard: ToolGuard;
+  readonly sessions: SessionBindingStore;
+  readonly metrics: GatewayMetrics;
+  readonly logger: Logger;
+  readonly resourceMetadataUrl: string;
+  readonly version: string;
+}
+
+/** The `/mcp` endpoint a configuration describes; undefined when `aggregate.enabled` is false. */
+export function createAggregateEndpoint(
+  config: GatewayConfig,
+  parts: AggregateParts,
+): AggregateEndpoint | undefined {
+  if (config.document.aggregate?.enabled === false) return undefined;
+  const upstreams: string[] = [];
+  const scopes = new Map<string, string>();
+  for (const [name, upstream] of config.upstreams) {
+    const aggregate = upstream.document.aggregate;
+    if (aggregate?.include === false) continue;
+    upstreams.push(name);
+    if (aggregate?.scope !== undefined) scopes.set(name, aggregate.scope);
+  }
+  return new AggregateEndpoint({
+    ...parts,
+    names: AggregateNames.of(config),
+    upstreams,
+    scopes,
+    access: config.document.aggregate?.access,
+    serverInfo: { name: 'etdi-gateway', version: parts.version },
+  });
+}

@@ -1,0 +1,82 @@
+import type { AuthResult } from '@etdi/auth';
+import type { FastifyReply } from 'fastify';
+import type { GuardContext, ToolGuard } from '../guard/tool-guard.js';
+import { missingScopesOf, refuseInsufficientScope } from '../http/gateway-auth.js';
+import { jsonRpcError, JSON_RPC, type JsonRpcId } from './json-rpc.js';
+
+/** Whether one `tools/call` may go upstream, and if not, the answer the caller gets. */
+export type ToolCallVerdict =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      /** The reason code (a guard refusal, or `insufficient-scope`). */
+      readonly reason: string;
+      /** 200 for a guard refusal (a JSON-RPC error clients show), 403 for missing scopes. */
+      readonly status: 200 | 403;
+      /** The JSON-RPC error message text. */
+      readonly body: string;
+      /** With 403: the scopes the tool's signed `perms` require. */
+      readonly perms?: readonly string[];
+    };
+
+/**
+ * The checks before any `tools/call` goes upstream, on every path (the pass-through proxy, the
+ * stateless bridge, `/mcp`): the guard must have verified the tool for this upstream and find
+ * it still current, and the caller's scopes must cover its signed `perms`. `shownName` is the
+ * name the caller used (on `/mcp`, the prefixed one).
+ */
+export async function checkToolCall(
+  guard: ToolGuard,
+  ctx: GuardContext,
+  auth: AuthResult | null,
+  name: string | undefined,
+  id: JsonRpcId,
+  shownName: string | undefined = name,
+): Promise<ToolCallVerdict> {
+  const decision =
+    name === undefined
+      ? ({ ok: false, reason: 'unknown-tool', detail: 'tools/call without a tool name' } as const)
+      : await guard.checkCall(ctx, name);
+  if (!decision.ok) {
+    return {
+      ok: false,
+      reason: decision.reason,
+      status: 200,
+      body: jsonRpcError(
+        id,
+        JSON_RPC.invalidParams,
+        `Tool ${JSON.stringify(shownName ?? '')} cannot be called: ${decision.reason}`,
+        { reason: decision.reason, detail: decision.detail },
+      ),
+    };
+  }
+  const missing = missingScopesOf(auth, decision.perms);
+  if (missing.length === 0) return { ok: true };
+  return {
+    ok: false,
+    reason: 'insufficient-scope',
+    status: 403,
+    perms: decision.perms,
+    body: jsonRpcError(id, JSON_RPC.forbidden, 'Forbidden: insufficient scope', {
+      reason: 'insufficient-scope',
+      missing,
+    }),
+  };
+}
+
+/** Sends a refused verdict: HTTP 200 with the JSON-RPC error, or 403 with the scope challenge. */
+export function sendToolCallRefusal(
+  reply: FastifyReply,
+  verdict: Extract<ToolCallVerdict, { ok: false }>,
+  resourceMetadataUrl: string,
+): void {
+  if (verdict.status === 403) {
+    refuseInsufficientScope(reply, verdict.perms ?? [], resourceMetadataUrl, verdict.body);
+    return;
+  }
+  void reply
+    .code(200)
+    .type('application/json')
+    .header('cache-control', 'no-store')
+    .send(verdict.body);
+}

@@ -1,0 +1,151 @@
+/**
+ * The `/mcp` naming rules: served names are `<prefix>__<tool>`, collision-free by
+ * construction (configurations that could collide are refused at start-up, naming the field),
+ * within the MCP tool name limit of 128 characters.
+ */
+import { describe, expect, it } from 'vitest';
+import { AggregateNames, MAX_EXPOSED_NAME } from '../src/aggregate/aggregate-names.js';
+import { decodeCursor, encodeCursor } from '../src/aggregate/aggregate-cursor.js';
+import { validateGatewayConfig } from '../src/config/validate-config.js';
+import { type GatewayError } from '../src/errors.js';
+
+const base = {
+  publicUrl: 'http://127.0.0.1:8080',
+  auth: { providers: { edge: { type: 'proxy', clientAuthEnabled: false } } },
+  trust: { jwks: ['keys/acme.jwks.json'] },
+};
+const url = 'http://127.0.0.1:9000/mcp';
+
+function issuesOf(document: unknown) {
+  try {
+    validateGatewayConfig(document, { env: {} });
+  } catch (error) {
+    expect(error).toMatchObject({ code: 'invalid-config' });
+    return (error as GatewayError).issues;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('AggregateNames', () => {
+  const names = new AggregateNames(
+    new Map([
+      ['files', 'files'],
+      ['fs', 'files_v2'],
+      ['a', 'a'],
+    ]),
+  );
+
+  it('prefixes and routes back to the upstream and the original name', () => {
+    expect(names.expose('files', 'read_file')).toBe('files__read_file');
+    expect(names.route('files__read_file')).toEqual({ upstream: 'files', name: 'read_file' });
+    expect(names.route('files_v2__read')).toEqual({ upstream: 'fs', name: 'read' });
+    // A tool name may itself contain the separator.
+    expect(names.route('a__b__c')).toEqual({ upstream: 'a', name: 'b__c' });
+    expect(names.route('nobody__x')).toBeUndefined();
+    expect(names.route('files__')).toBeUndefined();
+  });
+
+  it('refuses to serve a name over the limit', () => {
+    const fits = 'x'.repeat(MAX_EXPOSED_NAME - 'files__'.length);
+    expect(names.expose('files', fits)).toHaveLength(MAX_EXPOSED_NAME);
+    expect(names.expose('files', `${fits}y`)).toBeUndefined();
+  });
+});
+
+describe('the aggregate configuration', () => {
+  it('accepts prefixes, scopes, access lists and protocols', () => {
+    const config = validateGatewayConfig(
+      {
+        ...base,
+        aggregate: { access: { alice: ['files'], '*': ['files', 'notes'] } },
+        upstreams: {
+          files: {
+            url,
+            providers: ['com.acme'],
+            protocol: 'stateless',
+            aggregate: { prefix: 'f', scope: 'files:use' },
+          },
+          notes: { url, providers: ['com.acme'], protocol: 'auto' },
+        },
+      },
+      { env: {} },
+    );
+    expect(AggregateNames.of(config).expose('files', 'read')).toBe('f__read');
+  });
+
+  it('refuses upstreams whose served names could collide', () => {
+    const issues = issuesOf({
+      ...base,
+      upstreams: {
+        a: { url, providers: ['com.acme'] },
+        a__b: { url, providers: ['com.acme'] },
+        x: { url, providers: ['com.acme'], aggregate: { prefix: 'same' } },
+        y: { url, providers: ['com.acme'], aggregate: { prefix: 'same' } },
+      },
+    });
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          pointer: '/upstreams/a__b',
+          message: expect.stringMatching(/"a" and "a__b" would share \/mcp names/),
+        }),
+        expect.objectContaining({
+          pointer: '/upstreams/y/aggregate/prefix',
+          message: expect.stringMatching(/share \/mcp names/),
+        }),
+      ]),
+    );
+  });
+
+  it('lets a prefix resolve a collision, or an upstream stay off /mcp', () => {
+    expect(() =>
+      validateGatewayConfig(
+        {
+          ...base,
+          upstreams: {
+            a: { url, providers: ['com.acme'] },
+            a__b: { url, providers: ['com.acme'], aggregate: { prefix: 'ab' } },
+            c: { url, providers: ['com.acme'], aggregate: { include: false, prefix: 'a' } },
+          },
+        },
+        { env: {} },
+      ),
+    ).not.toThrow();
+  });
+
+  it('refuses a prefix over 64 characters, so at least 62 are left for the tool name', () => {
+    const issues = issuesOf({
+      ...base,
+      upstreams: { files: { url, providers: ['com.acme'], aggregate: { prefix: 'p'.repeat(65) } } },
+    });
+    expect(issues.map((i) => i.pointer)).toEqual(['/upstreams/files/aggregate/prefix']);
+  });
+
+  it('refuses an access list naming an upstream that does not exist', () => {
+    const issues = issuesOf({
+      ...base,
+      aggregate: { access: { alice: ['files', 'nope'] } },
+      upstreams: { files: { url, providers: ['com.acme'] } },
+    });
+    expect(issues).toEqual([
+      { pointer: '/aggregate/access/alice/1', message: 'no upstream is named "nope"' },
+    ]);
+  });
+
+  it('refuses a protocol it does not know', () => {
+    const issues = issuesOf({
+      ...base,
+      upstreams: { files: { url, providers: ['com.acme'], protocol: 'websocket' } },
+    });
+    expect(new Set(issues.map((i) => i.pointer))).toEqual(new Set(['/upstreams/files/protocol']));
+  });
+});
+
+describe('the /mcp cursor', () => {
+  it('round-trips and is bound to its method', () => {
+    const cursor = encodeCursor('tools/list', { notes: '2', files: 'abc' });
+    expect(decodeCursor(cursor, 'tools/list')).toEqual({ notes: '2', files: 'abc' });
+    expect(decodeCursor(cursor, 'prompts/list')).toBeUndefined();
+    expect(decodeCursor('not a cursor', 'tools/list')).toBeUndefined();
+  });
+});
