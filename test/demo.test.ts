@@ -1,6 +1,7 @@
 /**
  * `pnpm demo` (scripts/demo/run-demo.mjs) on the built programs: it tells the whole story and
- * exits 0, and stopped half-way with SIGINT it leaves no process and no temporary file behind.
+ * exits 0; when a step misbehaves it exits 1 naming it; and stopped half-way with SIGINT, it
+ * leaves no process and no temporary file behind (nor in the other two cases).
  */
 import { once } from 'node:events';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -13,8 +14,10 @@ const DEMO = `${ROOT}scripts/demo/run-demo.mjs`;
 const MARKER = 'ETDI_DEMO_TEST_RUN';
 
 /** Runs the demo with its own TMPDIR and a marker in its (and its children's) environment. */
-function startDemo(tmp: string, runId: string) {
-  const child = spawnNode([DEMO], { env: { ...process.env, TMPDIR: tmp, [MARKER]: runId } });
+function startDemo(tmp: string, runId: string, env: NodeJS.ProcessEnv = {}) {
+  const child = spawnNode([DEMO], {
+    env: { ...process.env, ...env, TMPDIR: tmp, [MARKER]: runId },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
@@ -52,6 +55,22 @@ describe('pnpm demo', () => {
     expect(out).toMatch(/rejected: get_forecast +rug-pull/);
     expect(out).toContain('get_forecast -> refused (JSON-RPC -32602, reason rug-pull)');
     expect(out).toContain('Demo passed: every step behaved as expected');
+    expect(await readdir(tmp)).toEqual([]);
+    expect(await processesWithEnv(MARKER, runId)).toEqual([]);
+  }, 180_000);
+
+  it('exits 1 naming the step that misbehaved, and still cleans up', async () => {
+    const runId = `fail-${process.pid}-${Date.now()}`;
+    // A registry id taken from the environment that collides with the demo's provider: the
+    // registry refuses to create that namespace, so step 3 cannot do what it must.
+    const demo = startDemo(tmp, runId, { ETDI_REGISTRY_ID: 'com.example' });
+    const [code] = await once(demo.child, 'exit');
+    expect(code).toBe(1);
+    expect(demo.stderr()).toContain(
+      'Demo FAILED: step 3 (The registry admin creates providers and publisher API keys) failed',
+    );
+    expect(demo.stderr()).toContain('provider-exists');
+    expect(demo.stdout()).not.toContain('Demo passed');
     expect(await readdir(tmp)).toEqual([]);
     expect(await processesWithEnv(MARKER, runId)).toEqual([]);
   }, 180_000);
