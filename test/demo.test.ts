@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, processesWithEnv, ROOT, spawnNode } from './support/processes.js';
 
 const DEMO = `${ROOT}scripts/demo/run-demo.mjs`;
-const MARKER = 'ETDI_DEMO_TEST_RUN';
+// Not ETDI_*: the demo passes the rest of its environment on to every program it starts.
+const MARKER = 'DEMO_TEST_RUN_ID';
 
 /** Runs the demo with its own TMPDIR and a marker in its (and its children's) environment. */
 function startDemo(tmp: string, runId: string, env: NodeJS.ProcessEnv = {}) {
@@ -37,7 +38,12 @@ describe('pnpm demo', () => {
 
   it('tells the whole story, exits 0 and leaves nothing behind', async () => {
     const runId = `ok-${process.pid}-${Date.now()}`;
-    const demo = startDemo(tmp, runId);
+    // ETDI_* settings of the caller's shell must not reach the demo's programs: this registry id
+    // would collide with the demo's provider, this API key would be refused.
+    const demo = startDemo(tmp, runId, {
+      ETDI_REGISTRY_ID: 'com.example',
+      ETDI_API_KEY: 'etdi_AAAAAAAAAAAAAAAA.not-a-key',
+    });
     const [code] = await once(demo.child, 'exit');
     const out = demo.stdout();
     expect(code, `${out}\n${demo.stderr()}`).toBe(0);
@@ -61,9 +67,9 @@ describe('pnpm demo', () => {
 
   it('exits 1 naming the step that misbehaved, and still cleans up', async () => {
     const runId = `fail-${process.pid}-${Date.now()}`;
-    // A registry id taken from the environment that collides with the demo's provider: the
-    // registry refuses to create that namespace, so step 3 cannot do what it must.
-    const demo = startDemo(tmp, runId, { ETDI_REGISTRY_ID: 'com.example' });
+    // `etdi provider create` fails in this run (a preloaded shim), so step 3 cannot do its work.
+    const shim = `${ROOT}test/support/refuse-provider-create.cjs`;
+    const demo = startDemo(tmp, runId, { NODE_OPTIONS: `--require=${shim}` });
     const [code] = await once(demo.child, 'exit');
     expect(code).toBe(1);
     expect(demo.stderr()).toContain(
