@@ -218,8 +218,9 @@ async function main() {
         get_radar: { perms: ['weather:read'], expires: '1s' },
       },
     });
-    signedAt = Date.now();
     await etdi(['sign', 'weather', '--key', keys[ORG], '--ver', '1.0.0', '--out', 'signed']);
+    // No later than this, the radar's signature was issued (its iat is in whole seconds).
+    signedAt = Date.now();
     const r = await etdi(['publish', 'signed/tools.json', '--format', 'json'], {
       apiKey: publisherKeys[ORG],
       registry,
