@@ -1,6 +1,7 @@
 /**
  * `pnpm demo` (scripts/demo/run-demo.mjs) on the built programs: it tells the whole story and
- * exits 0, and stopped half-way with SIGINT it leaves no process and no temporary file behind.
+ * exits 0; when a step misbehaves it exits 1 naming it; and stopped half-way with SIGINT, it
+ * leaves no process and no temporary file behind (nor in the other two cases).
  */
 import { once } from 'node:events';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -10,11 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, processesWithEnv, ROOT, spawnNode } from './support/processes.js';
 
 const DEMO = `${ROOT}scripts/demo/run-demo.mjs`;
-const MARKER = 'ETDI_DEMO_TEST_RUN';
+// Not ETDI_*: the demo passes the rest of its environment on to every program it starts.
+const MARKER = 'DEMO_TEST_RUN_ID';
 
 /** Runs the demo with its own TMPDIR and a marker in its (and its children's) environment. */
-function startDemo(tmp: string, runId: string) {
-  const child = spawnNode([DEMO], { env: { ...process.env, TMPDIR: tmp, [MARKER]: runId } });
+function startDemo(tmp: string, runId: string, env: NodeJS.ProcessEnv = {}) {
+  const child = spawnNode([DEMO], {
+    env: { ...process.env, ...env, TMPDIR: tmp, [MARKER]: runId },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
@@ -34,7 +38,12 @@ describe('pnpm demo', () => {
 
   it('tells the whole story, exits 0 and leaves nothing behind', async () => {
     const runId = `ok-${process.pid}-${Date.now()}`;
-    const demo = startDemo(tmp, runId);
+    // ETDI_* settings of the caller's shell must not reach the demo's programs: this registry id
+    // would collide with the demo's provider, this API key would be refused.
+    const demo = startDemo(tmp, runId, {
+      ETDI_REGISTRY_ID: 'com.example',
+      ETDI_API_KEY: 'etdi_AAAAAAAAAAAAAAAA.not-a-key',
+    });
     const [code] = await once(demo.child, 'exit');
     const out = demo.stdout();
     expect(code, `${out}\n${demo.stderr()}`).toBe(0);
@@ -52,6 +61,22 @@ describe('pnpm demo', () => {
     expect(out).toMatch(/rejected: get_forecast +rug-pull/);
     expect(out).toContain('get_forecast -> refused (JSON-RPC -32602, reason rug-pull)');
     expect(out).toContain('Demo passed: every step behaved as expected');
+    expect(await readdir(tmp)).toEqual([]);
+    expect(await processesWithEnv(MARKER, runId)).toEqual([]);
+  }, 180_000);
+
+  it('exits 1 naming the step that misbehaved, and still cleans up', async () => {
+    const runId = `fail-${process.pid}-${Date.now()}`;
+    // `etdi provider create` fails in this run (a preloaded shim), so step 3 cannot do its work.
+    const shim = `${ROOT}test/support/refuse-provider-create.cjs`;
+    const demo = startDemo(tmp, runId, { NODE_OPTIONS: `--require=${shim}` });
+    const [code] = await once(demo.child, 'exit');
+    expect(code).toBe(1);
+    expect(demo.stderr()).toContain(
+      'Demo FAILED: step 3 (The registry admin creates providers and publisher API keys) failed',
+    );
+    expect(demo.stderr()).toContain('provider-exists');
+    expect(demo.stdout()).not.toContain('Demo passed');
     expect(await readdir(tmp)).toEqual([]);
     expect(await processesWithEnv(MARKER, runId)).toEqual([]);
   }, 180_000);

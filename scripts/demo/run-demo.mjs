@@ -31,6 +31,10 @@ const ORG = 'com.example'; // the weather server's author
 const OPS = 'org.example.ops'; // the gateway operator, who reviews third-party servers
 const SQUATTER = 'dev.squatter'; // someone else, with a registered key of their own
 
+// The programs run with the caller's environment minus ETDI_* settings: a shell set up for
+// another registry or gateway (ETDI_API_KEY, ETDI_REGISTRY_ADMIN_KEY, ...) must not change the demo.
+const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ETDI_')));
+
 const processes = new Processes();
 const clients = [];
 const started = Date.now();
@@ -61,8 +65,7 @@ function expect(condition, what) {
 /** Runs `etdi ...args` in the work directory, echoing it as a terminal would. */
 async function etdi(args, { expectStatus = 0, apiKey, registry, quiet = false } = {}) {
   if (!quiet) show(`   $ etdi ${args.join(' ')}`);
-  const env = { ...process.env };
-  delete env.ETDI_API_KEY;
+  const env = { ...ENV };
   if (apiKey) env.ETDI_API_KEY = apiKey;
   if (registry) env.ETDI_REGISTRY_URL = registry;
   const r = await processes.run([BIN.etdi, ...args], { cwd: work, env });
@@ -134,7 +137,7 @@ async function main() {
   const registryStarting = processes.startService(
     'etdi-registry',
     [BIN.registry, '--dev', '--db', join(work, 'registry/registry.db'), '--port', '0'],
-    { cwd: work, env: process.env, ready: (out) => /\(dev\) on (http:\S+)/.exec(out)?.[1] },
+    { cwd: work, env: ENV, ready: (out) => /\(dev\) on (http:\S+)/.exec(out)?.[1] },
   );
   const everythingStarting = freePort().then(async (port) => {
     const { child } = await processes.startService(
@@ -142,7 +145,7 @@ async function main() {
       [EVERYTHING, 'streamableHttp'],
       {
         cwd: work,
-        env: { ...process.env, PORT: String(port) },
+        env: { ...ENV, PORT: String(port) },
         ready: (out) => (out.includes('listening on port') ? true : undefined),
       },
     );
@@ -215,8 +218,9 @@ async function main() {
         get_radar: { perms: ['weather:read'], expires: '1s' },
       },
     });
-    signedAt = Date.now();
     await etdi(['sign', 'weather', '--key', keys[ORG], '--ver', '1.0.0', '--out', 'signed']);
+    // No later than this, the radar's signature was issued (its iat is in whole seconds).
+    signedAt = Date.now();
     const r = await etdi(['publish', 'signed/tools.json', '--format', 'json'], {
       apiKey: publisherKeys[ORG],
       registry,
@@ -276,7 +280,7 @@ async function main() {
     const { value: url, child } = await processes.startService(
       'the demo server',
       [join(here, 'demo-server.mjs'), served, '0'],
-      { cwd: work, env: process.env, ready: (out) => /listening on (http:\S+)/.exec(out)?.[1] },
+      { cwd: work, env: ENV, ready: (out) => /listening on (http:\S+)/.exec(out)?.[1] },
     );
     show(`   weather server on ${url} (pid ${child.pid})`);
     return url;
@@ -337,7 +341,7 @@ async function main() {
         [BIN.gateway, '--config', 'gateway/gateway.json'],
         {
           cwd: work,
-          env: process.env,
+          env: ENV,
           ready: (out) => (out.includes('Server listening at') ? true : undefined),
         },
       );

@@ -382,6 +382,8 @@ describeWithService(postgres, 'scale-out', () => {
         const resumed = await connect(two.origin, alice, sessionId);
         const inSession = (await resumed.listTools()).tools.map((t) => t.name).sort();
         expect(inSession).toEqual(['archive_note', 'read_note']);
+        const called = await resumed.callTool({ name: 'archive_note', arguments: {} });
+        expect(called.content).toEqual([{ type: 'text', text: 'called archive_note' }]);
         const stolen = await fetch(`${two.origin}/servers/notes/mcp`, {
           method: 'POST',
           headers: {
