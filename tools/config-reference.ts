@@ -447,6 +447,82 @@ const AUTH_NOTES: DocumentNotes = {
   },
 };
 
+/**
+ * What provider members mean, by member name (`type.member` for one type only). Members a type
+ * has that are named nowhere here show an empty meaning; the README section linked above each
+ * table has them all.
+ */
+const PROVIDER_NOTES: Readonly<Record<string, string>> = {
+  type: 'the provider type',
+  name: 'name in results and logs',
+  sessions: 'where sessions live: `memory` or `redis` (the top-level `redis`)',
+  sessionTtl: 'how long a session lasts',
+  store: 'where API keys live: `memory` (seeded from `keys`) or `redis`',
+  rateLimiter: 'where rate limit counters live: `memory` (per node) or `redis` (shared)',
+  pepper: 'server-side secret mixed into key hashes (HMAC); use `${env:NAME}`',
+  credentialField: 'which extracted credential holds the key',
+  acceptBearer: 'also accept `Authorization: Bearer keyId.secret`',
+  requiredScopes: 'scopes every caller must have',
+  defaultPolicy: 'policy of keys without their own: rate limits, IP and endpoint rules, hours',
+  keyPrefix: 'prefix of generated key ids',
+  keys: 'keys to seed the store with: key id, `hash` (`hashApiKey(key)`), owner, scopes, policy',
+  'jwt.algorithms': 'accepted JWS algorithms (an allowlist; HS* only with `secret`)',
+  jwksUrl: "https URL of the issuer's JWKS (cached)",
+  jwks: 'an inline JWKS',
+  publicKey: 'one public key: PEM text or a JWK',
+  publicKeyFile: 'a PEM file with the public key (relative to the configuration file)',
+  secret: 'HMAC secret for HS* tokens; use `${env:NAME}`',
+  'jwt.issuer': 'required `iss` (one or several); `false` turns the check off explicitly',
+  'jwt.audience': 'required `aud` (one or several); `false` turns the check off explicitly',
+  requireExp: 'refuse tokens without `exp`',
+  clockTolerance: 'allowed clock skew',
+  maxTokenAge: 'refuse tokens whose `iat` is older than this',
+  requiredClaims: 'claims a token must carry',
+  typ: 'required JWT `typ` header',
+  revocations: 'where revoked token ids (`jti`) live: `memory` or `redis`',
+  userClaim: 'claim that names the user',
+  projectClaim: 'claim that names the project',
+  scopeClaim: 'claim that holds the scopes',
+  rolesClaim: 'claim that holds the roles',
+  endpointsClaim: 'claim that lists allowed endpoints',
+  jwksCacheMaxAge: 'how long a fetched JWKS is used',
+  jwksCooldown: 'least time between two JWKS fetches',
+  jwksTimeout: 'JWKS fetch timeout',
+  maxTokenLength: 'longer tokens are refused unparsed',
+  allowLoopbackHttp: 'allow http:// on loopback hosts (tests)',
+  method: '`source.method` that results report',
+  introspectionEndpoint: 'RFC 7662 introspection endpoint (https)',
+  userinfoEndpoint: 'OpenID Connect UserInfo endpoint (https)',
+  tokenEndpoint: "token endpoint, for the provider's own client credentials",
+  clientId: 'client id at the authorization server',
+  clientSecret: 'client secret; use `${env:NAME}`',
+  clientAuthMethod: 'how the client authenticates to the endpoints',
+  'oauth2.issuer': 'required `iss` of introspection answers',
+  'oauth2.audience': 'required `aud` of introspection answers',
+  cacheMaxTtl: 'longest time an active answer is cached',
+  negativeCacheTtl: 'how long an inactive answer is cached',
+  maxCacheEntries: 'cache size',
+  timeout: 'request timeout to the authorization server',
+  users: 'the accepted users',
+  maxPasswordLength: 'longer passwords are refused',
+  caCertificates: 'PEM CA certificates client certificates must chain to',
+  caFile: 'a PEM file of CA certificates (relative to the configuration file)',
+  intermediates: 'PEM intermediate certificates',
+  intermediatesFile: 'a PEM file of intermediate certificates',
+  pinnedFingerprints: 'accept only certificates with these SHA-256 fingerprints',
+  identity: 'which certificate field names the user',
+  requireMapping: 'refuse certificates whose identity is not in `users`',
+  defaultScopes: 'scopes of users with no mapping of their own',
+  requireClientAuthUsage: 'require the clientAuth extended key usage',
+  trustedProxies: 'addresses or CIDRs of proxies allowed to forward identities',
+  maxChainLength: 'longest accepted certificate chain',
+  clientAuthEnabled:
+    '`false` with `trustProxyAuth: false`: every request is anonymous (a warning is logged)',
+  trustProxyAuth: 'trust the identity header from `trustedProxies` (off by default)',
+  proxyUserHeader: 'header naming the authenticated user',
+  proxyGroupsHeader: "header listing the user's groups",
+};
+
 const PROVIDER_README_ANCHORS: Readonly<Record<string, string>> = {
   apiKey: 'api-keys--apikeyprovider',
   jwt: 'jwt--jwtprovider',
@@ -485,7 +561,13 @@ function authSection(): string {
       const base = walkSchema(schema, { descriptions: {} });
       const rows = base.map((r) => {
         const fallback = r.default === '' ? authDefault(type, r.path) : undefined;
-        return fallback === undefined ? r : { ...r, default: code(fallback) };
+        const description =
+          r.description || (PROVIDER_NOTES[`${type}.${r.path}`] ?? PROVIDER_NOTES[r.path] ?? '');
+        return {
+          ...r,
+          description,
+          ...(fallback === undefined ? {} : { default: code(fallback) }),
+        };
       });
       return [
         `#### \`type: ${type}\``,
