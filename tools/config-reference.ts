@@ -120,6 +120,28 @@ function objectsOf(schema: Schema): Schema[] {
   return schema.type === 'object' ? [schema] : [];
 }
 
+/**
+ * The members of one or several object schemas (the variants of a union), in declaration order:
+ * a member of several variants is listed once (its schemas as a union when they differ), and is
+ * required only when every variant requires it.
+ */
+function membersOf(objects: readonly Schema[]): [string, Schema, boolean][] {
+  const order: string[] = [];
+  const schemas = new Map<string, Schema[]>();
+  for (const object of objects) {
+    for (const [name, member] of Object.entries(object.properties ?? {})) {
+      if (!schemas.has(name)) order.push(name);
+      schemas.set(name, [...(schemas.get(name) ?? []), member]);
+    }
+  }
+  return order.map((name) => {
+    const all = schemas.get(name)!;
+    const distinct = [...new Map(all.map((m) => [JSON.stringify(m), m])).values()];
+    const merged = distinct.length === 1 ? distinct[0]! : { anyOf: distinct };
+    return [name, merged, objects.every((o) => o.required?.includes(name) ?? false)];
+  });
+}
+
 /** Every member of an object schema, depth first, in declaration order. */
 export function walkSchema(root: Schema, notes: DocumentNotes, prefix = ''): ConfigRow[] {
   const rows: ConfigRow[] = [];
@@ -141,10 +163,11 @@ export function walkSchema(root: Schema, notes: DocumentNotes, prefix = ''): Con
       if (notes.stop?.includes(path)) return;
     }
     const join = (name: string) => (path === '' ? name : `${path}.${name}`);
-    for (const object of objectsOf(schema)) {
-      for (const [name, member] of Object.entries(object.properties ?? {})) {
-        visit(member, join(name), object.required?.includes(name) ?? false);
-      }
+    const objects = objectsOf(schema);
+    for (const [name, member, isRequired] of membersOf(objects)) {
+      visit(member, join(name), isRequired);
+    }
+    for (const object of objects) {
       const mapValue =
         Object.values(object.patternProperties ?? {})[0] ??
         (typeof object.additionalProperties === 'object' && !object.properties
@@ -160,10 +183,8 @@ export function walkSchema(root: Schema, notes: DocumentNotes, prefix = ''): Con
   };
   // A map's values and a list's items are not members of their own: walk their members.
   const walkInto = (schema: Schema, path: string) => {
-    for (const object of objectsOf(schema)) {
-      for (const [name, member] of Object.entries(object.properties ?? {})) {
-        visit(member, `${path}.${name}`, object.required?.includes(name) ?? false);
-      }
+    for (const [name, member, isRequired] of membersOf(objectsOf(schema))) {
+      visit(member, `${path}.${name}`, isRequired);
     }
   };
   visit(root, prefix, true);
