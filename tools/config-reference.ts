@@ -194,8 +194,14 @@ export function walkSchema(root: Schema, notes: DocumentNotes, prefix = ''): Con
   return rows;
 }
 
+/** Table-safe text: pipes escaped, and outside code spans `<` and `>` (not HTML tags). */
 function escapeCell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return text
+    .replace(/\n/g, ' ')
+    .split('`')
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(/[<>]/g, (c) => `\\${c}`)))
+    .join('`')
+    .replace(/\|/g, '\\|');
 }
 
 function table(rows: readonly ConfigRow[], extra?: (row: ConfigRow) => string): string {
