@@ -618,11 +618,28 @@ function authDefault(type: string, member: string): unknown {
 function authSection(): string {
   const rows = walkSchema(AuthConfigSchema as Schema, AUTH_NOTES);
   checkNotes('auth', rows, AUTH_NOTES);
-  const extractionRows = walkSchema(
-    ExtractOptionsSchema as Schema,
-    { descriptions: {} },
-    'extraction',
-  );
+  const extractionNotes: DocumentNotes = {
+    descriptions: {
+      'extraction.headers':
+        'which header carries which credential field (header names are case-insensitive)',
+      'extraction.clientCertificateHeader':
+        'a client certificate forwarded by a TLS-terminating proxy (trust it only behind that proxy)',
+      'extraction.clientCertificateHeader.name': 'the header',
+      'extraction.clientCertificateHeader.format':
+        '`pem`: URL-encoded PEM (nginx `$ssl_client_escaped_cert`); `xfcc`: Envoy `X-Forwarded-Client-Cert`',
+      'extraction.maxCredentialLength': 'a longer credential header is refused as unreadable',
+      'extraction.tlsClientCertificate': 'read the TLS peer certificate of the connection',
+      'extraction.caseInsensitivePaths': 'compare paths case-insensitively in endpoint rules',
+    },
+    defaults: {
+      'extraction.headers.apiKey': AUTH_DEFAULTS.extraction.headers.apiKey,
+      'extraction.maxCredentialLength': AUTH_DEFAULTS.extraction.maxCredentialLength,
+      'extraction.tlsClientCertificate': AUTH_DEFAULTS.extraction.tlsClientCertificate,
+      'extraction.caseInsensitivePaths': AUTH_DEFAULTS.extraction.caseInsensitivePaths,
+    },
+  };
+  const extractionRows = walkSchema(ExtractOptionsSchema as Schema, extractionNotes, 'extraction');
+  checkNotes('auth extraction', extractionRows, extractionNotes);
   const providers = Object.entries(PROVIDER_SCHEMAS as Readonly<Record<string, Schema>>).map(
     ([type, schema]) => {
       const base = walkSchema(schema, { descriptions: {} });
