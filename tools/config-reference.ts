@@ -15,6 +15,7 @@ import {
   ExtractOptionsSchema,
   PROVIDER_SCHEMAS,
 } from '@etdi/auth';
+import * as gateway from '@etdi/gateway';
 import { GATEWAY_DEFAULTS, GUARD_DEFAULTS, GatewayConfigSchema } from '@etdi/gateway';
 import { OAuthConfigSchema } from '@etdi/oauth';
 import {
@@ -64,6 +65,8 @@ interface DocumentNotes {
   readonly stop?: readonly string[];
   /** How a map's keys are written in paths, by the map's path (default `<key>`). */
   readonly keyNames?: Readonly<Record<string, string>>;
+  /** Notes of members that may not exist yet (features landing on other branches). */
+  readonly optional?: readonly string[];
 }
 
 /** Duration patterns: `…(s|m|h|d…)`, `…(?:s|sec|m|min|h|d…)`. */
@@ -120,6 +123,28 @@ function objectsOf(schema: Schema): Schema[] {
   return schema.type === 'object' ? [schema] : [];
 }
 
+/**
+ * The members of one or several object schemas (the variants of a union), in declaration order:
+ * a member of several variants is listed once (its schemas as a union when they differ), and is
+ * required only when every variant requires it.
+ */
+function membersOf(objects: readonly Schema[]): [string, Schema, boolean][] {
+  const order: string[] = [];
+  const schemas = new Map<string, Schema[]>();
+  for (const object of objects) {
+    for (const [name, member] of Object.entries(object.properties ?? {})) {
+      if (!schemas.has(name)) order.push(name);
+      schemas.set(name, [...(schemas.get(name) ?? []), member]);
+    }
+  }
+  return order.map((name) => {
+    const all = schemas.get(name)!;
+    const distinct = [...new Map(all.map((m) => [JSON.stringify(m), m])).values()];
+    const merged = distinct.length === 1 ? distinct[0]! : { anyOf: distinct };
+    return [name, merged, objects.every((o) => o.required?.includes(name) ?? false)];
+  });
+}
+
 /** Every member of an object schema, depth first, in declaration order. */
 export function walkSchema(root: Schema, notes: DocumentNotes, prefix = ''): ConfigRow[] {
   const rows: ConfigRow[] = [];
@@ -141,10 +166,11 @@ export function walkSchema(root: Schema, notes: DocumentNotes, prefix = ''): Con
       if (notes.stop?.includes(path)) return;
     }
     const join = (name: string) => (path === '' ? name : `${path}.${name}`);
-    for (const object of objectsOf(schema)) {
-      for (const [name, member] of Object.entries(object.properties ?? {})) {
-        visit(member, join(name), object.required?.includes(name) ?? false);
-      }
+    const objects = objectsOf(schema);
+    for (const [name, member, isRequired] of membersOf(objects)) {
+      visit(member, join(name), isRequired);
+    }
+    for (const object of objects) {
       const mapValue =
         Object.values(object.patternProperties ?? {})[0] ??
         (typeof object.additionalProperties === 'object' && !object.properties
@@ -160,18 +186,22 @@ export function walkSchema(root: Schema, notes: DocumentNotes, prefix = ''): Con
   };
   // A map's values and a list's items are not members of their own: walk their members.
   const walkInto = (schema: Schema, path: string) => {
-    for (const object of objectsOf(schema)) {
-      for (const [name, member] of Object.entries(object.properties ?? {})) {
-        visit(member, `${path}.${name}`, object.required?.includes(name) ?? false);
-      }
+    for (const [name, member, isRequired] of membersOf(objectsOf(schema))) {
+      visit(member, `${path}.${name}`, isRequired);
     }
   };
   visit(root, prefix, true);
   return rows;
 }
 
+/** Table-safe text: pipes escaped, and outside code spans `<` and `>` (not HTML tags). */
 function escapeCell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return text
+    .replace(/\n/g, ' ')
+    .split('`')
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(/[<>]/g, (c) => `\\${c}`)))
+    .join('`')
+    .replace(/\|/g, '\\|');
 }
 
 function table(rows: readonly ConfigRow[], extra?: (row: ConfigRow) => string): string {
@@ -196,7 +226,7 @@ function table(rows: readonly ConfigRow[], extra?: (row: ConfigRow) => string): 
 function checkNotes(name: string, rows: readonly ConfigRow[], notes: DocumentNotes): void {
   const paths = new Set(rows.map((r) => r.path));
   for (const key of [...Object.keys(notes.descriptions), ...Object.keys(notes.defaults ?? {})]) {
-    if (!paths.has(key))
+    if (!paths.has(key) && !notes.optional?.includes(key))
       throw new Error(`${name}: the notes name "${key}", which the schema has not`);
   }
 }
@@ -398,9 +428,46 @@ const GATEWAY_NOTES: DocumentNotes = {
   },
 };
 
+/**
+ * Stdio upstreams (`command`), when this build of the gateway has them: their defaults live in
+ * `STDIO_DEFAULTS`, their duration members carry only the generic duration description.
+ */
+function stdioNotes(): DocumentNotes {
+  const defaults = (gateway as Readonly<Record<string, unknown>>).STDIO_DEFAULTS as
+    Readonly<Record<string, unknown>> | undefined;
+  const base = 'upstreams.<name>';
+  const descriptions: Record<string, string> = {
+    [`${base}.idleTimeout`]: 'a child with nothing in flight for this long is stopped',
+    [`${base}.initializeTimeout`]: 'a child that has not answered `initialize` by then is killed',
+    [`${base}.shutdownGrace`]: 'time between SIGTERM and SIGKILL when children are stopped',
+  };
+  const defaultValues: Record<string, unknown> = {};
+  for (const member of [
+    'isolation',
+    'maxProcesses',
+    'idleTimeout',
+    'initializeTimeout',
+    'shutdownGrace',
+  ]) {
+    if (defaults?.[member] !== undefined) defaultValues[`${base}.${member}`] = defaults[member];
+  }
+  return {
+    descriptions,
+    defaults: defaultValues,
+    optional: [...Object.keys(descriptions), ...Object.keys(defaultValues)],
+  };
+}
+
 function gatewaySection(): string {
-  const rows = walkSchema(GatewayConfigSchema as Schema, GATEWAY_NOTES);
-  checkNotes('gateway', rows, GATEWAY_NOTES);
+  const stdio = stdioNotes();
+  const notes: DocumentNotes = {
+    ...GATEWAY_NOTES,
+    descriptions: { ...GATEWAY_NOTES.descriptions, ...stdio.descriptions },
+    defaults: { ...GATEWAY_NOTES.defaults, ...stdio.defaults },
+    optional: stdio.optional,
+  };
+  const rows = walkSchema(GatewayConfigSchema as Schema, notes);
+  checkNotes('gateway', rows, notes);
   return [
     '## Gateway (`etdi-gateway`)',
     '',
@@ -447,6 +514,82 @@ const AUTH_NOTES: DocumentNotes = {
   },
 };
 
+/**
+ * What provider members mean, by member name (`type.member` for one type only). Members a type
+ * has that are named nowhere here show an empty meaning; the README section linked above each
+ * table has them all.
+ */
+const PROVIDER_NOTES: Readonly<Record<string, string>> = {
+  type: 'the provider type',
+  name: 'name in results and logs',
+  sessions: 'where sessions live: `memory` or `redis` (the top-level `redis`)',
+  sessionTtl: 'how long a session lasts',
+  store: 'where API keys live: `memory` (seeded from `keys`) or `redis`',
+  rateLimiter: 'where rate limit counters live: `memory` (per node) or `redis` (shared)',
+  pepper: 'server-side secret mixed into key hashes (HMAC); use `${env:NAME}`',
+  credentialField: 'which extracted credential holds the key',
+  acceptBearer: 'also accept `Authorization: Bearer keyId.secret`',
+  requiredScopes: 'scopes every caller must have',
+  defaultPolicy: 'policy of keys without their own: rate limits, IP and endpoint rules, hours',
+  keyPrefix: 'prefix of generated key ids',
+  keys: 'keys to seed the store with: key id, `hash` (`hashApiKey(key)`), owner, scopes, policy',
+  'jwt.algorithms': 'accepted JWS algorithms (an allowlist; HS* only with `secret`)',
+  jwksUrl: "https URL of the issuer's JWKS (cached)",
+  jwks: 'an inline JWKS',
+  publicKey: 'one public key: PEM text or a JWK',
+  publicKeyFile: 'a PEM file with the public key (relative to the configuration file)',
+  secret: 'HMAC secret for HS* tokens; use `${env:NAME}`',
+  'jwt.issuer': 'required `iss` (one or several); `false` turns the check off explicitly',
+  'jwt.audience': 'required `aud` (one or several); `false` turns the check off explicitly',
+  requireExp: 'refuse tokens without `exp`',
+  clockTolerance: 'allowed clock skew',
+  maxTokenAge: 'refuse tokens whose `iat` is older than this',
+  requiredClaims: 'claims a token must carry',
+  typ: 'required JWT `typ` header',
+  revocations: 'where revoked token ids (`jti`) live: `memory` or `redis`',
+  userClaim: 'claim that names the user',
+  projectClaim: 'claim that names the project',
+  scopeClaim: 'claim that holds the scopes',
+  rolesClaim: 'claim that holds the roles',
+  endpointsClaim: 'claim that lists allowed endpoints',
+  jwksCacheMaxAge: 'how long a fetched JWKS is used',
+  jwksCooldown: 'least time between two JWKS fetches',
+  jwksTimeout: 'JWKS fetch timeout',
+  maxTokenLength: 'longer tokens are refused unparsed',
+  allowLoopbackHttp: 'allow http:// on loopback hosts (tests)',
+  method: '`source.method` that results report',
+  introspectionEndpoint: 'RFC 7662 introspection endpoint (https)',
+  userinfoEndpoint: 'OpenID Connect UserInfo endpoint (https)',
+  tokenEndpoint: "token endpoint, for the provider's own client credentials",
+  clientId: 'client id at the authorization server',
+  clientSecret: 'client secret; use `${env:NAME}`',
+  clientAuthMethod: 'how the client authenticates to the endpoints',
+  'oauth2.issuer': 'required `iss` of introspection answers',
+  'oauth2.audience': 'required `aud` of introspection answers',
+  cacheMaxTtl: 'longest time an active answer is cached',
+  negativeCacheTtl: 'how long an inactive answer is cached',
+  maxCacheEntries: 'cache size',
+  timeout: 'request timeout to the authorization server',
+  users: 'the accepted users',
+  maxPasswordLength: 'longer passwords are refused',
+  caCertificates: 'PEM CA certificates client certificates must chain to',
+  caFile: 'a PEM file of CA certificates (relative to the configuration file)',
+  intermediates: 'PEM intermediate certificates',
+  intermediatesFile: 'a PEM file of intermediate certificates',
+  pinnedFingerprints: 'accept only certificates with these SHA-256 fingerprints',
+  identity: 'which certificate field names the user',
+  requireMapping: 'refuse certificates whose identity is not in `users`',
+  defaultScopes: 'scopes of users with no mapping of their own',
+  requireClientAuthUsage: 'require the clientAuth extended key usage',
+  trustedProxies: 'addresses or CIDRs of proxies allowed to forward identities',
+  maxChainLength: 'longest accepted certificate chain',
+  clientAuthEnabled:
+    '`false` with `trustProxyAuth: false`: every request is anonymous (a warning is logged)',
+  trustProxyAuth: 'trust the identity header from `trustedProxies` (off by default)',
+  proxyUserHeader: 'header naming the authenticated user',
+  proxyGroupsHeader: "header listing the user's groups",
+};
+
 const PROVIDER_README_ANCHORS: Readonly<Record<string, string>> = {
   apiKey: 'api-keys--apikeyprovider',
   jwt: 'jwt--jwtprovider',
@@ -475,17 +618,40 @@ function authDefault(type: string, member: string): unknown {
 function authSection(): string {
   const rows = walkSchema(AuthConfigSchema as Schema, AUTH_NOTES);
   checkNotes('auth', rows, AUTH_NOTES);
-  const extractionRows = walkSchema(
-    ExtractOptionsSchema as Schema,
-    { descriptions: {} },
-    'extraction',
-  );
+  const extractionNotes: DocumentNotes = {
+    descriptions: {
+      'extraction.headers':
+        'which header carries which credential field (header names are case-insensitive)',
+      'extraction.clientCertificateHeader':
+        'a client certificate forwarded by a TLS-terminating proxy (trust it only behind that proxy)',
+      'extraction.clientCertificateHeader.name': 'the header',
+      'extraction.clientCertificateHeader.format':
+        '`pem`: URL-encoded PEM (nginx `$ssl_client_escaped_cert`); `xfcc`: Envoy `X-Forwarded-Client-Cert`',
+      'extraction.maxCredentialLength': 'a longer credential header is refused as unreadable',
+      'extraction.tlsClientCertificate': 'read the TLS peer certificate of the connection',
+      'extraction.caseInsensitivePaths': 'compare paths case-insensitively in endpoint rules',
+    },
+    defaults: {
+      'extraction.headers.apiKey': AUTH_DEFAULTS.extraction.headers.apiKey,
+      'extraction.maxCredentialLength': AUTH_DEFAULTS.extraction.maxCredentialLength,
+      'extraction.tlsClientCertificate': AUTH_DEFAULTS.extraction.tlsClientCertificate,
+      'extraction.caseInsensitivePaths': AUTH_DEFAULTS.extraction.caseInsensitivePaths,
+    },
+  };
+  const extractionRows = walkSchema(ExtractOptionsSchema as Schema, extractionNotes, 'extraction');
+  checkNotes('auth extraction', extractionRows, extractionNotes);
   const providers = Object.entries(PROVIDER_SCHEMAS as Readonly<Record<string, Schema>>).map(
     ([type, schema]) => {
       const base = walkSchema(schema, { descriptions: {} });
       const rows = base.map((r) => {
         const fallback = r.default === '' ? authDefault(type, r.path) : undefined;
-        return fallback === undefined ? r : { ...r, default: code(fallback) };
+        const description =
+          r.description || (PROVIDER_NOTES[`${type}.${r.path}`] ?? PROVIDER_NOTES[r.path] ?? '');
+        return {
+          ...r,
+          description,
+          ...(fallback === undefined ? {} : { default: code(fallback) }),
+        };
       });
       return [
         `#### \`type: ${type}\``,

@@ -68,6 +68,24 @@ describe('pnpm bench: the report', () => {
     for (const g of bench!.goals) expect(typeof g.met).toBe('boolean');
   });
 
+  it('answers each goal of the issues from what was measured, and says which were not', async () => {
+    const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as {
+      issueGoals: { goal: string; measured: { label: string }[]; met: boolean | null }[];
+    };
+    const [pipeline, cold, ...others] = results.issueGoals;
+    expect(pipeline!.measured.map((m) => m.label)).toEqual([
+      'verify pipeline vs bare crypto.verify (throughput)',
+    ]);
+    expect(typeof pipeline!.met).toBe('boolean');
+    expect(cold!.measured).toHaveLength(1);
+    // Only the core benchmark ran: the gateway's and the registry's goals are not measured.
+    expect(others.length).toBeGreaterThanOrEqual(3);
+    for (const g of others) expect(g).toMatchObject({ measured: [], met: null });
+    const md = await readFile(join(out, 'RESULTS.md'), 'utf8');
+    expect(md).toContain('## Goals of the issues');
+    expect(md).toContain('not measured in this run');
+  });
+
   it('writes RESULTS.md with the machine, the goals and the tables, formatted as the repository is', async () => {
     const md = await readFile(join(out, 'RESULTS.md'), 'utf8');
     expect(md).toContain('## Machine');

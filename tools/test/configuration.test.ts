@@ -97,4 +97,40 @@ describe('walkSchema', () => {
       ['servers.<name>.env[].k', 'any', false, '', ''],
     ]);
   });
+
+  it('lists a member of several union variants once, required only when every variant requires it', () => {
+    const http = {
+      type: 'object',
+      required: ['url', 'providers'],
+      properties: {
+        url: { type: 'string' },
+        providers: { type: 'array', items: { type: 'string' } },
+      },
+    };
+    const stdio = {
+      type: 'object',
+      required: ['command', 'providers'],
+      properties: {
+        command: { type: 'string' },
+        providers: { type: 'array', items: { type: 'string' } },
+        timeout: { type: 'integer' },
+      },
+    };
+    const rows = walkSchema(
+      {
+        type: 'object',
+        properties: {
+          upstreams: { type: 'object', patternProperties: { x: { anyOf: [http, stdio] } } },
+        },
+      },
+      { descriptions: {}, keyNames: { upstreams: '<name>' } },
+    );
+    expect(rows.map((r) => [r.path, r.type, r.required])).toEqual([
+      ['upstreams', 'map of object', false],
+      ['upstreams.<name>.url', 'string', false],
+      ['upstreams.<name>.providers', 'list of string', true],
+      ['upstreams.<name>.command', 'string', false],
+      ['upstreams.<name>.timeout', 'integer', false],
+    ]);
+  });
 });
