@@ -22,6 +22,7 @@ import {
   type SpawnPlan,
 } from './stdio-supervisor.js';
 import type { Upstream, UpstreamRequest, UpstreamResponse } from './upstream.js';
+import { ProcessReaper } from './process-reaper.js';
 
 /** Options of {@link StdioUpstream}. */
 export interface StdioUpstreamOptions {
@@ -108,6 +109,7 @@ export class StdioUpstream implements Upstream {
   readonly #shared: StdioSupervisor | undefined;
   readonly #reaper: NodeJS.Timeout;
   readonly #sessionTtlMs: number;
+  readonly #watchdog: ProcessReaper;
   #closed = false;
 
   constructor(options: StdioUpstreamOptions) {
@@ -127,6 +129,7 @@ export class StdioUpstream implements Upstream {
     this.#stdio = config.stdio;
     this.#o = options;
     this.#sessionTtlMs = options.sessionTtlMs ?? 24 * 3600_000;
+    this.#watchdog = ProcessReaper.acquire(options.logger);
     if (this.#stdio.isolation === 'shared') {
       this.#shared = this.#supervisor(
         {
@@ -201,6 +204,7 @@ export class StdioUpstream implements Upstream {
       ...sessions.map((s) => s.supervisor.close()),
       ...(this.#shared ? [this.#shared.close()] : []),
     ]);
+    this.#watchdog.release();
   }
 
   /** The session a request names: a 400 or 404 answer when there is none. */
@@ -516,6 +520,7 @@ export class StdioUpstream implements Upstream {
       initializeParams,
       onMessage,
       eager,
+      reaper: this.#watchdog,
     });
   }
 
