@@ -63,6 +63,7 @@ describe('supervising stdio children', () => {
           },
           missing: { command: `${dir.dir}/no-such-server`, ...report },
           idle: { ...EVERYTHING, idleTimeout: '1s', ...report },
+          one: { ...EVERYTHING, maxProcesses: 1, ...report },
         },
       },
       { logger },
@@ -186,5 +187,24 @@ describe('supervising stdio children', () => {
     const [second] = upstream('idle').pids();
     expect(second).toBeDefined();
     expect(second).not.toBe(first);
+  });
+
+  it('holds maxProcesses against concurrent initializes: one starts, the others get 503', async () => {
+    const answers = await Promise.all(
+      [1, 2, 3].map((id) =>
+        fetch(gateway.mcpUrl('one'), { method: 'POST', headers: HEADERS, body: initialize(id) }),
+      ),
+    );
+    const statuses = answers.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 503, 503]);
+    for (const r of answers) await r.text();
+    expect(upstream('one').pids().length).toBe(1);
+    const session = answers.find((r) => r.status === 200)!.headers.get('mcp-session-id')!;
+    const deleted = await fetch(gateway.mcpUrl('one'), {
+      method: 'DELETE',
+      headers: { 'mcp-session-id': session },
+    });
+    expect(deleted.status).toBe(200);
+    expect(upstream('one').pids()).toEqual([]);
   });
 });

@@ -106,6 +106,8 @@ export class StdioUpstream implements Upstream {
   readonly #stdio: StdioUpstreamConfig;
   readonly #o: StdioUpstreamOptions;
   readonly #sessions = new Map<string, Session>();
+  /** Children of sessions still in their `initialize` handshake. */
+  readonly #starting = new Set<StdioSupervisor>();
   readonly #shared: StdioSupervisor | undefined;
   readonly #reaper: NodeJS.Timeout;
   readonly #sessionTtlMs: number;
@@ -202,6 +204,7 @@ export class StdioUpstream implements Upstream {
     for (const session of sessions) session.stream?.end();
     await Promise.all([
       ...sessions.map((s) => s.supervisor.close()),
+      ...[...this.#starting].map((s) => s.close()),
       ...(this.#shared ? [this.#shared.close()] : []),
     ]);
     this.#watchdog.release();
@@ -249,6 +252,8 @@ export class StdioUpstream implements Upstream {
         (m) => this.#deliverToSession(id, m),
         () => this.#sessions.get(id)?.stream !== undefined,
       );
+      // Holds a slot from now: concurrent initializes must not overshoot maxProcesses.
+      this.#starting.add(supervisor);
     }
     try {
       await supervisor.ensure();
@@ -258,6 +263,12 @@ export class StdioUpstream implements Upstream {
         return this.#json(200, undefined, { ...error.response, id: message.id });
       }
       throw error;
+    } finally {
+      this.#starting.delete(supervisor);
+    }
+    if (this.#closed) {
+      await supervisor.close();
+      throw new GatewayError('upstream-unavailable', `upstream "${this.name}" is closed`);
     }
     const session: Session = {
       id,
@@ -277,7 +288,7 @@ export class StdioUpstream implements Upstream {
 
   /** A 503 with Retry-After when `maxProcesses` children hold their slots. */
   #full(id: RequestId | null): UpstreamResponse | undefined {
-    let live = 0;
+    let live = this.#starting.size;
     for (const session of this.#sessions.values()) if (session.supervisor.live) live++;
     if (live < this.#stdio.maxProcesses) return undefined;
     this.#o.logger.warn(
