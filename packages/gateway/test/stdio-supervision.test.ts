@@ -173,9 +173,17 @@ describe('supervising stdio children', () => {
     expect(init.status).toBe(200);
     await init.text();
     const session = init.headers.get('mcp-session-id')!;
-    const [first] = upstream('idle').pids();
+    // Read from the log, not pids(): on a loaded machine the child may be stopped already.
+    const started = () =>
+      logger.lines
+        .filter((l) => l.fields.upstream === 'idle' && l.message === 'stdio upstream started')
+        .map((l) => l.fields.pid as number);
+    const [first] = started();
     expect(first).toBeDefined();
     await until(() => !alive(first!) && upstream('idle').pids().length === 0, 'the idle stop');
+    expect(
+      logger.lines.some((l) => l.fields.upstream === 'idle' && /idle: stopped/.test(l.message)),
+    ).toBe(true);
     const list = await fetch(gateway.mcpUrl('idle'), {
       method: 'POST',
       headers: { ...HEADERS, 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' },
@@ -184,7 +192,7 @@ describe('supervising stdio children', () => {
     expect(list.status).toBe(200);
     const body = (await list.json()) as { result: { tools: unknown[] } };
     expect(body.result.tools.length).toBeGreaterThan(0);
-    const [second] = upstream('idle').pids();
+    const second = started()[1];
     expect(second).toBeDefined();
     expect(second).not.toBe(first);
   });

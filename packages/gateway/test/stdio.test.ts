@@ -175,16 +175,16 @@ describe('stdio upstreams behind the gateway', () => {
 
   describe('supervision', () => {
     it('restarts a child killed with SIGKILL; the session carries on', async () => {
+      const before = new Set(upstream('everything').pids());
       const { client } = await connect('everything');
       await client.listTools();
-      const before = new Set(upstream('everything').pids());
       await client.callTool({ name: 'echo', arguments: { message: 'first' } });
-      // The newest child is this session's: the one not running before it connected.
+      // This session's child: the one that was not running before it connected.
       const mine = upstream('everything')
         .pids()
-        .filter((p) => alive(p));
-      expect(mine.length).toBeGreaterThan(0);
-      const victim = mine.find((p) => !before.has(p)) ?? mine.at(-1)!;
+        .filter((p) => !before.has(p));
+      expect(mine.length).toBe(1);
+      const victim = mine[0]!;
       process.kill(victim, 'SIGKILL');
       await until(() => !alive(victim), 'the killed child to be gone');
       const result = await until(
@@ -195,7 +195,11 @@ describe('stdio upstreams behind the gateway', () => {
         'a call to succeed after the restart',
       );
       expect(text(result)).toContain('after restart');
-      expect(upstream('everything').pids()).not.toContain(victim);
+      const restarted = upstream('everything')
+        .pids()
+        .filter((p) => !before.has(p));
+      expect(restarted).toHaveLength(1);
+      expect(restarted[0]).not.toBe(victim);
       expect(
         logger.lines.some(
           (l) => l.fields.upstream === 'everything' && /killed by SIGKILL/.test(l.message),
