@@ -18,7 +18,13 @@ import {
   trustJwks,
   writeJson,
 } from './guard/support/fixtures.js';
-import { apiKeyAuth, caller, startGateway, type RunningGateway } from './support/gateway.js';
+import {
+  apiKeyAuth,
+  caller,
+  initializeBody,
+  startGateway,
+  type RunningGateway,
+} from './support/gateway.js';
 import { EVERYTHING, filesystem, rawStdioToolList } from './support/stdio-servers.js';
 import { startTokenServer, type TestTokenServer } from './support/token-server.js';
 
@@ -107,22 +113,17 @@ describe('a stdio upstream on the gateway request path', () => {
     return client;
   }
 
-  /** initialize + tools/list with raw requests; returns the session id. */
-  async function openSession(upstream: string, key: string): Promise<string> {
-    const init = await fetch(gateway.mcpUrl(upstream), {
+  function initialize(upstream: string, key: string) {
+    return fetch(gateway.mcpUrl(upstream), {
       method: 'POST',
       headers: { ...HEADERS, 'x-api-key': key },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-06-18',
-          capabilities: {},
-          clientInfo: { name: 'raw', version: '1' },
-        },
-      }),
+      body: initializeBody(),
     });
+  }
+
+  /** initialize + tools/list with raw requests; returns the session id. */
+  async function openSession(upstream: string, key: string): Promise<string> {
+    const init = await initialize(upstream, key);
     expect(init.status).toBe(200);
     await init.text();
     const session = init.headers.get('mcp-session-id')!;
@@ -200,20 +201,7 @@ describe('a stdio upstream on the gateway request path', () => {
   });
 
   it('never logs the token, even when the child prints it to stderr', async () => {
-    const response = await fetch(gateway.mcpUrl('leaky'), {
-      method: 'POST',
-      headers: { ...HEADERS, 'x-api-key': alice.key },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-06-18',
-          capabilities: {},
-          clientInfo: { name: 'raw', version: '1' },
-        },
-      }),
-    });
+    const response = await initialize('leaky', alice.key);
     expect(response.status).toBe(504);
     const stderr = logger.lines.filter((l) => l.fields.upstream === 'leaky' && l.fields.stderr);
     expect(stderr.map((l) => l.fields.stderr)).toContain('token=[redacted]');

@@ -16,26 +16,13 @@ import {
   trustJwks,
   writeJson,
 } from './guard/support/fixtures.js';
-import { startGateway, type RunningGateway } from './support/gateway.js';
+import { initializeBody, startGateway, type RunningGateway } from './support/gateway.js';
 import { alive, EVERYTHING, until } from './support/stdio-servers.js';
 
 const HEADERS = {
   'content-type': 'application/json',
   accept: 'application/json, text/event-stream',
 };
-
-function initialize(id: number | string = 1) {
-  return JSON.stringify({
-    jsonrpc: '2.0',
-    id,
-    method: 'initialize',
-    params: {
-      protocolVersion: '2025-06-18',
-      capabilities: {},
-      clientInfo: { name: 'raw', version: '1' },
-    },
-  });
-}
 
 describe('supervising stdio children', () => {
   let gateway: RunningGateway;
@@ -136,7 +123,7 @@ describe('supervising stdio children', () => {
     const response = await fetch(gateway.mcpUrl('silent'), {
       method: 'POST',
       headers: HEADERS,
-      body: initialize(7),
+      body: initializeBody(7),
     });
     expect(response.status).toBe(504);
     expect(response.headers.get('mcp-session-id')).toBeNull();
@@ -156,7 +143,7 @@ describe('supervising stdio children', () => {
     const response = await fetch(gateway.mcpUrl('missing'), {
       method: 'POST',
       headers: HEADERS,
-      body: initialize(8),
+      body: initializeBody(8),
     });
     expect(response.status).toBe(502);
     const body = (await response.json()) as { error: { message: string; data: unknown } };
@@ -168,7 +155,7 @@ describe('supervising stdio children', () => {
     const init = await fetch(gateway.mcpUrl('idle'), {
       method: 'POST',
       headers: HEADERS,
-      body: initialize(),
+      body: initializeBody(),
     });
     expect(init.status).toBe(200);
     await init.text();
@@ -200,7 +187,11 @@ describe('supervising stdio children', () => {
   it('holds maxProcesses against concurrent initializes: one starts, the others get 503', async () => {
     const answers = await Promise.all(
       [1, 2, 3].map((id) =>
-        fetch(gateway.mcpUrl('one'), { method: 'POST', headers: HEADERS, body: initialize(id) }),
+        fetch(gateway.mcpUrl('one'), {
+          method: 'POST',
+          headers: HEADERS,
+          body: initializeBody(id),
+        }),
       ),
     );
     const statuses = answers.map((r) => r.status).sort();

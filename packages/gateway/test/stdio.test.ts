@@ -20,7 +20,7 @@ import {
   trustJwks,
   writeJson,
 } from './guard/support/fixtures.js';
-import { startGateway, type RunningGateway } from './support/gateway.js';
+import { initializeBody, startGateway, type RunningGateway } from './support/gateway.js';
 import { alive, EVERYTHING, filesystem, rawStdioToolList, until } from './support/stdio-servers.js';
 
 const SECRET_NAME = 'ETDI_STDIO_TEST_GATEWAY_SECRET';
@@ -234,23 +234,13 @@ describe('stdio upstreams behind the gateway', () => {
     it('answers 503 with Retry-After past the cap, and a slot frees with its session', async () => {
       const first = await connect('capped');
       await first.client.listTools();
-      const init = {
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-06-18',
-          capabilities: {},
-          clientInfo: { name: 'second', version: '1' },
-        },
-      };
       const refused = await fetch(gateway.mcpUrl('capped'), {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
           accept: 'application/json, text/event-stream',
         },
-        body: JSON.stringify(init),
+        body: initializeBody(),
       });
       expect(refused.status).toBe(503);
       expect(refused.headers.get('retry-after')).toMatch(/^[0-9]+$/);
