@@ -200,6 +200,9 @@ describe('stdio upstreams behind the gateway', () => {
         .filter((p) => !before.has(p));
       expect(restarted).toHaveLength(1);
       expect(restarted[0]).not.toBe(victim);
+      const metrics = await (await fetch(`${gateway.origin}/metrics`)).text();
+      expect(metrics).toContain('etdi_gateway_stdio_exits_total{upstream="everything"} 1');
+      expect(metrics).toMatch(/etdi_gateway_stdio_children\{upstream="everything"\} [1-9]/);
       expect(
         logger.lines.some(
           (l) => l.fields.upstream === 'everything' && /killed by SIGKILL/.test(l.message),

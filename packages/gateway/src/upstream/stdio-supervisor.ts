@@ -46,6 +46,8 @@ export interface StdioSupervisorOptions {
   readonly eager: () => boolean;
   /** Kills the children should the gateway die before it could stop them. */
   readonly reaper?: ProcessReaper;
+  /** Told of each child that exited without being asked to. */
+  readonly onExit?: () => void;
 }
 
 /** A refusal of `initialize` by the child itself: passed downstream as its JSON-RPC error. */
@@ -348,6 +350,7 @@ export class StdioSupervisor {
       STDIO_DEFAULTS.restartCapMs,
     );
     this.#failures++;
+    this.#o.onExit?.();
     this.#state = 'backoff';
     this.#restartAt = Date.now() + delay;
     this.#o.logger.warn(

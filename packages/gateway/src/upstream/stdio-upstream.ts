@@ -23,6 +23,7 @@ import {
 } from './stdio-supervisor.js';
 import type { Upstream, UpstreamRequest, UpstreamResponse } from './upstream.js';
 import { ProcessReaper } from './process-reaper.js';
+import type { StdioMetrics } from './stdio-metrics.js';
 
 /** Options of {@link StdioUpstream}. */
 export interface StdioUpstreamOptions {
@@ -37,6 +38,8 @@ export interface StdioUpstreamOptions {
   readonly parentEnv?: Readonly<Record<string, string | undefined>>;
   /** How long a session whose child was stopped for idleness is remembered. Default 24 h. */
   readonly sessionTtlMs?: number;
+  /** Where to report children and unexpected exits (the gateway's registry). */
+  readonly metrics?: StdioMetrics;
 }
 
 interface Session {
@@ -132,6 +135,7 @@ export class StdioUpstream implements Upstream {
     this.#o = options;
     this.#sessionTtlMs = options.sessionTtlMs ?? 24 * 3600_000;
     this.#watchdog = ProcessReaper.acquire(options.logger);
+    options.metrics?.add(this);
     if (this.#stdio.isolation === 'shared') {
       this.#shared = this.#supervisor(
         {
@@ -208,6 +212,7 @@ export class StdioUpstream implements Upstream {
       ...(this.#shared ? [this.#shared.close()] : []),
     ]);
     this.#watchdog.release();
+    this.#o.metrics?.remove(this);
   }
 
   /** The session a request names: a 400 or 404 answer when there is none. */
@@ -532,6 +537,7 @@ export class StdioUpstream implements Upstream {
       onMessage,
       eager,
       reaper: this.#watchdog,
+      onExit: () => this.#o.metrics?.exited(this.name),
     });
   }
 
