@@ -7,6 +7,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StdioUpstream } from '../src/upstream/stdio-upstream.js';
 import {
@@ -51,6 +52,11 @@ describe('supervising stdio children', () => {
           missing: { command: `${dir.dir}/no-such-server`, ...report },
           idle: { ...EVERYTHING, idleTimeout: '1s', ...report },
           one: { ...EVERYTHING, maxProcesses: 1, ...report },
+          crashy: {
+            command: process.execPath,
+            args: [fileURLToPath(new URL('./support/crash-server.mjs', import.meta.url))],
+            ...report,
+          },
         },
       },
       { logger },
@@ -205,5 +211,30 @@ describe('supervising stdio children', () => {
     });
     expect(deleted.status).toBe(200);
     expect(upstream('one').pids()).toEqual([]);
+  });
+
+  it('restarts a crashing child with doubling delays; calls in flight get 502', async () => {
+    const client = await connect('crashy');
+    await client.listTools();
+    for (let crash = 0; crash < 3; crash++) {
+      const crashed = client.callTool({ name: 'crash', arguments: {} });
+      // The SDK's error for an HTTP error status: `code` is the status.
+      await expect(crashed).rejects.toMatchObject({ code: 502 });
+      await expect(crashed).rejects.toThrow(/exited with code 3/);
+      const pong = await until(
+        () => client.callTool({ name: 'ping', arguments: {} }).catch(() => undefined),
+        'the restarted child to answer',
+      );
+      expect(text(pong)).toContain('pong');
+    }
+    const delays = logger.lines
+      .filter((l) => l.fields.upstream === 'crashy' && l.fields.restartInMs !== undefined)
+      .map((l) => l.fields.restartInMs);
+    expect(delays).toEqual([250, 500, 1000]);
+    expect(
+      logger.lines.filter(
+        (l) => l.fields.upstream === 'crashy' && l.message === 'stdio upstream exited with code 3',
+      ),
+    ).toHaveLength(3);
   });
 });
