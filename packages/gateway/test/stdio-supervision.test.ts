@@ -237,4 +237,29 @@ describe('supervising stdio children', () => {
       ),
     ).toHaveLength(3);
   });
+
+  it('refuses a body that is no JSON-RPC message before the child sees it (400)', async () => {
+    const init = await fetch(gateway.mcpUrl('everything'), {
+      method: 'POST',
+      headers: HEADERS,
+      body: initializeBody(),
+    });
+    await init.text();
+    const session = init.headers.get('mcp-session-id')!;
+    for (const body of [{ id: 5 }, { jsonrpc: '1.0', id: 5, method: 'ping' }, { jsonrpc: '2.0' }]) {
+      const response = await fetch(gateway.mcpUrl('everything'), {
+        method: 'POST',
+        headers: { ...HEADERS, 'mcp-session-id': session },
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ error: { code: -32600 } });
+    }
+    const ping = await fetch(gateway.mcpUrl('everything'), {
+      method: 'POST',
+      headers: { ...HEADERS, 'mcp-session-id': session },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 6, method: 'ping' }),
+    });
+    expect(await ping.json()).toEqual({ jsonrpc: '2.0', id: 6, result: {} });
+  });
 });

@@ -80,6 +80,14 @@ function sse(sessionId: string, stream: PassThrough): UpstreamResponse {
   };
 }
 
+/** A request, a notification, or a response (result or error) to one of the child's requests. */
+function isMessage(message: JSONRPCMessage): boolean {
+  const m = message as Record<string, unknown>;
+  if (m.jsonrpc !== '2.0') return false;
+  if (typeof m.method === 'string') return true;
+  return (typeof m.id === 'string' || typeof m.id === 'number') && ('result' in m || 'error' in m);
+}
+
 function isRequest(message: JSONRPCMessage): message is JSONRPCRequest {
   return 'method' in message && 'id' in message;
 }
@@ -166,12 +174,12 @@ export class StdioUpstream implements Upstream {
     const sessionId = request.headers['mcp-session-id'];
     if (request.method === 'POST') {
       const message = parseMessage(request.body);
-      if (message === undefined) {
+      if (message === undefined || !isMessage(message)) {
         return this.#error(
           400,
           null,
-          JSON_RPC.parseError,
-          'Parse error: the body is not a JSON-RPC message',
+          JSON_RPC.invalidRequest,
+          'Invalid Request: not a JSON-RPC 2.0 request, notification or response',
         );
       }
       if (isRequest(message) && message.method === 'initialize') {
