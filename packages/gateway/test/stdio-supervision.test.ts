@@ -6,7 +6,10 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CreateMessageRequestSchema,
+  LoggingMessageNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StdioUpstream } from '../src/upstream/stdio-upstream.js';
@@ -123,6 +126,34 @@ describe('supervising stdio children', () => {
     await until(() => messages.length > 0, 'a logging notification');
     expect(String(messages[0])).toMatch(/message/);
     await client.callTool({ name: 'toggle-simulated-logging', arguments: {} });
+  });
+
+  it("carries the child's own request to the client (sampling) and the client's answer back", async () => {
+    const client = new Client(
+      { name: 'sampling-test', version: '1.0.0' },
+      { capabilities: { sampling: {} } },
+    );
+    const asked: unknown[] = [];
+    client.setRequestHandler(CreateMessageRequestSchema, async (request) => {
+      asked.push(request.params.messages[0]?.content);
+      return {
+        model: 'test-model',
+        role: 'assistant',
+        content: { type: 'text', text: 'sampled by the client' },
+      };
+    });
+    await client.connect(new StreamableHTTPClientTransport(gateway.mcpUrl('everything')));
+    clients.push(client);
+    const { tools } = await client.listTools();
+    // The server offers this tool only to clients that can sample: the client's own
+    // capabilities reached the child.
+    expect(tools.map((t) => t.name)).toContain('trigger-sampling-request');
+    const result = await client.callTool({
+      name: 'trigger-sampling-request',
+      arguments: { prompt: 'a question for the client' },
+    });
+    expect(JSON.stringify(asked)).toContain('a question for the client');
+    expect(text(result)).toContain('sampled by the client');
   });
 
   it('kills a child that does not answer initialize in time: 504, no session', async () => {
