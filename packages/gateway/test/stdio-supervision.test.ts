@@ -10,6 +10,7 @@ import {
   CreateMessageRequestSchema,
   LoggingMessageNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
+import { createParser } from 'eventsource-parser';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StdioUpstream } from '../src/upstream/stdio-upstream.js';
@@ -154,6 +155,66 @@ describe('supervising stdio children', () => {
     });
     expect(JSON.stringify(asked)).toContain('a question for the client');
     expect(text(result)).toContain('sampled by the client');
+  });
+
+  it("without a GET stream, puts the child's request on the POST's SSE answer", async () => {
+    const init = await fetch(gateway.mcpUrl('everything'), {
+      method: 'POST',
+      headers: HEADERS,
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: { sampling: {} },
+          clientInfo: { name: 'raw-sampler', version: '1' },
+        },
+      }),
+    });
+    await init.text();
+    const headers = {
+      ...HEADERS,
+      'mcp-session-id': init.headers.get('mcp-session-id')!,
+      'mcp-protocol-version': '2025-06-18',
+    };
+    const post = (body: object) =>
+      fetch(gateway.mcpUrl('everything'), { method: 'POST', headers, body: JSON.stringify(body) });
+    await (await post({ jsonrpc: '2.0', method: 'notifications/initialized' })).text();
+    const call = await post({
+      jsonrpc: '2.0',
+      id: 3,
+      method: 'tools/call',
+      params: { name: 'trigger-sampling-request', arguments: { prompt: 'raw' } },
+    });
+    expect(call.headers.get('content-type')).toContain('text/event-stream');
+    const events: { id?: unknown; method?: string; result?: unknown }[] = [];
+    const parser = createParser({ onEvent: (e) => events.push(JSON.parse(e.data)) });
+    const reader = call.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const next = async () => {
+      const start = events.length;
+      while (events.length === start) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error('the stream ended early');
+        parser.feed(value);
+      }
+      return events[start]!;
+    };
+    const asked = await next();
+    expect(asked.method).toBe('sampling/createMessage');
+    const answered = await post({
+      jsonrpc: '2.0',
+      id: asked.id,
+      result: {
+        model: 'raw-model',
+        role: 'assistant',
+        content: { type: 'text', text: 'sampled by a raw client' },
+      },
+    });
+    expect(answered.status).toBe(202);
+    const result = await next();
+    expect(result.id).toBe(3);
+    expect(JSON.stringify(result.result)).toContain('sampled by a raw client');
   });
 
   it('kills a child that does not answer initialize in time: 504, no session', async () => {

@@ -51,6 +51,8 @@ interface Session {
   readonly backlog: JSONRPCMessage[];
   /** The caller's request ids in flight, with the supervisor's ids they were sent under. */
   readonly inflight: Map<RequestId, number>;
+  /** In-flight requests whose client accepts SSE: where the child's messages go without GET. */
+  readonly callStreams: Set<(message: JSONRPCMessage) => void>;
   lastSeen: number;
 }
 
@@ -289,6 +291,7 @@ export class StdioUpstream implements Upstream {
       stream: undefined,
       backlog: [],
       inflight: new Map(),
+      callStreams: new Set(),
       lastSeen: Date.now(),
     };
     this.#sessions.set(id, session);
@@ -350,6 +353,7 @@ export class StdioUpstream implements Upstream {
         settled = true;
         clearTimeout(timer);
         session.inflight.delete(message.id);
+        session.callStreams.delete(push);
         request.signal.removeEventListener('abort', onAbort);
       };
       const fail = (error: GatewayError) => {
@@ -374,16 +378,18 @@ export class StdioUpstream implements Upstream {
         supervisor.cancel(upstreamId, 'the client went away');
         fail(new GatewayError('upstream-unavailable', 'the client went away'));
       };
+      // The answer turns into an SSE stream at the first message before the result.
+      const push = (notification: JSONRPCMessage) => {
+        if (settled || !acceptsSse) return;
+        if (!stream) {
+          stream = new PassThrough();
+          resolve(sse(session.id, stream));
+        }
+        stream.write(formatEvent({ event: 'message', data: JSON.stringify(notification) }));
+        arm();
+      };
       const sink: CallSink = {
-        onProgress: (notification) => {
-          if (settled || !acceptsSse) return;
-          if (!stream) {
-            stream = new PassThrough();
-            resolve(sse(session.id, stream));
-          }
-          stream.write(formatEvent({ event: 'message', data: JSON.stringify(notification) }));
-          arm();
-        },
+        onProgress: push,
         onResponse: (response: JsonRpcResponse) => {
           if (settled) return;
           finish();
@@ -396,6 +402,7 @@ export class StdioUpstream implements Upstream {
       const upstreamId = supervisor.call(message, sink);
       if (settled) return;
       session.inflight.set(message.id, upstreamId);
+      if (acceptsSse) session.callStreams.add(push);
       request.signal.addEventListener('abort', onAbort, { once: true });
       arm();
     });
@@ -423,12 +430,26 @@ export class StdioUpstream implements Upstream {
     supervisor.send(message);
   }
 
-  /** The child's own request or notification, for the session's GET stream. */
+  /**
+   * The child's own request or notification, for the session's GET stream (a request, while
+   * there is none, on the SSE answer of the newest request in flight).
+   */
   #deliverToSession(sessionId: string, message: JSONRPCMessage): void {
     const session = this.#sessions.get(sessionId);
     if (!session) return;
     if (session.stream) {
       session.stream.write(formatEvent({ event: 'message', data: JSON.stringify(message) }));
+      return;
+    }
+    // No GET stream: a request of the child (sampling, elicitation, roots) blocks the call it
+    // serves until a client answers, so the newest in-flight request that accepts SSE carries
+    // it. Notifications wait for a GET stream; a shared child's messages are for everyone.
+    const call =
+      session.supervisor === this.#shared || !isRequest(message)
+        ? undefined
+        : [...session.callStreams].at(-1);
+    if (call) {
+      call(message);
       return;
     }
     if (session.backlog.length >= MAX_BACKLOG) session.backlog.shift();
