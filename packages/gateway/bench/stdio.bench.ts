@@ -131,6 +131,8 @@ const httpServer = spawn(process.execPath, [SERVER.args[0]!, 'streamableHttp'], 
   env: { PATH: process.env.PATH ?? '', PORT: String(httpPort) },
   stdio: ['ignore', 'ignore', 'pipe'],
 });
+// Its stdin is not ours, so it would outlive a benchmark that fails half-way: stop it on exit.
+process.once('exit', () => httpServer.kill('SIGKILL'));
 await new Promise<void>((resolve, reject) => {
   let log = '';
   httpServer.stderr!.on('data', (c: Buffer) => {
