@@ -24,6 +24,11 @@ import {
 import { initializeBody, startGateway, type RunningGateway } from './support/gateway.js';
 import { alive, EVERYTHING, until } from './support/stdio-servers.js';
 
+const CRASH_SERVER = {
+  command: process.execPath,
+  args: [fileURLToPath(new URL('./support/crash-server.mjs', import.meta.url))],
+};
+
 const HEADERS = {
   'content-type': 'application/json',
   accept: 'application/json, text/event-stream',
@@ -56,11 +61,8 @@ describe('supervising stdio children', () => {
           missing: { command: `${dir.dir}/no-such-server`, ...report },
           idle: { ...EVERYTHING, idleTimeout: '1s', ...report },
           one: { ...EVERYTHING, maxProcesses: 1, ...report },
-          crashy: {
-            command: process.execPath,
-            args: [fileURLToPath(new URL('./support/crash-server.mjs', import.meta.url))],
-            ...report,
-          },
+          crashy: { ...CRASH_SERVER, ...report },
+          slow: { ...CRASH_SERVER, timeout: '2s', ...report },
         },
       },
       { logger },
@@ -353,5 +355,16 @@ describe('supervising stdio children', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 6, method: 'ping' }),
     });
     expect(await ping.json()).toEqual({ jsonrpc: '2.0', id: 6, result: {} });
+  });
+
+  it('answers 504 for a call the child does not answer in time; the session carries on', async () => {
+    const client = await connect('slow');
+    await client.listTools();
+    const hung = client.callTool({ name: 'hang', arguments: {} });
+    await expect(hung).rejects.toMatchObject({ code: 504 });
+    await expect(hung).rejects.toThrow(/did not answer in time/);
+    const pong = await client.callTool({ name: 'ping', arguments: {} });
+    expect(text(pong)).toContain('pong');
+    expect(upstream('slow').pids()).toHaveLength(1);
   });
 });

@@ -1,5 +1,5 @@
-// A real stdio MCP server (the MCP SDK's McpServer) with a tool that makes it exit: for the
-// gateway's restart-with-backoff tests.
+// A real stdio MCP server (the MCP SDK's McpServer) with a tool that makes it exit and one that
+// never answers: for the gateway's restart-with-backoff and timeout tests.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 
@@ -10,4 +10,5 @@ server.registerTool('ping', { description: 'Answers pong.' }, async () => ({
 server.registerTool('crash', { description: 'Exits the server with code 3.' }, async () => {
   process.exit(3);
 });
+server.registerTool('hang', { description: 'Never answers.' }, () => new Promise(() => {}));
 await server.connect(new StdioServerTransport());
