@@ -25,8 +25,9 @@ function version(): string {
  * `etdi-gateway --config FILE [--check] [--json]`. With `--check` it validates the whole
  * configuration (the auth document included, and that each stdio upstream's command can be
  * found) and resolves to an exit code; otherwise it starts the server and resolves to the
- * running app (stop it with `app.close()`; the bin does on SIGTERM and SIGINT). Problems are written to stderr, one per line, each with its JSON pointer;
- * `--json` writes them as one JSON object to stdout instead.
+ * running app (stop it with `app.close()`; the bin does on SIGTERM and SIGINT). Problems are
+ * written to stderr, one per line, each with its JSON pointer; `--json` writes them as one JSON
+ * object to stdout instead.
  */
 export async function runGatewayCli(
   argv: readonly string[],
