@@ -62,7 +62,7 @@ describe('supervising stdio children', () => {
           idle: { ...EVERYTHING, idleTimeout: '1s', ...report },
           one: { ...EVERYTHING, maxProcesses: 1, ...report },
           crashy: { ...CRASH_SERVER, ...report },
-          slow: { ...CRASH_SERVER, timeout: '2s', ...report },
+          slow: { ...CRASH_SERVER, timeout: '5s', ...report },
         },
       },
       { logger },
