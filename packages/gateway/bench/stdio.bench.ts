@@ -28,6 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
 import { compare } from '../../../bench/harness.js';
 import { buildGateway } from '../src/build-gateway.js';
 
@@ -130,6 +131,8 @@ const httpServer = spawn(process.execPath, [SERVER.args[0]!, 'streamableHttp'], 
   env: { PATH: process.env.PATH ?? '', PORT: String(httpPort) },
   stdio: ['ignore', 'ignore', 'pipe'],
 });
+// Its stdin is not ours, so it would outlive a benchmark that fails half-way: stop it on exit.
+process.once('exit', () => httpServer.kill('SIGKILL'));
 await new Promise<void>((resolve, reject) => {
   let log = '';
   httpServer.stderr!.on('data', (c: Buffer) => {
@@ -146,6 +149,64 @@ await overHttp.connect(
 const direct = await directClient();
 const throughSession = await gatewayClient('session');
 const throughShared = await gatewayClient('shared');
+// Without the SDK client's own cost (fetch, schema validation): raw requests on a keep-alive
+// undici pool, one session.
+const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 1 });
+const rawHeaders = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  'x-api-key': apiKey,
+};
+const rawPath = '/servers/session/mcp';
+const opened = await pool.request({
+  path: rawPath,
+  method: 'POST',
+  headers: rawHeaders,
+  body: JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: {
+      protocolVersion: '2025-06-18',
+      capabilities: {},
+      clientInfo: { name: 'bench-raw', version: '1' },
+    },
+  }),
+});
+await opened.body.text();
+const rawSession = {
+  ...rawHeaders,
+  'mcp-session-id': String(opened.headers['mcp-session-id']),
+  'mcp-protocol-version': '2025-06-18',
+};
+for (const body of [
+  { jsonrpc: '2.0', method: 'notifications/initialized' },
+  { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+]) {
+  const r = await pool.request({
+    path: rawPath,
+    method: 'POST',
+    headers: rawSession,
+    body: JSON.stringify(body),
+  });
+  await r.body.text();
+}
+const rawCall = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 3,
+  method: 'tools/call',
+  params: { name: 'echo', arguments: { message: 'bench' } },
+});
+const rawEcho = async () => {
+  const r = await pool.request({
+    path: rawPath,
+    method: 'POST',
+    headers: rawSession,
+    body: rawCall,
+  });
+  await r.body.text();
+};
+
 const echo = (client: Client) => () =>
   client.callTool({ name: 'echo', arguments: { message: 'bench' } });
 
@@ -156,6 +217,7 @@ const calls = await compare(
     { name: 'SDK client → same server over Streamable HTTP (direct)', fn: echo(overHttp) },
     { name: 'SDK client → gateway → stdio child (isolation: session)', fn: echo(throughSession) },
     { name: 'SDK client → gateway → stdio child (isolation: shared)', fn: echo(throughShared) },
+    { name: 'raw undici → gateway → stdio child (isolation: session)', fn: rawEcho },
   ],
   { calls: CALLS, rounds: ROUNDS, warmup: 10 },
 );
@@ -199,5 +261,6 @@ await Promise.all([
   throughShared.close(),
 ]);
 httpServer.kill('SIGTERM');
+await pool.close();
 await app.close();
 rmSync(dir, { recursive: true, force: true });

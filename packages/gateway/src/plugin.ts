@@ -30,6 +30,7 @@ import { MemorySessionBindings } from './sessions/memory-session-bindings.js';
 import { RedisSessionBindings } from './sessions/redis-session-bindings.js';
 import type { SessionBindingStore } from './sessions/session-bindings.js';
 import { HttpUpstream } from './upstream/http-upstream.js';
+import { StdioMetrics } from './upstream/stdio-metrics.js';
 import { StdioUpstream } from './upstream/stdio-upstream.js';
 import type { Upstream } from './upstream/upstream.js';
 import {
@@ -169,6 +170,7 @@ async function gatewayPlugin(app: FastifyInstance, options: EtdiGatewayOptions):
             config: upstream,
             logger,
             sessionTtlMs: config.sessions.ttlSec * 1000,
+            metrics: StdioMetrics.on(metrics.registry),
             ...(oauth ? { oauth } : {}),
           })
         : new HttpUpstream({

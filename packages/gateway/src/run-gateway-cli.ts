@@ -5,6 +5,7 @@ import { buildGateway } from './build-gateway.js';
 import { loadGatewayConfig } from './config/load-config.js';
 import { GatewayError } from './errors.js';
 import { checkAuthDocument } from './http/gateway-auth.js';
+import { stdioCommandIssues } from './upstream/stdio-command.js';
 
 /** Where the CLI writes, and its environment; tests pass their own. */
 export interface GatewayCliIo {
@@ -22,10 +23,11 @@ function version(): string {
 
 /**
  * `etdi-gateway --config FILE [--check] [--json]`. With `--check` it validates the whole
- * configuration (the auth document included) and resolves to an exit code; otherwise it starts
- * the server and resolves to the running app (stop it with `app.close()`; the bin does on
- * SIGTERM and SIGINT). Problems are written to stderr, one per line, each with its JSON pointer;
- * `--json` writes them as one JSON object to stdout instead.
+ * configuration (the auth document included, and that each stdio upstream's command can be
+ * found) and resolves to an exit code; otherwise it starts the server and resolves to the
+ * running app (stop it with `app.close()`; the bin does on SIGTERM and SIGINT). Problems are
+ * written to stderr, one per line, each with its JSON pointer; `--json` writes them as one JSON
+ * object to stdout instead.
  */
 export async function runGatewayCli(
   argv: readonly string[],
@@ -51,6 +53,12 @@ export async function runGatewayCli(
   try {
     const config = await loadGatewayConfig(options.config, { env: io.env });
     checkAuthDocument(config.document.auth, io.env);
+    const commands = stdioCommandIssues(config, io.env);
+    if (commands.length > 0) {
+      throw new GatewayError('invalid-config', 'a stdio upstream cannot be started', {
+        issues: commands,
+      });
+    }
     if (options.check) {
       if (options.json)
         io.stdout.write(

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseGatewayConfig } from '../src/config/load-config.js';
+import { runGatewayCli } from '../src/run-gateway-cli.js';
+import { provider, tempDir, trustJwks, writeJson } from './guard/support/fixtures.js';
 import { STDIO_DEFAULTS } from '../src/config/stdio-config.js';
 import { validateGatewayConfig } from '../src/config/validate-config.js';
 import { GatewayError } from '../src/errors.js';
@@ -153,5 +156,48 @@ describe('a stdio upstream in the configuration', () => {
       env: { GITHUB_API_URL: 'https://api.github.com', GITHUB_ORG: 'acme' },
       isolation: 'shared',
     });
+  });
+
+  it('etdi-gateway --check: a command that cannot be found is named by its pointer', async () => {
+    const dir = await tempDir();
+    try {
+      await writeJson(`${dir.dir}/trust.jwks.json`, await trustJwks(await provider('com.acme')));
+      const write = (upstreams: object) =>
+        writeJson(`${dir.dir}/gateway.json`, {
+          ...base,
+          trust: { jwks: ['trust.jwks.json'] },
+          upstreams,
+        });
+      const run = async (file: string, env: Record<string, string>) => {
+        const out: string[] = [];
+        const err: string[] = [];
+        const { exitCode } = await runGatewayCli(['--check', '--config', file], {
+          stdout: { write: (s: string) => out.push(s) },
+          stderr: { write: (s: string) => err.push(s) },
+          env,
+        });
+        return { exitCode, out: out.join(''), err: err.join('') };
+      };
+      const ok = await write({
+        node: { command: process.execPath, providers: ['com.acme'] },
+        inPath: { command: 'node-on-path', providers: ['com.acme'], env: { PATH: dir.dir } },
+      });
+      await writeFile(`${dir.dir}/node-on-path`, '#!/bin/sh\n', { mode: 0o755 });
+      expect(await run(ok, {})).toMatchObject({ exitCode: 0 });
+      const bad = await write({
+        typo: { command: 'mcp-server-filesytem', providers: ['com.acme'] },
+        missing: { command: './bin/nothing', providers: ['com.acme'] },
+      });
+      const result = await run(bad, { PATH: dir.dir });
+      expect(result.exitCode).toBe(1);
+      expect(result.err).toContain(
+        '/upstreams/typo/command: mcp-server-filesytem is not found in the PATH the child gets',
+      );
+      expect(result.err).toContain(
+        `/upstreams/missing/command: ${dir.dir}/bin/nothing is not an executable file`,
+      );
+    } finally {
+      await dir.cleanup();
+    }
   });
 });

@@ -18,8 +18,14 @@ import {
   trustJwks,
   writeJson,
 } from './guard/support/fixtures.js';
-import { apiKeyAuth, caller, startGateway, type RunningGateway } from './support/gateway.js';
-import { EVERYTHING, filesystem, rawStdioToolList } from './support/stdio-servers.js';
+import {
+  apiKeyAuth,
+  caller,
+  initializeBody,
+  startGateway,
+  type RunningGateway,
+} from './support/gateway.js';
+import { EVERYTHING, filesystem, rawStdioToolList, until } from './support/stdio-servers.js';
 import { startTokenServer, type TestTokenServer } from './support/token-server.js';
 
 const alice = caller('alice', ['files:read']);
@@ -71,14 +77,13 @@ describe('a stdio upstream on the gateway request path', () => {
         upstreams: {
           files: { ...filesystem(files), mode: 'enforce', providers: ['com.acme'] },
           everything: { ...EVERYTHING, mode: 'report', providers: ['com.acme'], oauth },
-          // Prints its token to stderr, then never initializes.
+          // Prints its token to stderr and exits before it initializes.
           leaky: {
             command: process.execPath,
             args: [
               '-e',
-              'console.error("token=" + process.env.OAUTH_ACCESS_TOKEN); setInterval(() => {}, 1000)',
+              'console.error("token=" + process.env.OAUTH_ACCESS_TOKEN); process.exit(1)',
             ],
-            initializeTimeout: '2s',
             mode: 'report',
             providers: ['com.acme'],
             oauth,
@@ -107,22 +112,17 @@ describe('a stdio upstream on the gateway request path', () => {
     return client;
   }
 
-  /** initialize + tools/list with raw requests; returns the session id. */
-  async function openSession(upstream: string, key: string): Promise<string> {
-    const init = await fetch(gateway.mcpUrl(upstream), {
+  function initialize(upstream: string, key: string) {
+    return fetch(gateway.mcpUrl(upstream), {
       method: 'POST',
       headers: { ...HEADERS, 'x-api-key': key },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-06-18',
-          capabilities: {},
-          clientInfo: { name: 'raw', version: '1' },
-        },
-      }),
+      body: initializeBody(),
     });
+  }
+
+  /** initialize + tools/list with raw requests; returns the session id. */
+  async function openSession(upstream: string, key: string): Promise<string> {
+    const init = await initialize(upstream, key);
     expect(init.status).toBe(200);
     await init.text();
     const session = init.headers.get('mcp-session-id')!;
@@ -200,23 +200,16 @@ describe('a stdio upstream on the gateway request path', () => {
   });
 
   it('never logs the token, even when the child prints it to stderr', async () => {
-    const response = await fetch(gateway.mcpUrl('leaky'), {
-      method: 'POST',
-      headers: { ...HEADERS, 'x-api-key': alice.key },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-06-18',
-          capabilities: {},
-          clientInfo: { name: 'raw', version: '1' },
-        },
-      }),
+    const response = await initialize('leaky', alice.key);
+    expect(response.status).toBe(502);
+    expect(await response.json()).toMatchObject({
+      error: { message: 'stdio upstream "leaky" exited with code 1' },
     });
-    expect(response.status).toBe(504);
-    const stderr = logger.lines.filter((l) => l.fields.upstream === 'leaky' && l.fields.stderr);
-    expect(stderr.map((l) => l.fields.stderr)).toContain('token=[redacted]');
+    const stderr = await until(
+      () => logger.lines.find((l) => l.fields.upstream === 'leaky' && l.fields.stderr),
+      'the stderr line in the log',
+    );
+    expect(stderr.fields.stderr).toBe('token=[redacted]');
     const everything = JSON.stringify(logger.lines);
     for (const token of tokens.issued) expect(everything).not.toContain(token);
   });

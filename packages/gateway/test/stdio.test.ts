@@ -20,7 +20,7 @@ import {
   trustJwks,
   writeJson,
 } from './guard/support/fixtures.js';
-import { startGateway, type RunningGateway } from './support/gateway.js';
+import { initializeBody, startGateway, type RunningGateway } from './support/gateway.js';
 import { alive, EVERYTHING, filesystem, rawStdioToolList, until } from './support/stdio-servers.js';
 
 const SECRET_NAME = 'ETDI_STDIO_TEST_GATEWAY_SECRET';
@@ -175,16 +175,16 @@ describe('stdio upstreams behind the gateway', () => {
 
   describe('supervision', () => {
     it('restarts a child killed with SIGKILL; the session carries on', async () => {
+      const before = new Set(upstream('everything').pids());
       const { client } = await connect('everything');
       await client.listTools();
-      const before = new Set(upstream('everything').pids());
       await client.callTool({ name: 'echo', arguments: { message: 'first' } });
-      // The newest child is this session's: the one not running before it connected.
+      // This session's child: the one that was not running before it connected.
       const mine = upstream('everything')
         .pids()
-        .filter((p) => alive(p));
-      expect(mine.length).toBeGreaterThan(0);
-      const victim = mine.find((p) => !before.has(p)) ?? mine.at(-1)!;
+        .filter((p) => !before.has(p));
+      expect(mine.length).toBe(1);
+      const victim = mine[0]!;
       process.kill(victim, 'SIGKILL');
       await until(() => !alive(victim), 'the killed child to be gone');
       const result = await until(
@@ -195,7 +195,14 @@ describe('stdio upstreams behind the gateway', () => {
         'a call to succeed after the restart',
       );
       expect(text(result)).toContain('after restart');
-      expect(upstream('everything').pids()).not.toContain(victim);
+      const restarted = upstream('everything')
+        .pids()
+        .filter((p) => !before.has(p));
+      expect(restarted).toHaveLength(1);
+      expect(restarted[0]).not.toBe(victim);
+      const metrics = await (await fetch(`${gateway.origin}/metrics`)).text();
+      expect(metrics).toContain('etdi_gateway_stdio_exits_total{upstream="everything"} 1');
+      expect(metrics).toMatch(/etdi_gateway_stdio_children\{upstream="everything"\} [1-9]/);
       expect(
         logger.lines.some(
           (l) => l.fields.upstream === 'everything' && /killed by SIGKILL/.test(l.message),
@@ -230,23 +237,13 @@ describe('stdio upstreams behind the gateway', () => {
     it('answers 503 with Retry-After past the cap, and a slot frees with its session', async () => {
       const first = await connect('capped');
       await first.client.listTools();
-      const init = {
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-06-18',
-          capabilities: {},
-          clientInfo: { name: 'second', version: '1' },
-        },
-      };
       const refused = await fetch(gateway.mcpUrl('capped'), {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
           accept: 'application/json, text/event-stream',
         },
-        body: JSON.stringify(init),
+        body: initializeBody(),
       });
       expect(refused.status).toBe(503);
       expect(refused.headers.get('retry-after')).toMatch(/^[0-9]+$/);

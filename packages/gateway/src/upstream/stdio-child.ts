@@ -4,6 +4,7 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { GATEWAY_DEFAULTS } from '../config/defaults.js';
+import type { ProcessReaper } from './process-reaper.js';
 
 /** What to run: resolved by the upstream (command, arguments, the child's whole environment). */
 export interface StdioCommand {
@@ -30,6 +31,10 @@ export interface StdioChildOptions {
   readonly secrets: readonly string[];
   readonly onMessage: (message: JSONRPCMessage) => void;
   readonly onExit: (exit: ChildExit) => void;
+  /** Told of the child's pid, to kill it should the gateway die first. */
+  readonly reaper?: ProcessReaper;
+  /** Between SIGTERM and SIGKILL when the reaper has to act. */
+  readonly graceMs?: number;
 }
 
 // A stderr line longer than this is cut: one runaway line must not flood the log.
@@ -69,10 +74,12 @@ export class StdioChild {
       const finish = (exit: ChildExit) => {
         if (this.#exit) return;
         this.#exit = exit;
+        if (child.pid !== undefined) options.reaper?.unregister(child.pid);
         resolve();
         options.onExit(exit);
       };
     });
+    if (child.pid !== undefined) options.reaper?.register(child.pid, options.graceMs ?? 5000);
     child.stdin!.on('error', () => {
       // EPIPE when the child is gone: its exit is reported by 'exit'.
     });

@@ -8,6 +8,7 @@ import type {
 import { STDIO_DEFAULTS, type StdioUpstreamConfig } from '../config/stdio-config.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GatewayError } from '../errors.js';
+import type { ProcessReaper } from './process-reaper.js';
 import { StdioChild, type ChildExit, type StdioCommand } from './stdio-child.js';
 
 /** A JSON-RPC response (result or error) as the child sends it. */
@@ -43,6 +44,10 @@ export interface StdioSupervisorOptions {
   readonly onMessage: (message: JSONRPCMessage) => void;
   /** Whether to restart a child that died at once (after the backoff), or when next needed. */
   readonly eager: () => boolean;
+  /** Kills the children should the gateway die before it could stop them. */
+  readonly reaper?: ProcessReaper;
+  /** Told of each child that exited without being asked to. */
+  readonly onExit?: () => void;
 }
 
 /** A refusal of `initialize` by the child itself: passed downstream as its JSON-RPC error. */
@@ -228,6 +233,8 @@ export class StdioSupervisor {
         upstream,
         logger,
         secrets: plan.secrets,
+        graceMs: config.shutdownGraceMs,
+        ...(this.#o.reaper ? { reaper: this.#o.reaper } : {}),
         onMessage: (message) => this.#receive(spawned, message),
         onExit: (exit) => this.#exited(spawned, exit),
       });
@@ -343,6 +350,7 @@ export class StdioSupervisor {
       STDIO_DEFAULTS.restartCapMs,
     );
     this.#failures++;
+    this.#o.onExit?.();
     this.#state = 'backoff';
     this.#restartAt = Date.now() + delay;
     this.#o.logger.warn(

@@ -22,6 +22,8 @@ import {
   type SpawnPlan,
 } from './stdio-supervisor.js';
 import type { Upstream, UpstreamRequest, UpstreamResponse } from './upstream.js';
+import { ProcessReaper } from './process-reaper.js';
+import type { StdioMetrics } from './stdio-metrics.js';
 
 /** Options of {@link StdioUpstream}. */
 export interface StdioUpstreamOptions {
@@ -36,6 +38,8 @@ export interface StdioUpstreamOptions {
   readonly parentEnv?: Readonly<Record<string, string | undefined>>;
   /** How long a session whose child was stopped for idleness is remembered. Default 24 h. */
   readonly sessionTtlMs?: number;
+  /** Where to report children and unexpected exits (the gateway's registry). */
+  readonly metrics?: StdioMetrics;
 }
 
 interface Session {
@@ -47,6 +51,8 @@ interface Session {
   readonly backlog: JSONRPCMessage[];
   /** The caller's request ids in flight, with the supervisor's ids they were sent under. */
   readonly inflight: Map<RequestId, number>;
+  /** In-flight requests whose client accepts SSE: where the child's messages go without GET. */
+  readonly callStreams: Set<(message: JSONRPCMessage) => void>;
   lastSeen: number;
 }
 
@@ -74,6 +80,14 @@ function sse(sessionId: string, stream: PassThrough): UpstreamResponse {
     headers: { 'content-type': SSE_TYPE, 'cache-control': 'no-cache', 'mcp-session-id': sessionId },
     body: stream,
   };
+}
+
+/** A request, a notification, or a response (result or error) to one of the child's requests. */
+function isMessage(message: JSONRPCMessage): boolean {
+  const m = message as Record<string, unknown>;
+  if (m.jsonrpc !== '2.0') return false;
+  if (typeof m.method === 'string') return true;
+  return (typeof m.id === 'string' || typeof m.id === 'number') && ('result' in m || 'error' in m);
 }
 
 function isRequest(message: JSONRPCMessage): message is JSONRPCRequest {
@@ -105,9 +119,12 @@ export class StdioUpstream implements Upstream {
   readonly #stdio: StdioUpstreamConfig;
   readonly #o: StdioUpstreamOptions;
   readonly #sessions = new Map<string, Session>();
+  /** Children of sessions still in their `initialize` handshake. */
+  readonly #starting = new Set<StdioSupervisor>();
   readonly #shared: StdioSupervisor | undefined;
   readonly #reaper: NodeJS.Timeout;
   readonly #sessionTtlMs: number;
+  readonly #watchdog: ProcessReaper;
   #closed = false;
 
   constructor(options: StdioUpstreamOptions) {
@@ -127,6 +144,8 @@ export class StdioUpstream implements Upstream {
     this.#stdio = config.stdio;
     this.#o = options;
     this.#sessionTtlMs = options.sessionTtlMs ?? 24 * 3600_000;
+    this.#watchdog = ProcessReaper.acquire(options.logger);
+    options.metrics?.add(this);
     if (this.#stdio.isolation === 'shared') {
       this.#shared = this.#supervisor(
         {
@@ -157,12 +176,12 @@ export class StdioUpstream implements Upstream {
     const sessionId = request.headers['mcp-session-id'];
     if (request.method === 'POST') {
       const message = parseMessage(request.body);
-      if (message === undefined) {
+      if (message === undefined || !isMessage(message)) {
         return this.#error(
           400,
           null,
-          JSON_RPC.parseError,
-          'Parse error: the body is not a JSON-RPC message',
+          JSON_RPC.invalidRequest,
+          'Invalid Request: not a JSON-RPC 2.0 request, notification or response',
         );
       }
       if (isRequest(message) && message.method === 'initialize') {
@@ -199,8 +218,11 @@ export class StdioUpstream implements Upstream {
     for (const session of sessions) session.stream?.end();
     await Promise.all([
       ...sessions.map((s) => s.supervisor.close()),
+      ...[...this.#starting].map((s) => s.close()),
       ...(this.#shared ? [this.#shared.close()] : []),
     ]);
+    this.#watchdog.release();
+    this.#o.metrics?.remove(this);
   }
 
   /** The session a request names: a 400 or 404 answer when there is none. */
@@ -245,6 +267,8 @@ export class StdioUpstream implements Upstream {
         (m) => this.#deliverToSession(id, m),
         () => this.#sessions.get(id)?.stream !== undefined,
       );
+      // Holds a slot from now: concurrent initializes must not overshoot maxProcesses.
+      this.#starting.add(supervisor);
     }
     try {
       await supervisor.ensure();
@@ -254,6 +278,12 @@ export class StdioUpstream implements Upstream {
         return this.#json(200, undefined, { ...error.response, id: message.id });
       }
       throw error;
+    } finally {
+      this.#starting.delete(supervisor);
+    }
+    if (this.#closed) {
+      await supervisor.close();
+      throw new GatewayError('upstream-unavailable', `upstream "${this.name}" is closed`);
     }
     const session: Session = {
       id,
@@ -261,6 +291,7 @@ export class StdioUpstream implements Upstream {
       stream: undefined,
       backlog: [],
       inflight: new Map(),
+      callStreams: new Set(),
       lastSeen: Date.now(),
     };
     this.#sessions.set(id, session);
@@ -273,7 +304,7 @@ export class StdioUpstream implements Upstream {
 
   /** A 503 with Retry-After when `maxProcesses` children hold their slots. */
   #full(id: RequestId | null): UpstreamResponse | undefined {
-    let live = 0;
+    let live = this.#starting.size;
     for (const session of this.#sessions.values()) if (session.supervisor.live) live++;
     if (live < this.#stdio.maxProcesses) return undefined;
     this.#o.logger.warn(
@@ -322,6 +353,7 @@ export class StdioUpstream implements Upstream {
         settled = true;
         clearTimeout(timer);
         session.inflight.delete(message.id);
+        session.callStreams.delete(push);
         request.signal.removeEventListener('abort', onAbort);
       };
       const fail = (error: GatewayError) => {
@@ -346,16 +378,18 @@ export class StdioUpstream implements Upstream {
         supervisor.cancel(upstreamId, 'the client went away');
         fail(new GatewayError('upstream-unavailable', 'the client went away'));
       };
+      // The answer turns into an SSE stream at the first message before the result.
+      const push = (notification: JSONRPCMessage) => {
+        if (settled || !acceptsSse) return;
+        if (!stream) {
+          stream = new PassThrough();
+          resolve(sse(session.id, stream));
+        }
+        stream.write(formatEvent({ event: 'message', data: JSON.stringify(notification) }));
+        arm();
+      };
       const sink: CallSink = {
-        onProgress: (notification) => {
-          if (settled || !acceptsSse) return;
-          if (!stream) {
-            stream = new PassThrough();
-            resolve(sse(session.id, stream));
-          }
-          stream.write(formatEvent({ event: 'message', data: JSON.stringify(notification) }));
-          arm();
-        },
+        onProgress: push,
         onResponse: (response: JsonRpcResponse) => {
           if (settled) return;
           finish();
@@ -368,6 +402,7 @@ export class StdioUpstream implements Upstream {
       const upstreamId = supervisor.call(message, sink);
       if (settled) return;
       session.inflight.set(message.id, upstreamId);
+      if (acceptsSse) session.callStreams.add(push);
       request.signal.addEventListener('abort', onAbort, { once: true });
       arm();
     });
@@ -395,12 +430,26 @@ export class StdioUpstream implements Upstream {
     supervisor.send(message);
   }
 
-  /** The child's own request or notification, for the session's GET stream. */
+  /**
+   * The child's own request or notification, for the session's GET stream (a request, while
+   * there is none, on the SSE answer of the newest request in flight).
+   */
   #deliverToSession(sessionId: string, message: JSONRPCMessage): void {
     const session = this.#sessions.get(sessionId);
     if (!session) return;
     if (session.stream) {
       session.stream.write(formatEvent({ event: 'message', data: JSON.stringify(message) }));
+      return;
+    }
+    // No GET stream: a request of the child (sampling, elicitation, roots) blocks the call it
+    // serves until a client answers, so the newest in-flight request that accepts SSE carries
+    // it. Notifications wait for a GET stream; a shared child's messages are for everyone.
+    const call =
+      session.supervisor === this.#shared || !isRequest(message)
+        ? undefined
+        : [...session.callStreams].at(-1);
+    if (call) {
+      call(message);
       return;
     }
     if (session.backlog.length >= MAX_BACKLOG) session.backlog.shift();
@@ -516,6 +565,8 @@ export class StdioUpstream implements Upstream {
       initializeParams,
       onMessage,
       eager,
+      reaper: this.#watchdog,
+      onExit: () => this.#o.metrics?.exited(this.name),
     });
   }
 

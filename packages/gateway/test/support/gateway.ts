@@ -73,3 +73,17 @@ export async function startGateway(
 export function apiKeyAuth(...callers: { record: object }[]): Record<string, unknown> {
   return { providers: { keys: { type: 'apiKey', keys: callers.map((c) => c.record) } } };
 }
+
+/** The body of an MCP `initialize` request (2025-06-18, no client capabilities). */
+export function initializeBody(id: number | string = 1, client = 'raw'): string {
+  return JSON.stringify({
+    jsonrpc: '2.0',
+    id,
+    method: 'initialize',
+    params: {
+      protocolVersion: '2025-06-18',
+      capabilities: {},
+      clientInfo: { name: client, version: '1' },
+    },
+  });
+}
