@@ -21,7 +21,13 @@ export function createUpstreamRpc(
 ): UpstreamRpc {
   const protocols = new Map<string, UpstreamProtocol>();
   for (const [name, upstream] of config.upstreams) {
-    protocols.set(name, upstream.document.protocol ?? 'auto');
+    // `auto` probes with server/discover over HTTP; an upstream without a URL (a transport of
+    // another kind) is session-based unless its configuration says otherwise.
+    const document = upstream.document as { protocol?: UpstreamProtocol; url?: unknown };
+    protocols.set(
+      name,
+      document.protocol ?? (typeof document.url === 'string' ? 'auto' : 'session'),
+    );
   }
   const rpc = new UpstreamRpc({
     upstreams,
