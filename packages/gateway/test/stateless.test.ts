@@ -298,6 +298,35 @@ describe('the stateless revision (2026-07-28) through the gateway', () => {
     });
   });
 
+  it('authenticates and checks Host/Origin on every stateless request, session or not', async () => {
+    const headers = { 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/list' };
+    const body = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/list',
+      params: { _meta: META },
+    });
+    const base = {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    };
+    const before = v2.seen.length;
+    const anonymous = await fetch(gateway.mcpUrl('modern'), {
+      method: 'POST',
+      headers: { ...base, ...headers },
+      body,
+    });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toContain('resource_metadata=');
+    const rebinding = await fetch(gateway.mcpUrl('modern'), {
+      method: 'POST',
+      headers: { ...base, ...headers, 'x-api-key': alice.key, origin: 'http://evil.example' },
+      body,
+    });
+    expect(rebinding.status).toBe(403);
+    expect(v2.seen.length).toBe(before);
+  });
+
   it('says clearly when an upstream configured stateless does not speak 2026-07-28', async () => {
     const { status, json } = await modernPost(
       'wrongEra',

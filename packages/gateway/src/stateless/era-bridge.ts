@@ -148,6 +148,11 @@ export class EraBridge {
       }
       if (message === undefined || message.method === undefined) return this.#send(reply, 202, '');
       if (message.id === null) {
+        // The handshake's end is the gateway's business with a session client: a stateless
+        // upstream has no handshake.
+        if (era === 'legacy' && message.method === 'notifications/initialized') {
+          return this.#send(reply, 202, '');
+        }
         await this.#o.rpc.notify(this.#o.upstream, principal, { method: message.method, params });
         return this.#send(reply, 202, '');
       }
