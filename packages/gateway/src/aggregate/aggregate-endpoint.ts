@@ -100,7 +100,12 @@ export class AggregateEndpoint {
       if (!FORWARDED_NOTIFICATIONS.has(message.method)) return;
       const event = `event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', method: message.method })}\n\n`;
       for (const stream of this.#streams.values()) {
-        if (stream.principal === principal && stream.visible.has(upstream)) stream.res.write(event);
+        if (
+          (principal === undefined || stream.principal === principal) &&
+          stream.visible.has(upstream)
+        ) {
+          stream.res.write(event);
+        }
       }
     });
   }
@@ -474,9 +479,9 @@ export class AggregateEndpoint {
     res.once('close', () => {
       if (this.#streams.get(sessionId) === stream) this.#streams.delete(sessionId);
     });
-    // Hold a session of each upstream open, so that their notifications reach this stream.
+    // Watch every upstream the caller sees, so that their notifications reach this stream.
     for (const upstream of visible) {
-      void this.#o.rpc.describe(upstream, principal).catch(() => {});
+      void this.#o.rpc.watch(upstream, principal).catch(() => {});
     }
   }
 

@@ -43,10 +43,14 @@ export interface UpstreamDescription {
   readonly instructions: string | undefined;
 }
 
-/** A message an upstream sent without being asked (on a response stream or the GET stream). */
+/**
+ * A message an upstream sent without being asked: on a response stream or the GET stream of the
+ * principal's upstream session, or (principal `undefined`: for every caller) on the
+ * `subscriptions/listen` stream of a stateless upstream.
+ */
 export type UpstreamNotificationListener = (
   upstream: string,
-  principal: string,
+  principal: string | undefined,
   message: { readonly method: string; readonly params?: unknown },
 ) => void;
 
@@ -107,6 +111,8 @@ export class UpstreamRpc {
   readonly #sessions = new Map<string, { pending: Promise<HeldSession>; usedAt: number }>();
   readonly #eras = new Map<string, { pending: Promise<UpstreamDescription>; at: number }>();
   readonly #listeners = new Set<UpstreamNotificationListener>();
+  /** Open `subscriptions/listen` streams of stateless upstreams. */
+  readonly #watching = new Map<string, AbortController>();
   readonly #clientInfo: { name: string; version: string };
   #nextId = 1;
   #closed = false;
@@ -135,6 +141,60 @@ export class UpstreamRpc {
     const discovered = await this.#discovery(upstream);
     if (discovered.era === 'stateless') return discovered;
     return (await this.#session(upstream, principal)).description;
+  }
+
+  /**
+   * Makes sure `upstream`'s notifications reach the listeners: a session-based upstream sends
+   * them on the GET stream of the principal's session (opened with the session), a stateless one
+   * on one `subscriptions/listen` stream the gateway keeps open for every caller (list_changed of
+   * tools and prompts). Returns once the stream is asked for; it is re-opened by the next call
+   * after it ends.
+   */
+  async watch(upstream: string, principal: string): Promise<void> {
+    if ((await this.era(upstream)) === 'session') {
+      await this.#session(upstream, principal);
+      return;
+    }
+    if (this.#watching.has(upstream) || this.#closed) return;
+    const controller = new AbortController();
+    this.#watching.set(upstream, controller);
+    const message = {
+      method: 'subscriptions/listen',
+      params: { notifications: { toolsListChanged: true, promptsListChanged: true } },
+    };
+    void (async () => {
+      try {
+        const response = await this.#upstream(upstream).send({
+          method: 'POST',
+          headers: { ...JSON_HEADERS, ...modernRequestHeaders(message) },
+          body: Buffer.from(
+            JSON.stringify({
+              jsonrpc: '2.0',
+              id: this.#nextId++,
+              method: message.method,
+              params: withEnvelope(message.params, this.#clientInfo),
+            }),
+          ),
+          signal: controller.signal,
+          longLived: true,
+        });
+        const type = single(response.headers['content-type']) ?? '';
+        if (response.status === 200 && type.startsWith('text/event-stream')) {
+          await this.#drain(upstream, undefined, response, undefined, undefined);
+        } else {
+          response.body.resume();
+        }
+      } catch (error) {
+        if (!controller.signal.aborted) {
+          this.#o.logger.debug(
+            { upstream, error: error instanceof Error ? error.message : String(error) },
+            'upstream subscriptions/listen stream ended',
+          );
+        }
+      } finally {
+        if (this.#watching.get(upstream) === controller) this.#watching.delete(upstream);
+      }
+    })();
   }
 
   /** Sends one request to `upstream` on behalf of `principal` and reads its answer. */
@@ -200,6 +260,8 @@ export class UpstreamRpc {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const controller of this.#watching.values()) controller.abort();
+    this.#watching.clear();
     const held = [...this.#sessions.values()];
     this.#sessions.clear();
     await Promise.all(
@@ -469,7 +531,7 @@ export class UpstreamRpc {
    */
   async #drain(
     upstream: string,
-    principal: string,
+    principal: string | undefined,
     response: UpstreamResponse,
     id: number | undefined,
     session: HeldSession | undefined,
