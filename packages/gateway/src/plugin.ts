@@ -26,6 +26,7 @@ import { jsonRpcError, JSON_RPC } from './proxy/json-rpc.js';
 import { McpProxy } from './proxy/mcp-proxy.js';
 import { createUpstreamRpc, GATEWAY_VERSION } from './stateless/create-upstream-rpc.js';
 import { EraBridge } from './stateless/era-bridge.js';
+import { ToolListPrefetch } from './stateless/tool-list-prefetch.js';
 import { MemorySessionBindings } from './sessions/memory-session-bindings.js';
 import { RedisSessionBindings } from './sessions/redis-session-bindings.js';
 import type { SessionBindingStore } from './sessions/session-bindings.js';
@@ -170,6 +171,7 @@ async function gatewayPlugin(app: FastifyInstance, options: EtdiGatewayOptions):
 
   const rpc = createUpstreamRpc(config, upstreams, guard, logger);
   closers.push(() => rpc.close());
+  const prefetch = new ToolListPrefetch({ rpc, guard, logger });
 
   app.decorate('etdiGateway', null);
   app.etdiGateway = { config, guard, metrics, upstreams, sessions };
@@ -274,7 +276,9 @@ async function gatewayPlugin(app: FastifyInstance, options: EtdiGatewayOptions):
           metrics,
           logger,
           resourceMetadataUrl: metadataUrl,
+          prefetch,
         }),
+        prefetch,
       });
       app.get(resourceMetadataPath(path), async () =>
         protectedResourceMetadata(`${origin}${path}`, resourceOptions),
@@ -298,6 +302,7 @@ async function gatewayPlugin(app: FastifyInstance, options: EtdiGatewayOptions):
       logger,
       resourceMetadataUrl: aggregateMetadataUrl,
       version: GATEWAY_VERSION,
+      prefetch,
     });
     if (aggregate) {
       closers.push(async () => aggregate.close());

@@ -35,6 +35,16 @@ const META = {
   'io.modelcontextprotocol/clientCapabilities': {},
 };
 const alice = caller('alice', ['files:read']);
+
+/** A JSON-RPC answer as these tests read it. */
+interface RpcReply {
+  readonly result?: Record<string, unknown>;
+  readonly error?: {
+    readonly code: number;
+    readonly message: string;
+    readonly data?: Record<string, unknown>;
+  };
+}
 const bob = caller('bob', ['files:read']);
 
 describe('the stateless revision (2026-07-28) through the gateway', () => {
@@ -107,8 +117,12 @@ describe('the stateless revision (2026-07-28) through the gateway', () => {
   }
 
   async function connectV1(upstream: string, key: string) {
+    return connectV1On(gateway, upstream, key);
+  }
+
+  async function connectV1On(on: RunningGateway, upstream: string, key = alice.key) {
     const client = new Client({ name: 'session-test', version: '1.0.0' });
-    const transport = new StreamableHTTPClientTransport(gateway.mcpUrl(upstream), {
+    const transport = new StreamableHTTPClientTransport(on.mcpUrl(upstream), {
       requestInit: { headers: { 'x-api-key': key } },
     });
     await client.connect(transport);
@@ -128,10 +142,7 @@ describe('the stateless revision (2026-07-28) through the gateway', () => {
     });
     return {
       status: response.status,
-      json: (await response.json()) as {
-        result?: Record<string, unknown>;
-        error?: { code: number; message: string; data?: Record<string, unknown> };
-      },
+      json: (await response.json()) as RpcReply,
     };
   }
 
@@ -385,6 +396,76 @@ describe('the stateless revision (2026-07-28) through the gateway', () => {
     expect(rejected('modern').good_read).toBe('rug-pull');
     v2.setTools(tools);
     await client.close();
+  });
+
+  describe('a tools/call before any tools/list (stateless clients, another gateway node)', () => {
+    let fresh: RunningGateway[] = [];
+    afterAll(async () => {
+      for (const g of fresh) await g.close();
+      fresh = [];
+    });
+    const freshGateway = async () => {
+      const g = await startGateway(
+        {
+          auth: apiKeyAuth(alice, bob),
+          trust: { jwks: [`${dir.dir}/trust.jwks.json`] },
+          upstreams: {
+            legacy: { url: v1.url.href, providers: ['com.acme'] },
+            modern: { url: v2.url.href, providers: ['com.acme'] },
+          },
+        },
+        { logger },
+      );
+      fresh.push(g);
+      return g;
+    };
+    const callOn = (g: RunningGateway, upstream: string, name: string) =>
+      fetch(g.mcpUrl(upstream), {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'x-api-key': alice.key,
+          'mcp-protocol-version': MODERN,
+          'mcp-method': 'tools/call',
+          'mcp-name': name,
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'tools/call',
+          params: { name, arguments: { path: '/a' }, _meta: META },
+        }),
+      }).then(async (r) => ({ status: r.status, json: (await r.json()) as RpcReply }));
+
+    for (const upstream of ['modern', 'legacy']) {
+      it(`lists ${upstream} through the guard first, then decides`, async () => {
+        const g = await freshGateway();
+        const ok = await callOn(g, upstream, 'good_read');
+        expect(ok.status).toBe(200);
+        expect(ok.json.result?.content).toEqual([{ type: 'text', text: 'called good_read' }]);
+        const tampered = await callOn(g, upstream, 'tampered');
+        expect(tampered.json.error).toMatchObject({
+          code: -32602,
+          data: { reason: 'digest-mismatch' },
+        });
+        const unknown = await callOn(g, upstream, 'no_such_tool');
+        expect(unknown.json.error).toMatchObject({
+          code: -32602,
+          data: { reason: 'unknown-tool' },
+        });
+      });
+    }
+
+    it('decides a call on a node that never saw the caller list', async () => {
+      const a = await freshGateway();
+      const b = await freshGateway();
+      const { client } = await connectV1On(a, 'legacy');
+      await client.listTools();
+      await client.close();
+      const onB = await callOn(b, 'legacy', 'good_read');
+      expect(onB.json.result?.content).toEqual([{ type: 'text', text: 'called good_read' }]);
+    });
   });
 
   it('serves /mcp to a stateless client too, across both eras of upstream', async () => {
