@@ -24,7 +24,8 @@ import { protectedResourceMetadata, resourceMetadataPath } from './http/well-kno
 import { GatewayMetrics } from './metrics.js';
 import { jsonRpcError, JSON_RPC } from './proxy/json-rpc.js';
 import { McpProxy } from './proxy/mcp-proxy.js';
-import { createUpstreamRpc, GATEWAY_VERSION } from './stateless/create-upstream-rpc.js';
+import { createUpstreamRpc } from './stateless/create-upstream-rpc.js';
+import { GATEWAY_VERSION } from './version.js';
 import { EraBridge } from './stateless/era-bridge.js';
 import { ToolListPrefetch } from './stateless/tool-list-prefetch.js';
 import { MemorySessionBindings } from './sessions/memory-session-bindings.js';

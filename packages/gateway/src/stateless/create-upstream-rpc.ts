@@ -3,10 +3,8 @@ import { GATEWAY_DEFAULTS } from '../config/defaults.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { ToolGuard } from '../guard/tool-guard.js';
 import type { Upstream } from '../upstream/upstream.js';
+import { GATEWAY_VERSION } from '../version.js';
 import { UpstreamRpc, type UpstreamProtocol } from './upstream-rpc.js';
-
-/** The gateway's own package version, sent as `clientInfo` / `serverInfo`. */
-export const GATEWAY_VERSION = '0.1.0';
 
 /**
  * The gateway's MCP client of its upstreams (see {@link UpstreamRpc}), with each upstream's

@@ -4,6 +4,7 @@ import { GatewayError } from '../errors.js';
 import { rewriteEventStream } from '../proxy/sse-rewriter.js';
 import { readUpstreamBody } from '../upstream/read-body.js';
 import type { Upstream, UpstreamResponse } from '../upstream/upstream.js';
+import { GATEWAY_VERSION } from '../version.js';
 import {
   LEGACY_PROTOCOL_VERSION,
   MODERN_PROTOCOL_VERSION,
@@ -119,7 +120,9 @@ export class UpstreamRpc {
 
   constructor(options: UpstreamRpcOptions) {
     this.#o = options;
-    this.#clientInfo = { ...(options.clientInfo ?? { name: 'etdi-gateway', version: '0.1.0' }) };
+    this.#clientInfo = {
+      ...(options.clientInfo ?? { name: 'etdi-gateway', version: GATEWAY_VERSION }),
+    };
   }
 
   /** Listens to upstream notifications; returns the function that stops listening. */
