@@ -105,3 +105,38 @@ export {
   type RefusedMessage,
 } from './proxy/json-rpc.js';
 export { McpProxy, type McpProxyOptions } from './proxy/mcp-proxy.js';
+export {
+  checkToolCall,
+  sendToolCallRefusal,
+  type ToolCallVerdict,
+} from './proxy/tool-call-check.js';
+
+// Both MCP eras (2025 session-based, 2026-07-28 stateless) and /mcp.
+export {
+  classifyDownstream,
+  MODERN_PROTOCOL_VERSION,
+  LEGACY_PROTOCOL_VERSIONS,
+  MODERN_ERRORS,
+  type DownstreamEra,
+  type EraRefusal,
+} from './stateless/era.js';
+export {
+  UpstreamRpc,
+  type UpstreamRpcOptions,
+  type UpstreamEra,
+  type UpstreamProtocol,
+  type UpstreamDescription,
+  type RpcAnswer,
+  type RpcMessage,
+} from './stateless/upstream-rpc.js';
+export { EraBridge, type EraBridgeOptions } from './stateless/era-bridge.js';
+export {
+  AggregateNames,
+  MAX_EXPOSED_NAME,
+  NAME_SEPARATOR,
+  type RoutedName,
+} from './aggregate/aggregate-names.js';
+export {
+  AggregateEndpoint,
+  type AggregateEndpointOptions,
+} from './aggregate/aggregate-endpoint.js';

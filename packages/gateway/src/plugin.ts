@@ -24,8 +24,10 @@ import { protectedResourceMetadata, resourceMetadataPath } from './http/well-kno
 import { GatewayMetrics } from './metrics.js';
 import { jsonRpcError, JSON_RPC } from './proxy/json-rpc.js';
 import { McpProxy } from './proxy/mcp-proxy.js';
-import { createUpstreamRpc, GATEWAY_VERSION } from './stateless/create-upstream-rpc.js';
+import { createUpstreamRpc } from './stateless/create-upstream-rpc.js';
+import { GATEWAY_VERSION } from './version.js';
 import { EraBridge } from './stateless/era-bridge.js';
+import { ToolListPrefetch } from './stateless/tool-list-prefetch.js';
 import { MemorySessionBindings } from './sessions/memory-session-bindings.js';
 import { RedisSessionBindings } from './sessions/redis-session-bindings.js';
 import type { SessionBindingStore } from './sessions/session-bindings.js';
@@ -183,6 +185,7 @@ async function gatewayPlugin(app: FastifyInstance, options: EtdiGatewayOptions):
 
   const rpc = createUpstreamRpc(config, upstreams, guard, logger);
   closers.push(() => rpc.close());
+  const prefetch = new ToolListPrefetch({ rpc, guard, logger });
 
   app.decorate('etdiGateway', null);
   app.etdiGateway = { config, guard, metrics, upstreams, sessions };
@@ -287,7 +290,9 @@ async function gatewayPlugin(app: FastifyInstance, options: EtdiGatewayOptions):
           metrics,
           logger,
           resourceMetadataUrl: metadataUrl,
+          prefetch,
         }),
+        prefetch,
       });
       app.get(resourceMetadataPath(path), async () =>
         protectedResourceMetadata(`${origin}${path}`, resourceOptions),
@@ -311,6 +316,7 @@ async function gatewayPlugin(app: FastifyInstance, options: EtdiGatewayOptions):
       logger,
       resourceMetadataUrl: aggregateMetadataUrl,
       version: GATEWAY_VERSION,
+      prefetch,
     });
     if (aggregate) {
       closers.push(async () => aggregate.close());

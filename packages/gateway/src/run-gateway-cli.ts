@@ -1,24 +1,17 @@
 import { Command, CommanderError } from 'commander';
-import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { buildGateway } from './build-gateway.js';
 import { loadGatewayConfig } from './config/load-config.js';
 import { GatewayError } from './errors.js';
 import { checkAuthDocument } from './http/gateway-auth.js';
 import { stdioCommandIssues } from './upstream/stdio-command.js';
+import { GATEWAY_VERSION } from './version.js';
 
 /** Where the CLI writes, and its environment; tests pass their own. */
 export interface GatewayCliIo {
   readonly stdout: { write(text: string): unknown };
   readonly stderr: { write(text: string): unknown };
   readonly env: Readonly<Record<string, string | undefined>>;
-}
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-    version?: unknown;
-  };
-  return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
 }
 
 /**
@@ -37,7 +30,7 @@ export async function runGatewayCli(
     .description(
       'The ETDI gateway: an MCP proxy that verifies tools at tools/list and authorises tools/call',
     )
-    .version(version())
+    .version(GATEWAY_VERSION)
     .requiredOption('-c, --config <file>', 'configuration file (.json, .yaml, .yml)')
     .option('--check', 'validate the configuration and exit')
     .option('--json', 'machine-readable output')

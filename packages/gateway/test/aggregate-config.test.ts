@@ -3,9 +3,12 @@
  * construction (configurations that could collide are refused at start-up, naming the field),
  * within the MCP tool name limit of 128 characters.
  */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { AggregateNames, MAX_EXPOSED_NAME } from '../src/aggregate/aggregate-names.js';
 import { decodeCursor, encodeCursor } from '../src/aggregate/aggregate-cursor.js';
+import { parseGatewayConfig } from '../src/config/load-config.js';
 import { validateGatewayConfig } from '../src/config/validate-config.js';
 import { type GatewayError } from '../src/errors.js';
 
@@ -147,5 +150,26 @@ describe('the /mcp cursor', () => {
     expect(decodeCursor(cursor, 'tools/list')).toEqual({ notes: '2', files: 'abc' });
     expect(decodeCursor(cursor, 'prompts/list')).toBeUndefined();
     expect(decodeCursor('not a cursor', 'tools/list')).toBeUndefined();
+  });
+});
+
+describe('docs/gateway.md', () => {
+  it('loads the copy-paste /mcp example and routes its names', () => {
+    const doc = readFileSync(
+      fileURLToPath(new URL('../../../docs/gateway.md', import.meta.url)),
+      'utf8',
+    );
+    const match = /<!-- gateway-config: aggregate-yaml -->\s*```yaml\n([\s\S]*?)```/.exec(doc);
+    expect(match).not.toBeNull();
+    const config = parseGatewayConfig(match![1]!, 'yaml', {
+      env: { ETDI_API_KEY_PEPPER: 'pepper-pepper-pepper' },
+    });
+    const names = AggregateNames.of(config);
+    expect(names.route('tk__create_ticket')).toEqual({
+      upstream: 'tickets',
+      name: 'create_ticket',
+    });
+    expect(names.route('internal__x')).toBeUndefined();
+    expect(config.document.aggregate?.access).toEqual({ ci: ['files', 'tickets'], '*': ['files'] });
   });
 });

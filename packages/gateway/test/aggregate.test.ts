@@ -33,17 +33,8 @@ import {
   startServerEverything,
   type ServerEverything,
 } from './support/server-everything.js';
+import { INITIALIZE, postMcp } from './support/raw-mcp.js';
 import { startUpstream, type TestUpstream } from './support/upstream.js';
-
-/** A JSON-RPC answer as these tests read it. */
-interface RpcReply {
-  readonly result?: { readonly tools: Tool[]; readonly nextCursor?: string };
-  readonly error?: {
-    readonly code: number;
-    readonly message: string;
-    readonly data?: Record<string, unknown>;
-  };
-}
 
 const alice = caller('alice', ['files:read', 'everything:use']);
 const bob = caller('bob', ['files:read', 'everything:use']);
@@ -140,38 +131,11 @@ describe('/mcp, the aggregate endpoint', () => {
     return out;
   }
 
-  async function rawPost(key: string, body: object, sessionId?: string) {
-    const response = await fetch(aggregateUrl(), {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'x-api-key': key,
-        ...(sessionId === undefined
-          ? {}
-          : { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' }),
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', ...body }),
-    });
-    const text = await response.text();
-    return {
-      status: response.status,
-      headers: response.headers,
-      json: text === '' ? undefined : (JSON.parse(text) as RpcReply),
-    };
-  }
+  const rawPost = (key: string, body: object, sessionId?: string) =>
+    postMcp(aggregateUrl(), key, body, sessionId);
 
   async function rawSession(key: string): Promise<string> {
-    const init = await rawPost(key, {
-      id: 1,
-      method: 'initialize',
-      params: {
-        protocolVersion: '2025-11-25',
-        capabilities: {},
-        clientInfo: { name: 'raw', version: '1' },
-      },
-    });
-    return init.headers.get('mcp-session-id')!;
+    return (await rawPost(key, INITIALIZE)).headers.get('mcp-session-id')!;
   }
 
   it('answers initialize itself, for every upstream the caller may use', async () => {
@@ -307,13 +271,13 @@ describe('/mcp, the aggregate endpoint', () => {
     const cursor = first.json!.result!.nextCursor!;
     expect(typeof cursor).toBe('string');
     // notes serves two tools a page: the first page holds two of its six.
-    expect(first.json!.result!.tools.filter((t) => t.name.startsWith('notes__'))).toHaveLength(2);
+    expect(first.json!.result!.tools!.filter((t) => t.name.startsWith('notes__'))).toHaveLength(2);
     const second = await rawPost(
       alice.key,
       { id: 3, method: 'tools/list', params: { cursor } },
       sessionId,
     );
-    const secondNames = second.json!.result!.tools.map((t) => t.name);
+    const secondNames = second.json!.result!.tools!.map((t) => t.name);
     expect(secondNames).toHaveLength(2);
     expect(secondNames.every((n) => n.startsWith('notes__'))).toBe(true);
     const forged = await rawPost(

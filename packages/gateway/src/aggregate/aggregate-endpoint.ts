@@ -21,6 +21,7 @@ import {
   withoutEnvelope,
 } from '../stateless/era.js';
 import { guardedRequest, type GuardedAnswer } from '../stateless/guarded-request.js';
+import type { ToolListPrefetch } from '../stateless/tool-list-prefetch.js';
 import { newSessionId, type UpstreamRpc } from '../stateless/upstream-rpc.js';
 import type { AggregateNames } from './aggregate-names.js';
 import { decodeCursor, encodeCursor } from './aggregate-cursor.js';
@@ -41,6 +42,8 @@ export interface AggregateEndpointOptions {
   readonly logger: Logger;
   readonly resourceMetadataUrl: string;
   readonly serverInfo: { readonly name: string; readonly version: string };
+  /** Lists an upstream through the guard when a call names a tool this node never listed. */
+  readonly prefetch?: ToolListPrefetch | undefined;
 }
 
 /** The session namespace of `/mcp` in the binding store (no upstream can be named so). */
@@ -100,7 +103,12 @@ export class AggregateEndpoint {
       if (!FORWARDED_NOTIFICATIONS.has(message.method)) return;
       const event = `event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', method: message.method })}\n\n`;
       for (const stream of this.#streams.values()) {
-        if (stream.principal === principal && stream.visible.has(upstream)) stream.res.write(event);
+        if (
+          (principal === undefined || stream.principal === principal) &&
+          stream.visible.has(upstream)
+        ) {
+          stream.res.write(event);
+        }
       }
     });
   }
@@ -284,7 +292,15 @@ export class AggregateEndpoint {
       );
       return this.#send(reply, outcome.status, outcome.body);
     }
-    const verdict = await checkToolCall(this.#o.guard, ctx, x.auth, routed.name, x.id, shown);
+    const verdict = await checkToolCall(
+      this.#o.guard,
+      ctx,
+      x.auth,
+      routed.name,
+      x.id,
+      shown,
+      this.#o.prefetch,
+    );
     if (!verdict.ok) {
       this.#o.metrics.refusal(routed.upstream, verdict.reason);
       this.#o.metrics.request(LABEL, 'tools/call', verdict.status);
@@ -474,9 +490,9 @@ export class AggregateEndpoint {
     res.once('close', () => {
       if (this.#streams.get(sessionId) === stream) this.#streams.delete(sessionId);
     });
-    // Hold a session of each upstream open, so that their notifications reach this stream.
+    // Watch every upstream the caller sees, so that their notifications reach this stream.
     for (const upstream of visible) {
-      void this.#o.rpc.describe(upstream, principal).catch(() => {});
+      void this.#o.rpc.watch(upstream, principal).catch(() => {});
     }
   }
 

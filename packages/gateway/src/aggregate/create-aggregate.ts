@@ -3,6 +3,7 @@ import type { GatewayConfig } from '../config/gateway-config.js';
 import type { ToolGuard } from '../guard/tool-guard.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { SessionBindingStore } from '../sessions/session-bindings.js';
+import type { ToolListPrefetch } from '../stateless/tool-list-prefetch.js';
 import type { UpstreamRpc } from '../stateless/upstream-rpc.js';
 import { AggregateEndpoint } from './aggregate-endpoint.js';
 import { AggregateNames } from './aggregate-names.js';
@@ -16,6 +17,7 @@ export interface AggregateParts {
   readonly logger: Logger;
   readonly resourceMetadataUrl: string;
   readonly version: string;
+  readonly prefetch?: ToolListPrefetch | undefined;
 }
 
 /** The `/mcp` endpoint a configuration describes; undefined when `aggregate.enabled` is false. */

@@ -22,6 +22,7 @@ import { rewriteEventStream } from './sse-rewriter.js';
 import { checkToolCall, sendToolCallRefusal } from './tool-call-check.js';
 import { classifyDownstream, mayBeModern } from '../stateless/era.js';
 import type { DownstreamEraName, EraBridge } from '../stateless/era-bridge.js';
+import type { ToolListPrefetch } from '../stateless/tool-list-prefetch.js';
 
 /** Options of {@link McpProxy}. */
 export interface McpProxyOptions {
@@ -40,6 +41,8 @@ export interface McpProxyOptions {
    * upstream, or the other way round) go to the bridge. Without one, everything passes through.
    */
   readonly bridge?: EraBridge | undefined;
+  /** Lists the upstream through the guard when a call names a tool this node never listed. */
+  readonly prefetch?: ToolListPrefetch | undefined;
 }
 
 // Upstream response headers that describe the upstream connection, or that belong to the
@@ -180,7 +183,15 @@ export class McpProxy {
     const ctx: GuardContext = { upstream: this.#name, sessionId, principal: request.auth?.userId };
 
     if (message?.method === 'tools/call') {
-      const verdict = await checkToolCall(this.#o.guard, ctx, request.auth, message.toolName, id);
+      const verdict = await checkToolCall(
+        this.#o.guard,
+        ctx,
+        request.auth,
+        message.toolName,
+        id,
+        message.toolName,
+        this.#o.prefetch,
+      );
       if (!verdict.ok) {
         this.#o.metrics.refusal(this.#name, verdict.reason);
         this.#o.metrics.request(this.#name, label, verdict.status);

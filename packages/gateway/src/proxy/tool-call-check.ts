@@ -1,7 +1,8 @@
 import type { AuthResult } from '@etdi/auth';
 import type { FastifyReply } from 'fastify';
 import type { GuardContext, ToolGuard } from '../guard/tool-guard.js';
-import { missingScopesOf, refuseInsufficientScope } from '../http/gateway-auth.js';
+import { missingScopesOf, principalOf, refuseInsufficientScope } from '../http/gateway-auth.js';
+import type { ToolListPrefetch } from '../stateless/tool-list-prefetch.js';
 import { jsonRpcError, JSON_RPC, type JsonRpcId } from './json-rpc.js';
 
 /** Whether one `tools/call` may go upstream, and if not, the answer the caller gets. */
@@ -23,7 +24,8 @@ export type ToolCallVerdict =
  * The checks before any `tools/call` goes upstream, on every path (the pass-through proxy, the
  * stateless bridge, `/mcp`): the guard must have verified the tool for this upstream and find
  * it still current, and the caller's scopes must cover its signed `perms`. `shownName` is the
- * name the caller used (on `/mcp`, the prefixed one).
+ * name the caller used (on `/mcp`, the prefixed one). With `prefetch`, a tool the guard has no
+ * decision about (`unknown-tool`) makes the gateway list the upstream through the guard first.
  */
 export async function checkToolCall(
   guard: ToolGuard,
@@ -32,24 +34,21 @@ export async function checkToolCall(
   name: string | undefined,
   id: JsonRpcId,
   shownName: string | undefined = name,
+  prefetch?: ToolListPrefetch,
 ): Promise<ToolCallVerdict> {
-  const decision =
-    name === undefined
-      ? ({ ok: false, reason: 'unknown-tool', detail: 'tools/call without a tool name' } as const)
-      : await guard.checkCall(ctx, name);
-  if (!decision.ok) {
-    return {
-      ok: false,
-      reason: decision.reason,
-      status: 200,
-      body: jsonRpcError(
-        id,
-        JSON_RPC.invalidParams,
-        `Tool ${JSON.stringify(shownName ?? '')} cannot be called: ${decision.reason}`,
-        { reason: decision.reason, detail: decision.detail },
-      ),
-    };
+  if (name === undefined) {
+    return refusal(id, shownName, 'unknown-tool', 'tools/call without a tool name');
   }
+  let decision = await guard.checkCall(ctx, name);
+  const unknown = decision.ok
+    ? decision.reported?.reason === 'unknown-tool'
+    : decision.reason === 'unknown-tool';
+  // No decision about this tool on this node yet: list the upstream through the guard, then
+  // decide again (a stateless client need not list first; another node may have listed).
+  if (unknown && prefetch && (await prefetch.refresh(ctx, principalOf(auth)))) {
+    decision = await guard.checkCall(ctx, name);
+  }
+  if (!decision.ok) return refusal(id, shownName, decision.reason, decision.detail);
   const missing = missingScopesOf(auth, decision.perms);
   if (missing.length === 0) return { ok: true };
   return {
@@ -61,6 +60,25 @@ export async function checkToolCall(
       reason: 'insufficient-scope',
       missing,
     }),
+  };
+}
+
+function refusal(
+  id: JsonRpcId,
+  shownName: string | undefined,
+  reason: string,
+  detail: string,
+): Extract<ToolCallVerdict, { ok: false }> {
+  return {
+    ok: false,
+    reason,
+    status: 200,
+    body: jsonRpcError(
+      id,
+      JSON_RPC.invalidParams,
+      `Tool ${JSON.stringify(shownName ?? '')} cannot be called: ${reason}`,
+      { reason, detail },
+    ),
   };
 }
 

@@ -3,10 +3,8 @@ import { GATEWAY_DEFAULTS } from '../config/defaults.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { ToolGuard } from '../guard/tool-guard.js';
 import type { Upstream } from '../upstream/upstream.js';
+import { GATEWAY_VERSION } from '../version.js';
 import { UpstreamRpc, type UpstreamProtocol } from './upstream-rpc.js';
-
-/** The gateway's own package version, sent as `clientInfo` / `serverInfo`. */
-export const GATEWAY_VERSION = '0.1.0';
 
 /**
  * The gateway's MCP client of its upstreams (see {@link UpstreamRpc}), with each upstream's
@@ -21,7 +19,13 @@ export function createUpstreamRpc(
 ): UpstreamRpc {
   const protocols = new Map<string, UpstreamProtocol>();
   for (const [name, upstream] of config.upstreams) {
-    protocols.set(name, upstream.document.protocol ?? 'auto');
+    // `auto` probes with server/discover over HTTP; an upstream without a URL (a transport of
+    // another kind) is session-based unless its configuration says otherwise.
+    const document = upstream.document as { protocol?: UpstreamProtocol; url?: unknown };
+    protocols.set(
+      name,
+      document.protocol ?? (typeof document.url === 'string' ? 'auto' : 'session'),
+    );
   }
   const rpc = new UpstreamRpc({
     upstreams,

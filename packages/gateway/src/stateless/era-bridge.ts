@@ -21,6 +21,7 @@ import {
   withoutEnvelope,
 } from './era.js';
 import { guardedRequest } from './guarded-request.js';
+import type { ToolListPrefetch } from './tool-list-prefetch.js';
 import { newSessionId, type UpstreamDescription, type UpstreamRpc } from './upstream-rpc.js';
 
 /** The era of one downstream request. */
@@ -35,6 +36,7 @@ export interface EraBridgeOptions {
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   readonly resourceMetadataUrl: string;
+  readonly prefetch?: ToolListPrefetch | undefined;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -148,6 +150,11 @@ export class EraBridge {
       }
       if (message === undefined || message.method === undefined) return this.#send(reply, 202, '');
       if (message.id === null) {
+        // The handshake's end is the gateway's business with a session client: a stateless
+        // upstream has no handshake.
+        if (era === 'legacy' && message.method === 'notifications/initialized') {
+          return this.#send(reply, 202, '');
+        }
         await this.#o.rpc.notify(this.#o.upstream, principal, { method: message.method, params });
         return this.#send(reply, 202, '');
       }
@@ -172,7 +179,15 @@ export class EraBridge {
         principal: request.auth?.userId,
       };
       if (message.method === 'tools/call') {
-        const verdict = await checkToolCall(this.#o.guard, ctx, request.auth, message.toolName, id);
+        const verdict = await checkToolCall(
+          this.#o.guard,
+          ctx,
+          request.auth,
+          message.toolName,
+          id,
+          message.toolName,
+          this.#o.prefetch,
+        );
         if (!verdict.ok) {
           this.#o.metrics.refusal(this.#o.upstream, verdict.reason);
           this.#o.metrics.request(this.#o.upstream, 'tools/call', verdict.status);

@@ -4,6 +4,7 @@ import { GatewayError } from '../errors.js';
 import { rewriteEventStream } from '../proxy/sse-rewriter.js';
 import { readUpstreamBody } from '../upstream/read-body.js';
 import type { Upstream, UpstreamResponse } from '../upstream/upstream.js';
+import { GATEWAY_VERSION } from '../version.js';
 import {
   LEGACY_PROTOCOL_VERSION,
   MODERN_PROTOCOL_VERSION,
@@ -43,10 +44,14 @@ export interface UpstreamDescription {
   readonly instructions: string | undefined;
 }
 
-/** A message an upstream sent without being asked (on a response stream or the GET stream). */
+/**
+ * A message an upstream sent without being asked: on a response stream or the GET stream of the
+ * principal's upstream session, or (principal `undefined`: for every caller) on the
+ * `subscriptions/listen` stream of a stateless upstream.
+ */
 export type UpstreamNotificationListener = (
   upstream: string,
-  principal: string,
+  principal: string | undefined,
   message: { readonly method: string; readonly params?: unknown },
 ) => void;
 
@@ -60,11 +65,16 @@ export interface UpstreamRpcOptions {
   readonly maxEventBytes: number;
   /** Upstream sessions held at once (one per principal and upstream); the oldest idle goes. */
   readonly maxSessions?: number;
+  /** An upstream session unused this long is ended (DELETE). Default 10 minutes. */
+  readonly sessionIdleMs?: number;
+  /** Under `auto`, how long an upstream's era is trusted before it is probed again. Default 5 min. */
+  readonly probeTtlMs?: number;
   /** The gateway's `clientInfo` upstream. */
   readonly clientInfo?: { readonly name: string; readonly version: string };
 }
 
 interface HeldSession {
+  readonly upstream: string;
   readonly id: string | undefined;
   readonly description: UpstreamDescription;
   readonly stream: AbortController;
@@ -98,16 +108,21 @@ function single(value: string | string[] | undefined): string | undefined {
  */
 export class UpstreamRpc {
   readonly #o: UpstreamRpcOptions;
-  readonly #sessions = new Map<string, Promise<HeldSession>>();
-  readonly #eras = new Map<string, Promise<UpstreamDescription>>();
+  /** Most recently used last. */
+  readonly #sessions = new Map<string, { pending: Promise<HeldSession>; usedAt: number }>();
+  readonly #eras = new Map<string, { pending: Promise<UpstreamDescription>; at: number }>();
   readonly #listeners = new Set<UpstreamNotificationListener>();
+  /** Open `subscriptions/listen` streams of stateless upstreams. */
+  readonly #watching = new Map<string, AbortController>();
   readonly #clientInfo: { name: string; version: string };
   #nextId = 1;
   #closed = false;
 
   constructor(options: UpstreamRpcOptions) {
     this.#o = options;
-    this.#clientInfo = { ...(options.clientInfo ?? { name: 'etdi-gateway', version: '0.1.0' }) };
+    this.#clientInfo = {
+      ...(options.clientInfo ?? { name: 'etdi-gateway', version: GATEWAY_VERSION }),
+    };
   }
 
   /** Listens to upstream notifications; returns the function that stops listening. */
@@ -129,6 +144,60 @@ export class UpstreamRpc {
     const discovered = await this.#discovery(upstream);
     if (discovered.era === 'stateless') return discovered;
     return (await this.#session(upstream, principal)).description;
+  }
+
+  /**
+   * Makes sure `upstream`'s notifications reach the listeners: a session-based upstream sends
+   * them on the GET stream of the principal's session (opened with the session), a stateless one
+   * on one `subscriptions/listen` stream the gateway keeps open for every caller (list_changed of
+   * tools and prompts). Returns once the stream is asked for; it is re-opened by the next call
+   * after it ends.
+   */
+  async watch(upstream: string, principal: string): Promise<void> {
+    if ((await this.era(upstream)) === 'session') {
+      await this.#session(upstream, principal);
+      return;
+    }
+    if (this.#watching.has(upstream) || this.#closed) return;
+    const controller = new AbortController();
+    this.#watching.set(upstream, controller);
+    const message = {
+      method: 'subscriptions/listen',
+      params: { notifications: { toolsListChanged: true, promptsListChanged: true } },
+    };
+    void (async () => {
+      try {
+        const response = await this.#upstream(upstream).send({
+          method: 'POST',
+          headers: { ...JSON_HEADERS, ...modernRequestHeaders(message) },
+          body: Buffer.from(
+            JSON.stringify({
+              jsonrpc: '2.0',
+              id: this.#nextId++,
+              method: message.method,
+              params: withEnvelope(message.params, this.#clientInfo),
+            }),
+          ),
+          signal: controller.signal,
+          longLived: true,
+        });
+        const type = single(response.headers['content-type']) ?? '';
+        if (response.status === 200 && type.startsWith('text/event-stream')) {
+          await this.#drain(upstream, undefined, response, undefined, undefined);
+        } else {
+          response.body.resume();
+        }
+      } catch (error) {
+        if (!controller.signal.aborted) {
+          this.#o.logger.debug(
+            { upstream, error: error instanceof Error ? error.message : String(error) },
+            'upstream subscriptions/listen stream ended',
+          );
+        }
+      } finally {
+        if (this.#watching.get(upstream) === controller) this.#watching.delete(upstream);
+      }
+    })();
   }
 
   /** Sends one request to `upstream` on behalf of `principal` and reads its answer. */
@@ -155,7 +224,8 @@ export class UpstreamRpc {
       return this.#answer(upstream, principal, response, id, undefined);
     }
     for (let attempt = 0; ; attempt++) {
-      const session = await this.#session(upstream, principal);
+      const pending = this.#session(upstream, principal);
+      const session = await pending;
       const response = await this.#post(
         upstream,
         this.#sessionHeaders(session),
@@ -165,7 +235,8 @@ export class UpstreamRpc {
       if (response.status === 404 && session.id !== undefined && attempt === 0) {
         // The upstream forgot the session (restarted, expired): open a new one, once.
         response.body.resume();
-        this.#forget(upstream, principal, session);
+        this.#forget(upstream, principal, pending);
+        session.stream.abort();
         continue;
       }
       return this.#answer(upstream, principal, response, id, session);
@@ -192,12 +263,14 @@ export class UpstreamRpc {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const held = [...this.#sessions.entries()];
+    for (const controller of this.#watching.values()) controller.abort();
+    this.#watching.clear();
+    const held = [...this.#sessions.values()];
     this.#sessions.clear();
     await Promise.all(
-      held.map(async ([key, pending]) => {
+      held.map(async ({ pending }) => {
         const session = await pending.catch(() => undefined);
-        if (session) await this.#end(key.slice(0, key.indexOf('\u0000')), session);
+        if (session) await this.#end(session);
       }),
     );
   }
@@ -237,13 +310,17 @@ export class UpstreamRpc {
 
   /** `server/discover` once per upstream under `auto`; a fixed era otherwise. */
   #discovery(upstream: string): Promise<UpstreamDescription> {
-    let pending = this.#eras.get(upstream);
-    if (!pending) {
-      pending = this.#discover(upstream);
-      this.#eras.set(upstream, pending);
-      // A failed probe (upstream down) is asked again next time.
-      pending.catch(() => this.#eras.delete(upstream));
-    }
+    const now = Date.now();
+    const known = this.#eras.get(upstream);
+    const auto = (this.#o.protocols.get(upstream) ?? 'auto') === 'auto';
+    if (known && !(auto && now - known.at > (this.#o.probeTtlMs ?? 300_000))) return known.pending;
+    const pending = this.#discover(upstream);
+    const entry = { pending, at: now };
+    this.#eras.set(upstream, entry);
+    // A failed probe (upstream down) is asked again next time.
+    pending.catch(() => {
+      if (this.#eras.get(upstream) === entry) this.#eras.delete(upstream);
+    });
     return pending;
   }
 
@@ -296,36 +373,43 @@ export class UpstreamRpc {
 
   #session(upstream: string, principal: string): Promise<HeldSession> {
     const key = `${upstream}\u0000${principal}`;
-    let pending = this.#sessions.get(key);
-    if (pending) {
-      // Most recently used last: the oldest idle session is the first to go.
+    const now = Date.now();
+    const held = this.#sessions.get(key);
+    const idleMs = this.#o.sessionIdleMs ?? 600_000;
+    if (held && now - held.usedAt <= idleMs) {
       this.#sessions.delete(key);
-      this.#sessions.set(key, pending);
-      return pending;
+      this.#sessions.set(key, { pending: held.pending, usedAt: now });
+      this.#expire(now, 0);
+      return held.pending;
     }
-    pending = this.#open(upstream, principal);
-    this.#sessions.set(key, pending);
+    this.#expire(now, 1);
+    const pending = this.#open(upstream, principal);
+    const entry = { pending, usedAt: now };
+    this.#sessions.set(key, entry);
     pending.catch(() => {
-      if (this.#sessions.get(key) === pending) this.#sessions.delete(key);
+      if (this.#sessions.get(key) === entry) this.#sessions.delete(key);
     });
-    const max = this.#o.maxSessions ?? 1024;
-    while (this.#sessions.size > max) {
-      const [oldestKey, oldest] = this.#sessions.entries().next().value as [
-        string,
-        Promise<HeldSession>,
-      ];
-      this.#sessions.delete(oldestKey);
-      void oldest.then((s) => this.#end(upstream, s)).catch(() => {});
-    }
     return pending;
   }
 
-  #forget(upstream: string, principal: string, session: HeldSession): void {
+  /**
+   * Ends the sessions unused for `sessionIdleMs`, and the oldest ones until `room` more fit
+   * under `maxSessions`.
+   */
+  #expire(now: number, room: number): void {
+    const idleMs = this.#o.sessionIdleMs ?? 600_000;
+    const max = this.#o.maxSessions ?? 1024;
+    for (const [key, held] of this.#sessions) {
+      if (this.#sessions.size + room <= max && now - held.usedAt <= idleMs) break;
+      this.#sessions.delete(key);
+      void held.pending.then((s) => this.#end(s)).catch(() => {});
+    }
+  }
+
+  /** Drops a held session (the upstream forgot it), unless another replaced it meanwhile. */
+  #forget(upstream: string, principal: string, pending: Promise<HeldSession>): void {
     const key = `${upstream}\u0000${principal}`;
-    void this.#sessions.get(key)?.then((current) => {
-      if (current === session) this.#sessions.delete(key);
-    });
-    session.stream.abort();
+    if (this.#sessions.get(key)?.pending === pending) this.#sessions.delete(key);
   }
 
   async #open(upstream: string, principal: string): Promise<HeldSession> {
@@ -354,6 +438,7 @@ export class UpstreamRpc {
       );
     }
     const session: HeldSession = {
+      upstream,
       id: sessionId,
       description: {
         era: 'session',
@@ -399,11 +484,11 @@ export class UpstreamRpc {
     }
   }
 
-  async #end(upstream: string, session: HeldSession): Promise<void> {
+  async #end(session: HeldSession): Promise<void> {
     session.stream.abort();
     if (session.id === undefined) return;
     try {
-      const response = await this.#upstream(upstream).send({
+      const response = await this.#upstream(session.upstream).send({
         method: 'DELETE',
         headers: this.#sessionHeaders(session),
         body: undefined,
@@ -449,7 +534,7 @@ export class UpstreamRpc {
    */
   async #drain(
     upstream: string,
-    principal: string,
+    principal: string | undefined,
     response: UpstreamResponse,
     id: number | undefined,
     session: HeldSession | undefined,

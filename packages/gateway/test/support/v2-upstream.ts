@@ -6,6 +6,8 @@
  */
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { createMcpHandler, Server } from '@modelcontextprotocol/server';
 import type { SeenRequest } from './upstream.js';
 
@@ -13,6 +15,8 @@ export interface V2Upstream {
   readonly url: URL;
   readonly seen: SeenRequest[];
   setTools(tools: unknown[]): void;
+  /** Publishes `notifications/tools/list_changed` to every open `subscriptions/listen`. */
+  notifyListChanged(): void;
   close(): Promise<void>;
 }
 
@@ -23,7 +27,7 @@ export async function startV2Upstream(initialTools: unknown[]): Promise<V2Upstre
     () => {
       const server = new Server(
         { name: 'etdi-test-v2-upstream', version: '2.0.0' },
-        { capabilities: { tools: {} } },
+        { capabilities: { tools: { listChanged: true } } },
       );
       server.setRequestHandler('tools/list', async () => ({ tools }) as never);
       server.setRequestHandler('tools/call', async (request) => ({
@@ -50,7 +54,15 @@ export async function startV2Upstream(initialTools: unknown[]): Promise<V2Upstre
       }),
     );
     res.writeHead(response.status, Object.fromEntries(response.headers));
-    res.end(Buffer.from(await response.arrayBuffer()));
+    if (response.body === null) {
+      res.end();
+      return;
+    }
+    // Streamed as it comes: a subscriptions/listen answer is an SSE stream that stays open.
+    const stream = Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>);
+    res.once('close', () => stream.destroy());
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const { port } = http.address() as AddressInfo;
@@ -59,6 +71,9 @@ export async function startV2Upstream(initialTools: unknown[]): Promise<V2Upstre
     seen,
     setTools(next) {
       tools = next;
+    },
+    notifyListChanged() {
+      handler.notify.toolsChanged();
     },
     close: async () => {
       await handler.close();
