@@ -36,14 +36,17 @@ describe('a stdio upstream through /mcp and through a stateless client', () => {
     reviewed = signed.map((t) => t.name);
     await writeJson(`${dir.dir}/trust.jwks.json`, await trustJwks(acme));
     await writeJson(`${dir.dir}/everything.tools.json`, { tools: signed });
-    gateway = await startGateway({
-      auth: apiKeyAuth(alice),
-      trust: {
-        jwks: [`${dir.dir}/trust.jwks.json`],
-        signedTools: [`${dir.dir}/everything.tools.json`],
+    gateway = await startGateway(
+      {
+        auth: apiKeyAuth(alice),
+        trust: {
+          jwks: [`${dir.dir}/trust.jwks.json`],
+          signedTools: [`${dir.dir}/everything.tools.json`],
+        },
+        upstreams: { everything: { ...EVERYTHING, mode: 'enforce', providers: ['com.acme'] } },
       },
-      upstreams: { everything: { ...EVERYTHING, mode: 'enforce', providers: ['com.acme'] } },
-    });
+      {},
+    );
   }, 120_000);
 
   afterAll(async () => {
