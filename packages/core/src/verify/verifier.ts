@@ -27,7 +27,7 @@ import {
   type TimeInput,
 } from '../util/duration.js';
 import type { RevocationList } from '../revocation/revocation-list.js';
-import { parseCompactJws, type ParsedJws } from './parse-jws.js';
+import { parseToolJws, type ParsedJws } from './parse-jws.js';
 import type {
   RejectedTool,
   ToolListInput,
@@ -393,7 +393,7 @@ export class Verifier {
     if (typeof jws !== 'string') return undefined;
     let parsed: ParsedJws;
     try {
-      parsed = parseCompactJws(jws);
+      parsed = parseToolJws(jws);
     } catch (e) {
       if (e instanceof EtdiError)
         return rejection(tool, 'malformed', e.message, { pointer: e.pointer });
