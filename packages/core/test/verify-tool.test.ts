@@ -385,6 +385,24 @@ describe('signTool / verifyTool', () => {
       });
     }
 
+    it('checks a protected header decoded before again for every tool', async () => {
+      // The verifier decodes each distinct header once; what it decoded must still be checked.
+      const bad = await craftJws(
+        { kid: acme.key.kid, alg: 'EdDSA', typ: 'JWT' },
+        claimsFor(),
+        acme.key,
+      );
+      for (let i = 0; i < 2; i++) {
+        expectRejected(await verifyTool(withSig(sampleTool(), bad), opts), 'malformed');
+      }
+      const good = { alg: 'EdDSA', kid: acme.key.kid, typ: 'etdi-tool+jwt' };
+      const signed = await craftJws(good, claimsFor(), acme.key);
+      expect((await verifyTool(withSig(sampleTool(), signed), opts)).ok).toBe(true);
+      const badClaims = await craftJws(good, claimsFor({ ver: '1.0' }), acme.key);
+      expect(badClaims.split('.')[0]).toBe(signed.split('.')[0]);
+      expectRejected(await verifyTool(withSig(sampleTool(), badClaims), opts), 'malformed');
+    });
+
     const claimCases: [string, Record<string, unknown>][] = [
       ['ver that is not semver', { ver: '1.0' }],
       ['perms that is not an array', { perms: 'files:read' }],

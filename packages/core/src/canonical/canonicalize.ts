@@ -172,15 +172,40 @@ function serialize(value: unknown, depth: number, maxDepth: number): string | un
   let out = '{';
   let first = true;
   for (const key of sortKeys(Object.keys(value))) {
-    if (!key.isWellFormed()) return undefined;
+    const name = memberName(key);
+    if (name === undefined) return undefined;
     const member: unknown = (value as Record<string, unknown>)[key];
     if (member === undefined) continue;
     const text = serialize(member, depth + 1, maxDepth);
     if (text === undefined) return undefined;
-    out += first ? `${quote(key)}:${text}` : `,${quote(key)}:${text}`;
+    out += first ? name + text : `,${name}${text}`;
     first = false;
   }
   return hasToJson(value) ? undefined : `${out}}`;
+}
+
+/** Member names up to this many UTF-16 code units are remembered by {@link memberName}. */
+const NAME_CACHE_KEY_LENGTH = 64;
+/** Member names remembered at most; the memory is emptied when it is full. */
+const NAME_CACHE_SIZE = 1024;
+const memberNames = new Map<string, string>();
+
+/**
+ * A well-formed member name as it starts a member, `"name":`, or `undefined` for a name with a
+ * lone surrogate. Tool definitions name their members from a small vocabulary (JSON Schema
+ * keywords, MCP members, parameter names), so the quoted forms of short names are remembered:
+ * a lookup costs less than the checks and the copy. Only well-formed names are remembered.
+ */
+function memberName(key: string): string | undefined {
+  let name = memberNames.get(key);
+  if (name !== undefined) return name;
+  if (!key.isWellFormed()) return undefined;
+  name = `${quote(key)}:`;
+  if (key.length <= NAME_CACHE_KEY_LENGTH) {
+    if (memberNames.size >= NAME_CACHE_SIZE) memberNames.clear();
+    memberNames.set(key, name);
+  }
+  return name;
 }
 
 /** Characters RFC 8785 §3.2.2.2 (like `JSON.stringify`) writes as escapes. */

@@ -176,6 +176,19 @@ export function canonicalizeTool(
   value: unknown,
   limits?: ToolLimits,
 ): { readonly content: object; readonly canonical: string; readonly size: number } {
+  const { content, canonical } = canonicalToolContent(value, limits);
+  return { content, canonical, size: Buffer.byteLength(canonical) };
+}
+
+/**
+ * {@link canonicalizeTool} without the exact size, for the verify hot path: UTF-8 takes at most
+ * 3 bytes per UTF-16 code unit, so a canonical form of at most a third of `maxBytes` code units
+ * (nearly every tool) is within the limit without counting its bytes.
+ */
+export function canonicalToolContent(
+  value: unknown,
+  limits?: ToolLimits,
+): { readonly content: object; readonly canonical: string } {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new EtdiError('malformed', 'A tool must be a JSON object', { pointer: '' });
   }
@@ -202,15 +215,17 @@ export function canonicalizeTool(
     }
     throw cause;
   }
-  const size = Buffer.byteLength(canonical);
-  if (size > maxBytes) {
-    throw new EtdiError(
-      'malformed',
-      `Tool definition is ${size} bytes in canonical form; the limit is ${maxBytes}`,
-      { pointer: '' },
-    );
+  if (canonical.length * 3 > maxBytes) {
+    const size = Buffer.byteLength(canonical);
+    if (size > maxBytes) {
+      throw new EtdiError(
+        'malformed',
+        `Tool definition is ${size} bytes in canonical form; the limit is ${maxBytes}`,
+        { pointer: '' },
+      );
+    }
   }
-  return { content, canonical, size };
+  return { content, canonical };
 }
 
 /**

@@ -49,6 +49,11 @@ function decodeJsonObject(segment: string, what: string): Record<string, unknown
   return value as Record<string, unknown>;
 }
 
+/** Protected headers decoded before, by their encoded form (see {@link parseToolJws}). */
+const decodedHeaders = new Map<string, Readonly<Record<string, unknown>>>();
+/** Headers remembered at most; the memory is emptied when it is full. */
+const DECODED_HEADERS_LIMIT = 256;
+
 /**
  * Splits and decodes a compact JWS strictly: exactly three segments of base64url (an empty
  * signature is left for the algorithm and signature checks to refuse, so `alg: none` is reported
@@ -56,6 +61,20 @@ function decodeJsonObject(segment: string, what: string): Record<string, unknown
  * `EtdiError('malformed')`.
  */
 export function parseCompactJws(jws: string): ParsedJws {
+  return parse(jws, false);
+}
+
+/**
+ * {@link parseCompactJws} for the verifier's hot path: every tool a key signs carries the same
+ * protected header, so a header decoded before is not decoded again. The header object is then
+ * shared between calls and frozen; only the decoding is skipped, every check of its members
+ * still runs for each tool.
+ */
+export function parseToolJws(jws: string): ParsedJws {
+  return parse(jws, true);
+}
+
+function parse(jws: string, shareHeader: boolean): ParsedJws {
   if (jws.length > MAX_JWS_LENGTH) malformed(`is longer than ${MAX_JWS_LENGTH} characters`);
   const first = jws.indexOf('.');
   const second = first < 0 ? -1 : jws.indexOf('.', first + 1);
@@ -67,7 +86,14 @@ export function parseCompactJws(jws: string): ParsedJws {
   const s = jws.slice(second + 1);
   if (h.length > MAX_HEADER_LENGTH)
     malformed(`protected header is longer than ${MAX_HEADER_LENGTH} characters`);
-  const header = decodeJsonObject(h, 'protected header');
+  let header = shareHeader ? decodedHeaders.get(h) : undefined;
+  if (header === undefined) {
+    header = decodeJsonObject(h, 'protected header');
+    if (shareHeader) {
+      if (decodedHeaders.size >= DECODED_HEADERS_LIMIT) decodedHeaders.clear();
+      decodedHeaders.set(h, Object.freeze(header));
+    }
+  }
   const payload = decodeJsonObject(p, 'payload');
   const signature = decodeSegment(s, 'signature', true);
   return { header, payload, signingInput: jws.slice(0, second), signature };

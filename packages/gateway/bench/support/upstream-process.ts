@@ -41,4 +41,7 @@ const server = createServer((req, res) => {
 server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`${(server.address() as AddressInfo).port}\n`);
 });
+// The benchmark holds this process's stdin open: when it ends (even by a crash), so does this.
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
