@@ -8,7 +8,15 @@
 // table and goal the harness recorded, and each benchmark's output. BENCH_OUT=DIR writes them
 // into DIR instead (also for a filtered run); BENCH_QUICK=1 makes a short smoke run.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -230,6 +238,7 @@ async function writeReport(report) {
     JSON.stringify({ ...rest, benchmarks: benchmarks.map(({ output: _o, ...b }) => b) }),
     { ...options, parser: 'json' },
   );
+  mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'RESULTS.md'), md);
   writeFileSync(join(outDir, 'results.json'), json);
   console.log(`\nwrote ${relative(process.cwd(), join(outDir, 'RESULTS.md'))} and results.json`);
