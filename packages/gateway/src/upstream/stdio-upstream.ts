@@ -172,7 +172,10 @@ export class StdioUpstream implements Upstream {
         () => [...this.#sessions.values()].some((s) => s.stream !== undefined),
       );
     }
-    const every = Math.max(1000, Math.min(this.#stdio.idleTimeoutMs / 2, 30_000));
+    const every = Math.max(
+      1000,
+      Math.min(this.#stdio.idleTimeoutMs / 2, this.#stdio.maxSessionLifetimeMs / 2, 30_000),
+    );
     this.#reaper = setInterval(() => this.#reap(), every);
     this.#reaper.unref();
   }
