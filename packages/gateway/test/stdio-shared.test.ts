@@ -250,10 +250,11 @@ describe('a stdio session whose binding is gone', () => {
     const upstream = gateway.app.etdiGateway!.upstreams.get('leaky') as StdioUpstream;
     const [pid] = upstream.pids();
     expect(pid).toBeDefined();
-    await until(
-      async () => (await a.post(session, { id: 2, method: 'ping' })).status === 404,
-      'the binding to expire',
-    );
+    // Untouched for longer than sessions.ttl (a request would start the TTL again).
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const gone = await a.post(session, { id: 2, method: 'ping' });
+    expect(gone.status).toBe(404);
+    expect(await gone.json()).toMatchObject({ error: { code: -32001 } });
     await until(() => !alive(pid!), 'the child to stop');
     expect(upstream.pids()).toEqual([]);
   });
