@@ -709,8 +709,9 @@ export class StdioUpstream implements Upstream {
       if (value !== undefined) base[name] = value;
     }
     Object.assign(base, this.#stdio.env);
-    // Configured values may be secrets (`${env:…}`): never echoed from the child's stderr.
-    const secrets = Object.values(this.#stdio.env).filter((v) => v.length >= 8);
+    // Configured values may be secrets (`${env:…}`): never echoed from the child's stderr (the
+    // child redacts all but the very short ones).
+    const secrets = Object.values(this.#stdio.env);
     let env = base;
     const { oauth } = this.#o;
     const config = this.#config.oauth;
