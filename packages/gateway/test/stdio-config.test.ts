@@ -45,6 +45,9 @@ describe('a stdio upstream in the configuration', () => {
       cwd: '/etc/etdi',
       isolation: 'session',
       maxProcesses: STDIO_DEFAULTS.maxProcesses,
+      maxSessions: 1024,
+      maxSessionsPerPrincipal: 8,
+      maxSessionLifetimeMs: 86_400_000,
       idleTimeoutMs: 600_000,
       initializeTimeoutMs: 30_000,
       shutdownGraceMs: 5_000,
@@ -125,6 +128,51 @@ describe('a stdio upstream in the configuration', () => {
     ]) {
       expect(pointers).toContain(pointer);
     }
+  });
+
+  describe('the per-caller session quota', () => {
+    it('defaults to a quarter of maxProcesses, at most 8', () => {
+      const quota = (upstream: object) =>
+        validateGatewayConfig(withUpstream({ command: 'x', ...upstream }), {
+          baseDir: '/etc',
+        }).upstreams.get('local')!.stdio!.maxSessionsPerPrincipal;
+      expect(quota({})).toBe(8);
+      expect(quota({ maxProcesses: 4 })).toBe(1);
+      expect(quota({ maxProcesses: 10 })).toBe(3);
+      expect(quota({ maxProcesses: 10, maxSessionsPerPrincipal: 10 })).toBe(10);
+    });
+
+    it('refuses a quota larger than the children (or sessions) it is a share of', () => {
+      expect(
+        issuesOf(withUpstream({ command: 'x', maxProcesses: 4, maxSessionsPerPrincipal: 5 })),
+      ).toEqual([
+        {
+          pointer: '/upstreams/local/maxSessionsPerPrincipal',
+          message:
+            "is 5, more than the upstream's maxProcesses (or maxSessions) of 4; one caller could take them all",
+        },
+      ]);
+      expect(
+        issuesOf(
+          withUpstream({
+            command: 'x',
+            isolation: 'shared',
+            maxSessions: 10,
+            maxSessionsPerPrincipal: 11,
+          }),
+        ).map((i) => i.pointer),
+      ).toEqual(['/upstreams/local/maxSessionsPerPrincipal']);
+      expect(
+        issuesOf(
+          withUpstream({ command: 'x', maxSessionsPerPrincipal: 0, maxSessionLifetime: 'x' }),
+        ).map((i) => i.pointer),
+      ).toEqual(
+        expect.arrayContaining([
+          '/upstreams/local/maxSessionsPerPrincipal',
+          '/upstreams/local/maxSessionLifetime',
+        ]),
+      );
+    });
   });
 
   it('reports an unset ${env:…} in env by its pointer, never its value', () => {

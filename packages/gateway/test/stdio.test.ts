@@ -20,7 +20,7 @@ import {
   trustJwks,
   writeJson,
 } from './guard/support/fixtures.js';
-import { initializeBody, startGateway, type RunningGateway } from './support/gateway.js';
+import { startGateway, type RunningGateway } from './support/gateway.js';
 import { alive, EVERYTHING, filesystem, rawStdioToolList, until } from './support/stdio-servers.js';
 
 const SECRET_NAME = 'ETDI_STDIO_TEST_GATEWAY_SECRET';
@@ -234,27 +234,19 @@ describe('stdio upstreams behind the gateway', () => {
   });
 
   describe('maxProcesses', () => {
-    it('answers 503 with Retry-After past the cap, and a slot frees with its session', async () => {
+    // maxProcesses 1 makes the caller's quota (maxSessionsPerPrincipal) 1: a caller's new
+    // session takes the child of its old one. 503 past the cap, between callers, is in
+    // stdio-limits.test.ts.
+    it("a caller's second session ends its first, whose child stops and whose id is 404", async () => {
       const first = await connect('capped');
       await first.client.listTools();
-      const refused = await fetch(gateway.mcpUrl('capped'), {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-        },
-        body: initializeBody(),
-      });
-      expect(refused.status).toBe(503);
-      expect(refused.headers.get('retry-after')).toMatch(/^[0-9]+$/);
-      expect(refused.headers.get('mcp-session-id')).toBeNull();
-      expect(await refused.json()).toMatchObject({
-        id: 1,
-        error: { data: { reason: 'max-processes' } },
-      });
-      await first.transport.terminateSession();
+      const [pid] = upstream('capped').pids();
+      expect(pid).toBeDefined();
       const second = await connect('capped');
       expect((await second.client.listTools()).tools.length).toBeGreaterThan(0);
+      await until(() => !alive(pid!), 'the first session child to stop');
+      expect(upstream('capped').pids().length).toBe(1);
+      await expect(first.client.listTools()).rejects.toMatchObject({ code: 404 });
     });
   });
 });

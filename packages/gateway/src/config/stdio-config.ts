@@ -41,6 +41,22 @@ export const StdioUpstreamSchema = Type.Object({
   maxProcesses: Type.Optional(
     Type.Integer({ minimum: 1, maximum: 4096, description: 'live children at most (default 32)' }),
   ),
+  maxSessions: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 1_000_000,
+      description: 'downstream sessions held at once (default 1024); past it 503 with Retry-After',
+    }),
+  ),
+  maxSessionsPerPrincipal: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 4096,
+      description:
+        "sessions (each with its own child under isolation: session) one caller holds (default min(8, ceil(maxProcesses / 4))); past it the caller's own least recently used one ends",
+    }),
+  ),
+  maxSessionLifetime: Type.Optional(DurationSchema),
   idleTimeout: Type.Optional(DurationSchema),
   initializeTimeout: Type.Optional(DurationSchema),
   shutdownGrace: Type.Optional(DurationSchema),
@@ -50,6 +66,11 @@ export const StdioUpstreamSchema = Type.Object({
 export const STDIO_DEFAULTS = Object.freeze({
   isolation: 'session' as const,
   maxProcesses: 32,
+  maxSessions: 1024,
+  /** Sessions of one caller at most: at most 8, and a quarter of `maxProcesses`. */
+  maxSessionsPerPrincipal: (maxProcesses: number) => Math.min(8, Math.ceil(maxProcesses / 4)),
+  /** A session ends this long after `initialize`, open GET stream or not. */
+  maxSessionLifetime: '24h',
   /** A child with nothing in flight and no open GET stream for this long is stopped. */
   idleTimeout: '10m',
   /** A child that has not answered `initialize` by then is killed. */
@@ -72,6 +93,9 @@ export interface StdioUpstreamConfig {
   readonly cwd: string;
   readonly isolation: 'session' | 'shared';
   readonly maxProcesses: number;
+  readonly maxSessions: number;
+  readonly maxSessionsPerPrincipal: number;
+  readonly maxSessionLifetimeMs: number;
   readonly idleTimeoutMs: number;
   readonly initializeTimeoutMs: number;
   readonly shutdownGraceMs: number;
@@ -83,6 +107,9 @@ const STDIO_ONLY = [
   'cwd',
   'isolation',
   'maxProcesses',
+  'maxSessions',
+  'maxSessionsPerPrincipal',
+  'maxSessionLifetime',
   'idleTimeout',
   'initializeTimeout',
   'shutdownGrace',
@@ -138,13 +165,33 @@ export function resolveStdioUpstream(
   const command = upstream.command;
   // A bare name is looked up in PATH; a path with a slash is the operator's file.
   const relativePath = !isAbsolute(command) && /[\\/]/.test(command);
+  const isolation = upstream.isolation ?? STDIO_DEFAULTS.isolation;
+  const maxProcesses = upstream.maxProcesses ?? STDIO_DEFAULTS.maxProcesses;
+  const maxSessions = upstream.maxSessions ?? STDIO_DEFAULTS.maxSessions;
+  const maxSessionsPerPrincipal =
+    upstream.maxSessionsPerPrincipal ?? STDIO_DEFAULTS.maxSessionsPerPrincipal(maxProcesses);
+  // A quota as large as the whole would let one caller hold every child (or session) again.
+  const whole = isolation === 'session' ? Math.min(maxProcesses, maxSessions) : maxSessions;
+  if (upstream.maxSessionsPerPrincipal !== undefined && maxSessionsPerPrincipal > whole) {
+    issues.push({
+      pointer: `${pointer}/maxSessionsPerPrincipal`,
+      message: `is ${maxSessionsPerPrincipal}, more than the upstream's ${isolation === 'session' ? 'maxProcesses (or maxSessions)' : 'maxSessions'} of ${whole}; one caller could take them all`,
+    });
+  }
   return {
     command: relativePath ? resolve(baseDir, command) : command,
     args: upstream.args ?? [],
     env: upstream.env ?? {},
     cwd: resolve(baseDir, upstream.cwd ?? '.'),
-    isolation: upstream.isolation ?? STDIO_DEFAULTS.isolation,
-    maxProcesses: upstream.maxProcesses ?? STDIO_DEFAULTS.maxProcesses,
+    isolation,
+    maxProcesses,
+    maxSessions,
+    maxSessionsPerPrincipal,
+    maxSessionLifetimeMs: ms(
+      upstream.maxSessionLifetime ?? STDIO_DEFAULTS.maxSessionLifetime,
+      `${pointer}/maxSessionLifetime`,
+      issues,
+    ),
     idleTimeoutMs: ms(
       upstream.idleTimeout ?? STDIO_DEFAULTS.idleTimeout,
       `${pointer}/idleTimeout`,

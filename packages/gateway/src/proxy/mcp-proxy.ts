@@ -175,6 +175,8 @@ export class McpProxy {
         return this.#failure(reply, label, id, error);
       }
       if (bound !== principal) {
+        // Expired or evicted: what the upstream holds for it (a stdio child) goes too.
+        if (bound === undefined) void this.#o.upstream.release?.(sessionId).catch(() => {});
         // Unknown, expired, or opened by someone else: the same answer, so an id cannot be probed.
         this.#o.metrics.refusal(this.#name, 'session-not-found');
         return this.#error(reply, label, 404, id, JSON_RPC.sessionNotFound, 'Session not found');
@@ -211,6 +213,7 @@ export class McpProxy {
         method,
         headers: this.#o.headers.forwardable(request.headers),
         body,
+        principal,
         signal: abort.signal,
         longLived: method === 'GET',
       });

@@ -27,7 +27,10 @@ export interface StdioChildOptions {
   /** The upstream's name, on every log line. */
   readonly upstream: string;
   readonly logger: Logger;
-  /** Values never written to the log (the child's token, its configured variables). */
+  /**
+   * Values never written to the log (the child's token, its configured variables): each of
+   * {@link MIN_REDACTED_LENGTH} characters or more is replaced by `[redacted]`.
+   */
   readonly secrets: readonly string[];
   readonly onMessage: (message: JSONRPCMessage) => void;
   readonly onExit: (exit: ChildExit) => void;
@@ -41,6 +44,12 @@ export interface StdioChildOptions {
 const MAX_STDERR_LINE = 4096;
 
 /**
+ * Secrets shorter than this are not redacted: a value like `1` or `on` would turn every line
+ * into noise, and is no secret. Every longer configured value is, whatever it is.
+ */
+export const MIN_REDACTED_LENGTH = 4;
+
+/**
  * One MCP server process spoken to over stdio: newline-delimited JSON-RPC on stdin and stdout
  * (framed by the MCP SDK's `ReadBuffer` and `serializeMessage`), stderr to the log line by line
  * with the upstream's name. Its environment is exactly the one given: nothing is inherited from
@@ -51,10 +60,15 @@ export class StdioChild {
   readonly #process: ChildProcess;
   readonly #exited: Promise<void>;
   readonly #buffer = new ReadBuffer({ maxBufferSize: GATEWAY_DEFAULTS.maxResponseBytes });
+  /** Longest first, so a secret containing another is redacted whole. */
+  readonly #secrets: readonly string[];
   #exit: ChildExit | undefined;
 
   constructor(command: StdioCommand, options: StdioChildOptions) {
     this.#o = options;
+    this.#secrets = [...new Set(options.secrets)]
+      .filter((s) => s.length >= MIN_REDACTED_LENGTH)
+      .sort((a, b) => b.length - a.length);
     this.#process = spawn(command.command, [...command.args], {
       cwd: command.cwd,
       env: { ...command.env },
@@ -163,10 +177,12 @@ export class StdioChild {
   }
 
   #stderr(raw: string): void {
-    let line = raw.length > MAX_STDERR_LINE ? `${raw.slice(0, MAX_STDERR_LINE)}…` : raw;
-    for (const secret of this.#o.secrets) {
+    // Redacted before it is cut: a secret straddling the cut must not leave its first half.
+    let line = raw;
+    for (const secret of this.#secrets) {
       if (line.includes(secret)) line = line.split(secret).join('[redacted]');
     }
+    if (line.length > MAX_STDERR_LINE) line = `${line.slice(0, MAX_STDERR_LINE)}…`;
     this.#o.logger.info(
       { upstream: this.#o.upstream, pid: this.pid, stderr: line },
       'stdio upstream',

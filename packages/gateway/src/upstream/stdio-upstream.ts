@@ -44,6 +44,9 @@ export interface StdioUpstreamOptions {
 
 interface Session {
   readonly id: string;
+  /** Who opened it (undefined: the gateway itself, for the era bridge or `/mcp`). */
+  readonly principal: string | undefined;
+  readonly createdAt: number;
   readonly supervisor: StdioSupervisor;
   /** The downstream GET stream, where the child's own requests and notifications go. */
   stream: PassThrough | undefined;
@@ -58,6 +61,15 @@ interface Session {
 
 // Messages held for a GET stream that is not open: enough for a burst, not a leak.
 const MAX_BACKLOG = 256;
+/**
+ * What a shared child may tell every session: that a list changed, which holds nothing of any
+ * caller. Its log messages, resource updates and progress may carry one caller's data.
+ */
+const FOR_EVERY_SESSION = new Set([
+  'notifications/tools/list_changed',
+  'notifications/prompts/list_changed',
+  'notifications/resources/list_changed',
+]);
 const JSON_TYPE = 'application/json';
 const SSE_TYPE = 'text/event-stream';
 
@@ -121,6 +133,9 @@ export class StdioUpstream implements Upstream {
   readonly #sessions = new Map<string, Session>();
   /** Children of sessions still in their `initialize` handshake. */
   readonly #starting = new Set<StdioSupervisor>();
+  /** Initializes in progress, in all and per principal (they hold a place under the caps). */
+  #opening = 0;
+  readonly #openingBy = new Map<string, number>();
   readonly #shared: StdioSupervisor | undefined;
   readonly #reaper: NodeJS.Timeout;
   readonly #sessionTtlMs: number;
@@ -157,7 +172,10 @@ export class StdioUpstream implements Upstream {
         () => [...this.#sessions.values()].some((s) => s.stream !== undefined),
       );
     }
-    const every = Math.max(1000, Math.min(this.#stdio.idleTimeoutMs / 2, 30_000));
+    const every = Math.max(
+      1000,
+      Math.min(this.#stdio.idleTimeoutMs / 2, this.#stdio.maxSessionLifetimeMs / 2, 30_000),
+    );
     this.#reaper = setInterval(() => this.#reap(), every);
     this.#reaper.unref();
   }
@@ -193,7 +211,7 @@ export class StdioUpstream implements Upstream {
             'Invalid Request: the session is already initialized',
           );
         }
-        return this.#initialize(message);
+        return this.#initialize(message, request.principal);
       }
       const session = this.#session(sessionId, request, isRequest(message) ? message.id : null);
       if (!('id' in session)) return session;
@@ -208,6 +226,11 @@ export class StdioUpstream implements Upstream {
       return { status: 200, headers: {}, body: Readable.from([]) };
     }
     return this.#openStream(session, request);
+  }
+
+  async release(sessionId: string): Promise<void> {
+    const session = this.#sessions.get(sessionId);
+    if (session) await this.#end(session);
   }
 
   async close(): Promise<void> {
@@ -240,7 +263,13 @@ export class StdioUpstream implements Upstream {
       );
     }
     const session = this.#sessions.get(sessionId);
-    if (!session) return this.#error(404, id, JSON_RPC.sessionNotFound, 'Session not found');
+    const stranger =
+      session?.principal !== undefined &&
+      request.principal !== undefined &&
+      session.principal !== request.principal;
+    if (!session || stranger) {
+      return this.#error(404, id, JSON_RPC.sessionNotFound, 'Session not found');
+    }
     const version = request.headers['mcp-protocol-version'];
     const negotiated = session.supervisor.initializeResult?.protocolVersion;
     if (version !== undefined && negotiated !== undefined && version !== negotiated) {
@@ -255,7 +284,67 @@ export class StdioUpstream implements Upstream {
     return session;
   }
 
-  async #initialize(message: JSONRPCRequest): Promise<UpstreamResponse> {
+  async #initialize(
+    message: JSONRPCRequest,
+    principal: string | undefined,
+  ): Promise<UpstreamResponse> {
+    const refused = this.#admit(message.id, principal);
+    if (refused) return refused;
+    this.#opening++;
+    if (principal !== undefined) {
+      this.#openingBy.set(principal, (this.#openingBy.get(principal) ?? 0) + 1);
+    }
+    try {
+      return await this.#open(message, principal);
+    } finally {
+      this.#opening--;
+      if (principal !== undefined) {
+        const left = (this.#openingBy.get(principal) ?? 1) - 1;
+        if (left > 0) this.#openingBy.set(principal, left);
+        else this.#openingBy.delete(principal);
+      }
+    }
+  }
+
+  /**
+   * Makes room for one more session of `principal`, or a 503 when there is none: past
+   * `maxSessionsPerPrincipal` the caller's own least recently used session with nothing in
+   * flight ends (never another caller's); past `maxSessions` the upstream refuses.
+   */
+  #admit(id: RequestId, principal: string | undefined): UpstreamResponse | undefined {
+    const quota = this.#stdio.maxSessionsPerPrincipal;
+    if (principal !== undefined) {
+      const own = [...this.#sessions.values()].filter((s) => s.principal === principal);
+      let held = own.length + (this.#openingBy.get(principal) ?? 0);
+      const idle = own.filter((s) => s.inflight.size === 0).sort((a, b) => a.lastSeen - b.lastSeen);
+      for (const session of idle) {
+        if (held < quota) break;
+        this.#o.logger.info(
+          { upstream: this.name, session: session.id, maxSessionsPerPrincipal: quota },
+          'stdio upstream: a caller opened more than maxSessionsPerPrincipal sessions: its least recently used one ended',
+        );
+        void this.#end(session);
+        held--;
+      }
+      if (held >= quota) {
+        return this.#unavailable(
+          id,
+          'max-sessions-per-principal',
+          `Service Unavailable: this caller holds its maximum of ${quota} sessions of upstream "${this.name}", each with a request in flight; retry later`,
+        );
+      }
+    }
+    if (this.#sessions.size + this.#opening >= this.#stdio.maxSessions) {
+      return this.#unavailable(
+        id,
+        'max-sessions',
+        `Service Unavailable: upstream "${this.name}" holds its maximum of ${this.#stdio.maxSessions} sessions; retry later`,
+      );
+    }
+    return undefined;
+  }
+
+  async #open(message: JSONRPCRequest, principal: string | undefined): Promise<UpstreamResponse> {
     const id = randomUUID();
     let supervisor = this.#shared;
     if (!supervisor) {
@@ -285,14 +374,17 @@ export class StdioUpstream implements Upstream {
       await supervisor.close();
       throw new GatewayError('upstream-unavailable', `upstream "${this.name}" is closed`);
     }
+    const now = Date.now();
     const session: Session = {
       id,
+      principal,
+      createdAt: now,
       supervisor,
       stream: undefined,
       backlog: [],
       inflight: new Map(),
       callStreams: new Set(),
-      lastSeen: Date.now(),
+      lastSeen: now,
     };
     this.#sessions.set(id, session);
     return this.#json(200, id, {
@@ -307,17 +399,20 @@ export class StdioUpstream implements Upstream {
     let live = this.#starting.size;
     for (const session of this.#sessions.values()) if (session.supervisor.live) live++;
     if (live < this.#stdio.maxProcesses) return undefined;
-    this.#o.logger.warn(
-      { upstream: this.name, maxProcesses: this.#stdio.maxProcesses },
-      'stdio upstream at maxProcesses: request refused',
-    );
-    const refused = this.#error(
-      503,
+    return this.#unavailable(
       id,
-      JSON_RPC.upstreamError,
+      'max-processes',
       `Service Unavailable: upstream "${this.name}" runs its maximum of ${this.#stdio.maxProcesses} processes; retry later`,
-      { reason: 'max-processes' },
     );
+  }
+
+  /** A 503 with Retry-After, `data.reason` saying which limit was reached. */
+  #unavailable(id: RequestId | null, reason: string, message: string): UpstreamResponse {
+    this.#o.logger.warn(
+      { upstream: this.name, reason },
+      'stdio upstream at a limit: request refused',
+    );
+    const refused = this.#error(503, id, JSON_RPC.upstreamError, message, { reason });
     return {
       ...refused,
       headers: { ...refused.headers, 'retry-after': String(STDIO_DEFAULTS.retryAfterSec) },
@@ -452,13 +547,23 @@ export class StdioUpstream implements Upstream {
       call(message);
       return;
     }
+    // A shared child's list_changed says the same to everyone: once is enough.
+    if (
+      session.supervisor === this.#shared &&
+      isNotification(message) &&
+      session.backlog.some((m) => isNotification(m) && m.method === message.method)
+    ) {
+      return;
+    }
     if (session.backlog.length >= MAX_BACKLOG) session.backlog.shift();
     session.backlog.push(message);
   }
 
   /**
-   * A message of the shared child: notifications go to every session; its requests cannot be
-   * attributed to one, so they are answered here (ping) or refused.
+   * A message of the shared child. It cannot be attributed to one session: list_changed goes to
+   * every session, other notifications (logging, resources/updated, progress of no request in
+   * flight) are dropped, as they may carry one caller's data; requests are answered here (ping)
+   * or refused.
    */
   #fromShared(message: JSONRPCMessage): void {
     if (isRequest(message)) {
@@ -473,6 +578,13 @@ export class StdioUpstream implements Upstream {
                 message: `the gateway shares this server between sessions (isolation: shared): ${message.method} cannot reach a client`,
               },
             } as JSONRPCMessage),
+      );
+      return;
+    }
+    if (!isNotification(message) || !FOR_EVERY_SESSION.has(message.method)) {
+      this.#o.logger.debug(
+        { upstream: this.name, method: 'method' in message ? message.method : undefined },
+        'stdio upstream (isolation: shared): a message for no one session dropped',
       );
       return;
     }
@@ -518,13 +630,31 @@ export class StdioUpstream implements Upstream {
     if (session.supervisor !== this.#shared) await session.supervisor.close();
   }
 
-  /** Stops idle children, forgets sessions idle past the TTL. */
+  /**
+   * Ends sessions past `maxSessionLifetime` (GET stream open or not), stops idle children,
+   * forgets sessions idle past the TTL (a shared upstream's, which have no child of their own,
+   * once idle for `idleTimeout`).
+   */
   #reap(): void {
     const now = Date.now();
     for (const session of this.#sessions.values()) {
-      if (session.stream || session.supervisor.busy) continue;
+      if (now - session.createdAt >= this.#stdio.maxSessionLifetimeMs) {
+        this.#o.logger.info(
+          { upstream: this.name, session: session.id },
+          'stdio upstream session reached maxSessionLifetime: ended',
+        );
+        void this.#end(session);
+        continue;
+      }
+      const shared = session.supervisor === this.#shared;
+      if (session.stream || (shared ? session.inflight.size > 0 : session.supervisor.busy)) {
+        continue;
+      }
       const idle = now - session.lastSeen;
-      if (idle >= this.#sessionTtlMs) {
+      if (
+        idle >=
+        (shared ? Math.min(this.#stdio.idleTimeoutMs, this.#sessionTtlMs) : this.#sessionTtlMs)
+      ) {
         void this.#end(session);
       } else if (
         idle >= this.#stdio.idleTimeoutMs &&
@@ -579,8 +709,9 @@ export class StdioUpstream implements Upstream {
       if (value !== undefined) base[name] = value;
     }
     Object.assign(base, this.#stdio.env);
-    // Configured values may be secrets (`${env:…}`): never echoed from the child's stderr.
-    const secrets = Object.values(this.#stdio.env).filter((v) => v.length >= 8);
+    // Configured values may be secrets (`${env:…}`): never echoed from the child's stderr (the
+    // child redacts all but the very short ones).
+    const secrets = Object.values(this.#stdio.env);
     let env = base;
     const { oauth } = this.#o;
     const config = this.#config.oauth;

@@ -21,6 +21,12 @@ export interface Upstream {
    * `upstream-unauthorized`; never with a secret in the message.
    */
   send(request: UpstreamRequest): Promise<UpstreamResponse>;
+  /**
+   * Forgets a downstream session the gateway no longer binds to any caller (its binding expired
+   * or was evicted), so what it holds (a stdio child, a backlog) goes with it. Optional: an
+   * HTTP upstream keeps its sessions itself.
+   */
+  release?(sessionId: string): Promise<void>;
   /** Closes connections (or children). */
   close(): Promise<void>;
 }
@@ -36,6 +42,12 @@ export interface UpstreamRequest {
   readonly headers: Readonly<Record<string, string>>;
   /** The request body, complete (the proxy reads and checks it before anything is sent). */
   readonly body: Buffer | undefined;
+  /**
+   * The caller's principal (`principalOf`) when the request is a downstream caller's own;
+   * undefined for the gateway's own requests (the era bridge, `/mcp`), which hold one session
+   * per principal themselves. A stdio upstream counts sessions per principal by it.
+   */
+  readonly principal?: string;
   /** Aborted when the downstream client goes away. */
   readonly signal: AbortSignal;
   /**
