@@ -24,7 +24,7 @@ import { guardedRequest, type GuardedAnswer } from '../stateless/guarded-request
 import type { ToolListPrefetch } from '../stateless/tool-list-prefetch.js';
 import { newSessionId, type UpstreamRpc } from '../stateless/upstream-rpc.js';
 import type { AggregateNames } from './aggregate-names.js';
-import { decodeCursor, encodeCursor } from './aggregate-cursor.js';
+import { CursorSeal } from './aggregate-cursor.js';
 
 /** Options of {@link AggregateEndpoint}. */
 export interface AggregateEndpointOptions {
@@ -44,6 +44,8 @@ export interface AggregateEndpointOptions {
   readonly serverInfo: { readonly name: string; readonly version: string };
   /** Lists an upstream through the guard when a call names a tool this node never listed. */
   readonly prefetch?: ToolListPrefetch | undefined;
+  /** `aggregate.cursorSecret`: the HMAC key of `/mcp` cursors; default: random per process. */
+  readonly cursorSecret?: string | undefined;
 }
 
 /** The session namespace of `/mcp` in the binding store (no upstream can be named so). */
@@ -96,9 +98,11 @@ export class AggregateEndpoint {
   readonly #o: AggregateEndpointOptions;
   readonly #streams = new Map<string, OpenStream>();
   readonly #stopListening: () => void;
+  readonly #cursors: CursorSeal;
 
   constructor(options: AggregateEndpointOptions) {
     this.#o = options;
+    this.#cursors = new CursorSeal(options.cursorSecret);
     this.#stopListening = options.rpc.onNotification((upstream, principal, message) => {
       if (!FORWARDED_NOTIFICATIONS.has(message.method)) return;
       const event = `event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', method: message.method })}\n\n`;
@@ -357,21 +361,28 @@ export class AggregateEndpoint {
     params: Record<string, unknown>,
   ): Promise<Outcome> {
     let plan: [string, string | undefined][];
+    let listing: string;
     if (params.cursor === undefined) {
       plan = x.visible.map((u) => [u, undefined]);
+      listing = CursorSeal.newListing();
     } else {
       const decoded =
-        typeof params.cursor === 'string' ? decodeCursor(params.cursor, method) : undefined;
-      if (!decoded)
+        typeof params.cursor === 'string'
+          ? this.#cursors.decode(params.cursor, method, x.principal)
+          : undefined;
+      if (!decoded) {
+        this.#o.metrics.refusal(LABEL, 'invalid-cursor');
         return this.#error(
           x.id,
           JSON_RPC.invalidParams,
-          'Invalid params: unknown cursor (list again without one)',
+          'Invalid params: invalid cursor: this gateway did not issue it to this caller for this method (list again without one)',
         );
-      plan = Object.entries(decoded).filter(([u]) => x.visible.includes(u));
+      }
+      plan = Object.entries(decoded.pending).filter(([u]) => x.visible.includes(u));
+      listing = decoded.listing;
     }
     const pages = await Promise.all(
-      plan.map(([upstream, cursor]) => this.#page(x, method, key, upstream, cursor)),
+      plan.map(([upstream, cursor]) => this.#page(x, method, key, upstream, cursor, listing)),
     );
     const items: Record<string, unknown>[] = [];
     const more: Record<string, string> = {};
@@ -380,7 +391,10 @@ export class AggregateEndpoint {
       items.push(...page.items);
       if (page.nextCursor !== undefined) more[page.upstream] = page.nextCursor;
     }
-    const nextCursor = Object.keys(more).length > 0 ? encodeCursor(method, more) : undefined;
+    const nextCursor =
+      Object.keys(more).length > 0
+        ? this.#cursors.encode(method, listing, more, x.principal)
+        : undefined;
     return this.#result(x, { [key]: items, ...(nextCursor === undefined ? {} : { nextCursor }) });
   }
 
@@ -390,13 +404,19 @@ export class AggregateEndpoint {
     key: 'tools' | 'prompts',
     upstream: string,
     cursor: string | undefined,
+    listing: string,
   ): Promise<
     | { upstream: string; items: Record<string, unknown>[]; nextCursor: string | undefined }
     | undefined
   > {
     let result: Record<string, unknown> | undefined;
     try {
-      const ctx: GuardContext = { upstream, sessionId: x.sessionId, principal: x.auth?.userId };
+      const ctx: GuardContext = {
+        upstream,
+        sessionId: x.sessionId,
+        principal: x.auth?.userId,
+        listing,
+      };
       const answer = await guardedRequest(
         this.#o.rpc,
         this.#o.guard,

@@ -43,6 +43,13 @@ export const AggregateConfigSchema = Type.Object(
           'user id (or "anonymous", or "*" for everyone else) → the upstreams that caller sees on /mcp',
       }),
     ),
+    cursorSecret: Type.Optional(
+      Type.String({
+        minLength: 32,
+        description:
+          'HMAC key of /mcp page cursors (use ${env:…}); the same on every node lets a cursor page on any node; default: random per process',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

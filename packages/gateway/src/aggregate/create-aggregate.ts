@@ -40,6 +40,7 @@ export function createAggregateEndpoint(
     upstreams,
     scopes,
     access: config.document.aggregate?.access,
+    cursorSecret: config.document.aggregate?.cursorSecret,
     serverInfo: { name: 'etdi-gateway', version: parts.version },
   });
 }

@@ -1,0 +1,187 @@
+/**
+ * Attacks from the security review of the stateless-revision, `/mcp` and bridge paths, each
+ * performed by a real client over real sockets against a real gateway in front of a real
+ * official-SDK upstream: the attacker gets the exact refusal, the legitimate caller still gets
+ * its answer.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  captureLogger,
+  provider,
+  sign,
+  tempDir,
+  tool,
+  trustJwks,
+  writeJson,
+} from './guard/support/fixtures.js';
+import { apiKeyAuth, caller, startGateway, type RunningGateway } from './support/gateway.js';
+import { startUpstream, type TestUpstream } from './support/upstream.js';
+import type { SignedTool } from '@etdi/core';
+
+const MODERN = '2026-07-28';
+const META = {
+  'io.modelcontextprotocol/protocolVersion': MODERN,
+  'io.modelcontextprotocol/clientCapabilities': {},
+  'io.modelcontextprotocol/clientInfo': { name: 'review', version: '1' },
+};
+const alice = caller('alice', ['files:read']);
+const bob = caller('bob', ['files:read']);
+
+interface Answer {
+  readonly status: number;
+  readonly text: string;
+  readonly json: {
+    id?: unknown;
+    result?: Record<string, unknown>;
+    error?: { code: number; message: string; data?: { reason?: string } };
+  };
+}
+
+async function post(
+  url: URL,
+  key: string,
+  headers: Record<string, string>,
+  body: object,
+): Promise<Answer> {
+  const r = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'x-api-key': key,
+      ...headers,
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', ...body }),
+  });
+  const text = await r.text();
+  let json: Answer['json'] = {};
+  if (text.startsWith('{')) json = JSON.parse(text) as Answer['json'];
+  else if (text.includes('data: ')) {
+    const data = text
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => l.slice(6))
+      .find((l) => l.includes('"id"'));
+    if (data) json = JSON.parse(data) as Answer['json'];
+  }
+  return { status: r.status, text, json };
+}
+
+/** The headers of a stateless (2026-07-28) request. */
+function modern(method: string, name?: string): Record<string, string> {
+  return {
+    'mcp-protocol-version': MODERN,
+    'mcp-method': method,
+    ...(name ? { 'mcp-name': name } : {}),
+  };
+}
+
+function listBody(id: number, cursor?: string): object {
+  return {
+    id,
+    method: 'tools/list',
+    params: { ...(cursor === undefined ? {} : { cursor }), _meta: META },
+  };
+}
+
+function callBody(id: number, name: string): object {
+  return { id, method: 'tools/call', params: { name, arguments: { path: '/a' }, _meta: META } };
+}
+
+/** The caller's tools/call of `name` reaches the upstream and comes back with its result. */
+async function expectAnswered(key: string, url: URL, name: string): Promise<void> {
+  const call = await post(url, key, modern('tools/call', name), callBody(3, name));
+  expect(call.json.error).toBeUndefined();
+  expect(JSON.stringify(call.json.result)).toContain(`called ${name.split('__').at(-1)!}`);
+}
+
+function names(a: Answer): string[] {
+  const tools = (a.json.result?.tools ?? []) as { name: string }[];
+  return tools.map((t) => t.name);
+}
+
+describe('security review: listings, cursors and bridged messages', () => {
+  let paged: TestUpstream;
+  let gateway: RunningGateway;
+  let dir: { dir: string; cleanup: () => Promise<void> };
+  let good: SignedTool;
+  let other: SignedTool;
+  let mcp: URL;
+
+  beforeAll(async () => {
+    const acme = await provider('com.acme');
+    dir = await tempDir();
+    await writeJson(`${dir.dir}/trust.jwks.json`, await trustJwks(acme));
+    good = await sign(tool('good_read'), acme, { perms: ['files:read'] });
+    other = await sign(tool('other_read'), acme, { perms: ['files:read'] });
+    // Pages of one tool; the cursor is the index of the next tool (so "0" is page one again).
+    paged = await startUpstream([good, other], { pageSize: 1 });
+    gateway = await startGateway(
+      {
+        auth: apiKeyAuth(alice, bob),
+        trust: { jwks: [`${dir.dir}/trust.jwks.json`] },
+        upstreams: { legacy: { url: paged.url.href, providers: ['com.acme'] } },
+      },
+      { logger: captureLogger() },
+    );
+    mcp = new URL(`${gateway.origin}/mcp`);
+  }, 60_000);
+
+  afterAll(async () => {
+    await gateway?.close();
+    await paged?.close();
+    await dir?.cleanup();
+  });
+
+  describe('finding 1: listing state and cursors', () => {
+    it('/mcp refuses a cursor it did not issue; the guard records stay intact for bob', async () => {
+      const first = await post(mcp, alice.key, modern('tools/list'), listBody(1));
+      expect(names(first)).toEqual(['legacy__good_read']);
+      const forged = Buffer.from(
+        JSON.stringify({ m: 'tools/list', p: { legacy: '0' } }),
+        'utf8',
+      ).toString('base64url');
+      const attack = await post(mcp, alice.key, modern('tools/list'), listBody(2, forged));
+      expect(attack.json.error?.code).toBe(-32602);
+      expect(attack.json.error?.message).toMatch(/invalid cursor/);
+      await expectAnswered(bob.key, mcp, 'legacy__good_read');
+    });
+
+    it("/mcp cursors are bound to the caller: bob cannot page with alice's cursor", async () => {
+      const first = await post(mcp, alice.key, modern('tools/list'), listBody(1));
+      const cursor = first.json.result?.nextCursor;
+      expect(typeof cursor).toBe('string');
+      const stolen = await post(mcp, bob.key, modern('tools/list'), listBody(2, cursor as string));
+      expect(stolen.json.error?.code).toBe(-32602);
+      expect(stolen.json.error?.message).toMatch(/invalid cursor/);
+      const own = await post(mcp, alice.key, modern('tools/list'), listBody(3, cursor as string));
+      expect(names(own)).toEqual(['legacy__other_read']);
+    });
+
+    it('a replayed upstream cursor on /servers/<name>/mcp cannot make anyone else refused', async () => {
+      const url = gateway.mcpUrl('legacy');
+      const first = await post(url, alice.key, modern('tools/list'), listBody(1));
+      expect(names(first)).toEqual(['good_read']);
+      // "0" is the upstream's first page again: a cursor nobody was handed in this listing.
+      const replay = await post(url, alice.key, modern('tools/list'), listBody(2, '0'));
+      expect(replay.json.error).toBeUndefined();
+      await expectAnswered(bob.key, url, 'good_read');
+    });
+
+    it('an upstream that repeats a tool across pages fails that listing only', async () => {
+      const url = gateway.mcpUrl('legacy');
+      const first = await post(url, alice.key, modern('tools/list'), listBody(1));
+      expect(first.json.result?.nextCursor).toBe('1');
+      paged.setTools([other, good]);
+      try {
+        const repeated = await post(url, alice.key, modern('tools/list'), listBody(2, '1'));
+        expect(repeated.json.error?.code).toBe(-32603);
+        expect(repeated.json.error?.data?.reason).toBe('malformed');
+        expect(repeated.json.error?.message).toMatch(/earlier page/);
+      } finally {
+        paged.setTools([good, other]);
+      }
+      await expectAnswered(bob.key, url, 'good_read');
+    });
+  });
+});
