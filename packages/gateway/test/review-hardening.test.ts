@@ -15,6 +15,7 @@ import {
   writeJson,
 } from './guard/support/fixtures.js';
 import { apiKeyAuth, caller, startGateway, type RunningGateway } from './support/gateway.js';
+import { INITIALIZE } from './support/raw-mcp.js';
 import { startUpstream, type TestUpstream } from './support/upstream.js';
 import type { SignedTool } from '@etdi/core';
 
@@ -182,6 +183,78 @@ describe('security review: listings, cursors and bridged messages', () => {
         paged.setTools([good, other]);
       }
       await expectAnswered(bob.key, url, 'good_read');
+    });
+  });
+  describe('finding 3: a request without a valid id is refused before anything goes upstream', () => {
+    function upstreamCalls(from: number): string[] {
+      return paged.seen
+        .slice(from)
+        .filter((r) => r.body.includes('"tools/call"'))
+        .map((r) => r.body);
+    }
+
+    async function session(url: URL): Promise<string> {
+      const r = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'x-api-key': alice.key,
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', ...INITIALIZE }),
+      });
+      await r.text();
+      const sid = r.headers.get('mcp-session-id');
+      expect(sid).toBeTruthy();
+      return sid!;
+    }
+
+    it('stateless tools/call without an id through the bridge: -32600, nothing upstream', async () => {
+      const before = paged.seen.length;
+      const r = await post(gateway.mcpUrl('legacy'), alice.key, modern('tools/call', 'unsigned'), {
+        method: 'tools/call',
+        params: { name: 'unsigned', arguments: {}, _meta: META },
+      });
+      expect(r.status).toBe(400);
+      expect(r.json.error?.code).toBe(-32600);
+      expect(upstreamCalls(before)).toEqual([]);
+      await expectAnswered(alice.key, gateway.mcpUrl('legacy'), 'good_read');
+    });
+
+    it('a session client sending "id": true on the pass-through path: -32600, nothing upstream', async () => {
+      const url = gateway.mcpUrl('legacy');
+      const sid = await session(url);
+      const headers = { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' };
+      const before = paged.seen.length;
+      const r = await post(url, alice.key, headers, {
+        id: true,
+        method: 'tools/call',
+        params: { name: 'unsigned', arguments: {} },
+      });
+      expect(r.status).toBe(400);
+      expect(r.json.error?.code).toBe(-32600);
+      const unknown = await post(url, alice.key, headers, { method: 'notifications/made_up' });
+      expect(unknown.status).toBe(400);
+      expect(unknown.json.error?.code).toBe(-32600);
+      expect(upstreamCalls(before)).toEqual([]);
+      const ok = await post(url, alice.key, headers, {
+        id: 7,
+        method: 'tools/call',
+        params: { name: 'good_read', arguments: {} },
+      });
+      expect(JSON.stringify(ok.json.result)).toContain('called good_read');
+    });
+
+    it('/mcp refuses tools/call without an id (-32600) and answers the same call with one', async () => {
+      const before = paged.seen.length;
+      const r = await post(mcp, alice.key, modern('tools/call', 'legacy__good_read'), {
+        method: 'tools/call',
+        params: { name: 'legacy__good_read', arguments: {}, _meta: META },
+      });
+      expect(r.status).toBe(400);
+      expect(r.json.error?.code).toBe(-32600);
+      expect(upstreamCalls(before)).toEqual([]);
+      await expectAnswered(alice.key, mcp, 'legacy__good_read');
     });
   });
 });
