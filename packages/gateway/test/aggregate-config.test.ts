@@ -189,6 +189,9 @@ describe('docs/gateway.md', () => {
       name: 'create_ticket',
     });
     expect(names.route('internal__x')).toBeUndefined();
-    expect(config.document.aggregate?.access).toEqual({ ci: ['files', 'tickets'], '*': ['files'] });
+    expect(config.document.aggregate?.access).toEqual({
+      ci: ['files', 'tickets', 'internal'],
+      '*': ['files'],
+    });
   });
 });

@@ -27,6 +27,10 @@ const META = {
 };
 const alice = caller('alice', ['files:read']);
 const bob = caller('bob', ['files:read']);
+/** Not in `aggregate.access`. */
+const carol = caller('carol', ['files:read']);
+/** Listed for `scoped` only, with its scope. */
+const dave = caller('dave', ['files:read', 'secret:use']);
 
 interface Answer {
   readonly status: number;
@@ -119,9 +123,19 @@ describe('security review: listings, cursors and bridged messages', () => {
     paged = await startUpstream([good, other], { pageSize: 1 });
     gateway = await startGateway(
       {
-        auth: apiKeyAuth(alice, bob),
+        auth: apiKeyAuth(alice, bob, carol, dave),
         trust: { jwks: [`${dir.dir}/trust.jwks.json`] },
-        upstreams: { legacy: { url: paged.url.href, providers: ['com.acme'] } },
+        aggregate: {
+          access: { alice: ['legacy', 'scoped'], bob: ['legacy'], dave: ['scoped'] },
+        },
+        upstreams: {
+          legacy: { url: paged.url.href, providers: ['com.acme'] },
+          scoped: {
+            url: paged.url.href,
+            providers: ['com.acme'],
+            aggregate: { prefix: 'sc', scope: 'secret:use' },
+          },
+        },
       },
       { logger: captureLogger() },
     );
@@ -255,6 +269,40 @@ describe('security review: listings, cursors and bridged messages', () => {
       expect(r.json.error?.code).toBe(-32600);
       expect(upstreamCalls(before)).toEqual([]);
       await expectAnswered(alice.key, mcp, 'legacy__good_read');
+    });
+  });
+  describe('finding 6: one rule for which upstreams a caller may use, on every route', () => {
+    it('a caller aggregate.access does not list gets 403 upstream-forbidden on /servers/<name>/mcp', async () => {
+      const before = paged.seen.length;
+      const r = await post(gateway.mcpUrl('legacy'), carol.key, modern('tools/list'), listBody(1));
+      expect(r.status).toBe(403);
+      expect(r.json.error?.code).toBe(-32003);
+      expect(r.json.error?.data?.reason).toBe('upstream-forbidden');
+      expect(paged.seen.length).toBe(before);
+      const onMcp = await post(mcp, carol.key, modern('tools/list'), listBody(2));
+      expect(names(onMcp)).toEqual([]);
+      await expectAnswered(bob.key, gateway.mcpUrl('legacy'), 'good_read');
+    });
+
+    it('a caller without aggregate.scope gets 403 insufficient_scope on /servers/<name>/mcp', async () => {
+      const before = paged.seen.length;
+      const r = await fetch(gateway.mcpUrl('scoped'), {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'x-api-key': alice.key,
+          ...modern('tools/list'),
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', ...listBody(1) }),
+      });
+      expect(r.status).toBe(403);
+      expect(r.headers.get('www-authenticate')).toMatch(/insufficient_scope.*secret:use/);
+      expect(paged.seen.length).toBe(before);
+      const onMcp = await post(mcp, alice.key, modern('tools/list'), listBody(2));
+      expect(names(onMcp)).toEqual(['legacy__good_read']);
+      await expectAnswered(dave.key, gateway.mcpUrl('scoped'), 'good_read');
+      await expectAnswered(dave.key, mcp, 'sc__good_read');
     });
   });
 });

@@ -4,7 +4,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import { GatewayError } from '../errors.js';
 import type { GuardContext, ToolGuard } from '../guard/tool-guard.js';
-import { missingScopesOf, principalOf } from '../http/gateway-auth.js';
+import { principalOf } from '../http/gateway-auth.js';
+import type { UpstreamAccess } from '../http/upstream-access.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { inspectMessage, jsonRpcError, JSON_RPC, type JsonRpcId } from '../proxy/json-rpc.js';
 import { checkToolCall, sendToolCallRefusal } from '../proxy/tool-call-check.js';
@@ -34,10 +35,8 @@ export interface AggregateEndpointOptions {
   readonly names: AggregateNames;
   /** The upstreams `/mcp` serves (those with `aggregate.include` not false), in order. */
   readonly upstreams: readonly string[];
-  /** `aggregate.scope` of each upstream that has one. */
-  readonly scopes: ReadonlyMap<string, string>;
-  /** `aggregate.access`: user id (`anonymous`, `*`) → upstreams; undefined: everyone sees all. */
-  readonly access: Readonly<Record<string, readonly string[]>> | undefined;
+  /** Which upstreams a caller may use (`aggregate.access`, `aggregate.scope`). */
+  readonly access: UpstreamAccess;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   readonly resourceMetadataUrl: string;
@@ -469,16 +468,9 @@ export class AggregateEndpoint {
 
   // ---------------------------------------------------------------- helpers
 
-  /** The upstreams a caller sees: `aggregate.access` and each upstream's `aggregate.scope`. */
+  /** The upstreams a caller sees: those it may use (the same rule as on their own routes). */
   #visible(auth: AuthResult | null): string[] {
-    const access = this.#o.access;
-    const who = auth === null || auth.anonymous ? 'anonymous' : (auth.userId ?? 'anonymous');
-    const allowed = access === undefined ? undefined : (access[who] ?? access['*'] ?? []);
-    return this.#o.upstreams.filter((u) => {
-      if (allowed !== undefined && !allowed.includes(u)) return false;
-      const scope = this.#o.scopes.get(u);
-      return scope === undefined || missingScopesOf(auth, [scope]).length === 0;
-    });
+    return this.#o.access.usable(auth, this.#o.upstreams);
   }
 
   #route(x: Exchange, shown: string): { upstream: string; name: string } | undefined {
