@@ -31,6 +31,11 @@ const bob = caller('bob', ['files:read']);
 const carol = caller('carol', ['files:read']);
 /** Listed for `scoped` only, with its scope. */
 const dave = caller('dave', ['files:read', 'secret:use']);
+/** User ids that are names of `Object.prototype` members. */
+const ctor = caller('constructor', ['files:read']);
+const proto = caller('__proto__', ['files:read']);
+/** Listed only under its provider-qualified id `keys:erin`. */
+const erin = caller('erin', ['files:read']);
 
 interface Answer {
   readonly status: number;
@@ -123,10 +128,15 @@ describe('security review: listings, cursors and bridged messages', () => {
     paged = await startUpstream([good, other], { pageSize: 1 });
     gateway = await startGateway(
       {
-        auth: apiKeyAuth(alice, bob, carol, dave),
+        auth: apiKeyAuth(alice, bob, carol, dave, ctor, proto, erin),
         trust: { jwks: [`${dir.dir}/trust.jwks.json`] },
         aggregate: {
-          access: { alice: ['legacy', 'scoped'], bob: ['legacy'], dave: ['scoped'] },
+          access: {
+            alice: ['legacy', 'scoped'],
+            bob: ['legacy'],
+            dave: ['scoped'],
+            'keys:erin': ['legacy'],
+          },
         },
         upstreams: {
           legacy: { url: paged.url.href, providers: ['com.acme'] },
@@ -303,6 +313,29 @@ describe('security review: listings, cursors and bridged messages', () => {
       expect(names(onMcp)).toEqual(['legacy__good_read']);
       await expectAnswered(dave.key, gateway.mcpUrl('scoped'), 'good_read');
       await expectAnswered(dave.key, mcp, 'sc__good_read');
+    });
+  });
+  describe('finding 7: aggregate.access look-ups', () => {
+    it('user ids "constructor" and "__proto__" are callers like any other (not 500)', async () => {
+      for (const who of [ctor, proto]) {
+        const onMcp = await post(mcp, who.key, modern('tools/list'), listBody(1));
+        expect(onMcp.status).toBe(200);
+        expect(names(onMcp)).toEqual([]);
+        const route = await post(
+          gateway.mcpUrl('legacy'),
+          who.key,
+          modern('tools/list'),
+          listBody(2),
+        );
+        expect(route.status).toBe(403);
+        expect(route.json.error?.data?.reason).toBe('upstream-forbidden');
+      }
+    });
+
+    it("a provider-qualified entry (<provider>:<user id>) matches that provider's user", async () => {
+      const onMcp = await post(mcp, erin.key, modern('tools/list'), listBody(1));
+      expect(names(onMcp)).toEqual(['legacy__good_read']);
+      await expectAnswered(erin.key, gateway.mcpUrl('legacy'), 'good_read');
     });
   });
 });

@@ -14,14 +14,18 @@ export type AccessRefusal =
  * (the scope needed to use it). The names are kept from when they applied to `/mcp` only.
  */
 export class UpstreamAccess {
-  readonly #access: Readonly<Record<string, readonly string[]>> | undefined;
+  /** `aggregate.access` as a map: a user id never meets `Object.prototype` (`constructor`). */
+  readonly #access: ReadonlyMap<string, readonly string[]> | undefined;
   readonly #scopes: ReadonlyMap<string, string>;
 
   constructor(
     access: Readonly<Record<string, readonly string[]>> | undefined,
     scopes: ReadonlyMap<string, string>,
   ) {
-    this.#access = access;
+    this.#access =
+      access === undefined
+        ? undefined
+        : new Map(Object.keys(access).map((k) => [k, access[k]!] as const));
     this.#scopes = scopes;
   }
 
@@ -50,13 +54,23 @@ export class UpstreamAccess {
     return upstreams.filter((u) => this.refusal(auth, u) === undefined);
   }
 
-  /** The caller's entry of `aggregate.access`; undefined when there is no access list. */
+  /**
+   * The caller's entry of `aggregate.access` (undefined when there is no access list): its
+   * provider-qualified id `<provider>:<user id>` first, then the bare user id (which matches that
+   * id from any provider), then `*`, else nothing.
+   */
   #allowed(auth: AuthResult | null): readonly string[] | undefined {
     const access = this.#access;
     if (access === undefined) return undefined;
-    const who = auth === null || auth.anonymous ? 'anonymous' : (auth.userId ?? 'anonymous');
-    const allowed = access[who] ?? access['*'] ?? [];
-    return allowed;
+    if (auth === null || auth.anonymous || auth.userId === undefined) {
+      return access.get('anonymous') ?? access.get('*') ?? [];
+    }
+    return (
+      access.get(`${auth.source.provider}:${auth.userId}`) ??
+      access.get(auth.userId) ??
+      access.get('*') ??
+      []
+    );
   }
 }
 
