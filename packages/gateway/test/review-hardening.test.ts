@@ -117,6 +117,7 @@ describe('security review: listings, cursors and bridged messages', () => {
   let good: SignedTool;
   let other: SignedTool;
   let mcp: URL;
+  const logger = captureLogger();
 
   beforeAll(async () => {
     const acme = await provider('com.acme');
@@ -147,7 +148,7 @@ describe('security review: listings, cursors and bridged messages', () => {
           },
         },
       },
-      { logger: captureLogger() },
+      { logger },
     );
     mcp = new URL(`${gateway.origin}/mcp`);
   }, 60_000);
@@ -336,6 +337,21 @@ describe('security review: listings, cursors and bridged messages', () => {
       const onMcp = await post(mcp, erin.key, modern('tools/list'), listBody(1));
       expect(names(onMcp)).toEqual(['legacy__good_read']);
       await expectAnswered(erin.key, gateway.mcpUrl('legacy'), 'good_read');
+    });
+  });
+  describe('finding 8a: /mcp ignores Mcp-Session-Id in the stateless era', () => {
+    it("a forged session id neither reaches the audit record nor another caller's listing", async () => {
+      const forged = 'victim-session-id';
+      const r = await post(
+        mcp,
+        alice.key,
+        { ...modern('tools/call', 'legacy__good_read'), 'mcp-session-id': forged },
+        callBody(1, 'legacy__good_read'),
+      );
+      expect(JSON.stringify(r.json.result)).toContain('called good_read');
+      const record = logger.audit('tools/call').at(-1);
+      expect(record).toMatchObject({ tool: 'good_read', decision: 'allowed' });
+      expect(record?.session).toBeUndefined();
     });
   });
 });

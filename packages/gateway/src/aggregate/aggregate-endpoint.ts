@@ -180,7 +180,9 @@ export class AggregateEndpoint {
       era,
       auth,
       principal,
-      sessionId,
+      // 2026-07-28 has no sessions: a header there is unchecked (never bound to this caller),
+      // so it must not name anyone's session in audit records or guard state.
+      sessionId: era === 'modern' ? undefined : sessionId,
       visible,
     };
     if (era === 'legacy') {
