@@ -354,4 +354,26 @@ describe('security review: listings, cursors and bridged messages', () => {
       expect(record?.session).toBeUndefined();
     });
   });
+  describe('finding 8d: the bridge carries no cancellation or progress across callers', () => {
+    it('notifications/cancelled and progress from a bridged client are answered 202 and dropped', async () => {
+      const url = gateway.mcpUrl('legacy');
+      await expectAnswered(alice.key, url, 'good_read');
+      const before = paged.seen.length;
+      for (const [method, params] of [
+        ['notifications/cancelled', { requestId: 1, reason: 'mine now', _meta: META }],
+        ['notifications/progress', { progressToken: 1, progress: 1, _meta: META }],
+      ] as const) {
+        const r = await post(url, alice.key, modern(method), { method, params });
+        expect(r.status).toBe(202);
+      }
+      const forwarded = paged.seen
+        .slice(before)
+        .filter(
+          (q) =>
+            q.body.includes('notifications/cancelled') || q.body.includes('notifications/progress'),
+        );
+      expect(forwarded).toEqual([]);
+      await expectAnswered(bob.key, url, 'good_read');
+    });
+  });
 });
