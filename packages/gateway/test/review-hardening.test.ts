@@ -376,4 +376,44 @@ describe('security review: listings, cursors and bridged messages', () => {
       await expectAnswered(bob.key, url, 'good_read');
     });
   });
+  describe('finding 1, two nodes: /mcp cursors and aggregate.cursorSecret', () => {
+    async function node(cursorSecret?: string): Promise<RunningGateway> {
+      return startGateway(
+        {
+          auth: apiKeyAuth(alice),
+          trust: { jwks: [`${dir.dir}/trust.jwks.json`] },
+          aggregate: cursorSecret === undefined ? {} : { cursorSecret },
+          upstreams: { legacy: { url: paged.url.href, providers: ['com.acme'] } },
+        },
+        { logger: captureLogger() },
+      );
+    }
+
+    it('a cursor pages on the other node with a shared secret, and is a clean -32602 without', async () => {
+      const secret = 'a-shared-cursor-secret-of-32-chars!';
+      const nodes = [await node(secret), await node(secret), await node(), await node()];
+      try {
+        const urls = nodes.map((n) => new URL(`${n.origin}/mcp`));
+        const onA = await post(urls[0]!, alice.key, modern('tools/list'), listBody(1));
+        const onB = await post(
+          urls[1]!,
+          alice.key,
+          modern('tools/list'),
+          listBody(2, onA.json.result?.nextCursor as string),
+        );
+        expect(names(onB)).toEqual(['legacy__other_read']);
+        const onC = await post(urls[2]!, alice.key, modern('tools/list'), listBody(3));
+        const onD = await post(
+          urls[3]!,
+          alice.key,
+          modern('tools/list'),
+          listBody(4, onC.json.result?.nextCursor as string),
+        );
+        expect(onD.json.error?.code).toBe(-32602);
+        expect(onD.json.error?.message).toMatch(/invalid cursor/);
+      } finally {
+        await Promise.all(nodes.map((n) => n.close()));
+      }
+    }, 60_000);
+  });
 });
