@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import fp from 'fastify-plugin';
 import { Redis } from 'ioredis';
 import { createAggregateEndpoint } from './aggregate/create-aggregate.js';
+import { UpstreamAccess, upstreamAccessHook } from './http/upstream-access.js';
 import { GATEWAY_DEFAULTS } from './config/defaults.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { GatewayError } from './errors.js';
@@ -269,6 +270,7 @@ async function gatewayPlugin(app: FastifyInstance, options: EtdiGatewayOptions):
           );
       },
     );
+    const access = UpstreamAccess.of(config);
     for (const [name, upstream] of upstreams) {
       const path = `/servers/${name}/mcp`;
       const metadataUrl = `${origin}${resourceMetadataPath(path)}`;
@@ -300,7 +302,11 @@ async function gatewayPlugin(app: FastifyInstance, options: EtdiGatewayOptions):
       mcp.route({
         method: ['POST', 'GET', 'DELETE'],
         url: path,
-        onRequest: [hostCheck, authenticate(authenticator, () => metadataUrl)],
+        onRequest: [
+          hostCheck,
+          authenticate(authenticator, () => metadataUrl),
+          upstreamAccessHook(access, name, metadataUrl, (reason) => metrics.refusal(name, reason)),
+        ],
         handler: (request, reply) => proxy.handle(request, reply),
       });
     }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { AggregateNames, MAX_EXPOSED_NAME } from '../src/aggregate/aggregate-names.js';
-import { decodeCursor, encodeCursor } from '../src/aggregate/aggregate-cursor.js';
+import { CursorSeal } from '../src/aggregate/aggregate-cursor.js';
 import { parseGatewayConfig } from '../src/config/load-config.js';
 import { validateGatewayConfig } from '../src/config/validate-config.js';
 import { type GatewayError } from '../src/errors.js';
@@ -145,11 +145,30 @@ describe('the aggregate configuration', () => {
 });
 
 describe('the /mcp cursor', () => {
-  it('round-trips and is bound to its method', () => {
-    const cursor = encodeCursor('tools/list', { notes: '2', files: 'abc' });
-    expect(decodeCursor(cursor, 'tools/list')).toEqual({ notes: '2', files: 'abc' });
-    expect(decodeCursor(cursor, 'prompts/list')).toBeUndefined();
-    expect(decodeCursor('not a cursor', 'tools/list')).toBeUndefined();
+  it('round-trips for its method and principal only, and cannot be made without the key', () => {
+    const seal = new CursorSeal();
+    const cursor = seal.encode('tools/list', 'L1', { notes: '2', files: 'abc' }, 'alice');
+    expect(seal.decode(cursor, 'tools/list', 'alice')).toEqual({
+      listing: 'L1',
+      pending: { notes: '2', files: 'abc' },
+    });
+    expect(seal.decode(cursor, 'prompts/list', 'alice')).toBeUndefined();
+    expect(seal.decode(cursor, 'tools/list', 'bob')).toBeUndefined();
+    expect(seal.decode('not a cursor', 'tools/list', 'alice')).toBeUndefined();
+    const unsigned = Buffer.from(
+      JSON.stringify({ m: 'tools/list', l: 'L1', p: { notes: '0' } }),
+    ).toString('base64url');
+    expect(seal.decode(unsigned, 'tools/list', 'alice')).toBeUndefined();
+    expect(
+      seal.decode(`${unsigned}.${cursor.split('.')[1]}`, 'tools/list', 'alice'),
+    ).toBeUndefined();
+    // Another node: its own random key refuses the cursor; a shared configured key accepts it.
+    expect(new CursorSeal().decode(cursor, 'tools/list', 'alice')).toBeUndefined();
+    const secret = 'x'.repeat(32);
+    const shared = new CursorSeal(secret).encode('tools/list', 'L2', { notes: '2' }, 'alice');
+    expect(new CursorSeal(secret).decode(shared, 'tools/list', 'alice')?.pending).toEqual({
+      notes: '2',
+    });
   });
 });
 
@@ -170,6 +189,9 @@ describe('docs/gateway.md', () => {
       name: 'create_ticket',
     });
     expect(names.route('internal__x')).toBeUndefined();
-    expect(config.document.aggregate?.access).toEqual({ ci: ['files', 'tickets'], '*': ['files'] });
+    expect(config.document.aggregate?.access).toEqual({
+      ci: ['files', 'tickets', 'internal'],
+      '*': ['files'],
+    });
   });
 });

@@ -4,7 +4,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import { GatewayError } from '../errors.js';
 import type { GuardContext, ToolGuard } from '../guard/tool-guard.js';
-import { missingScopesOf, principalOf } from '../http/gateway-auth.js';
+import { principalOf } from '../http/gateway-auth.js';
+import type { UpstreamAccess } from '../http/upstream-access.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { inspectMessage, jsonRpcError, JSON_RPC, type JsonRpcId } from '../proxy/json-rpc.js';
 import { checkToolCall, sendToolCallRefusal } from '../proxy/tool-call-check.js';
@@ -24,7 +25,7 @@ import { guardedRequest, type GuardedAnswer } from '../stateless/guarded-request
 import type { ToolListPrefetch } from '../stateless/tool-list-prefetch.js';
 import { newSessionId, type UpstreamRpc } from '../stateless/upstream-rpc.js';
 import type { AggregateNames } from './aggregate-names.js';
-import { decodeCursor, encodeCursor } from './aggregate-cursor.js';
+import { CursorSeal } from './aggregate-cursor.js';
 
 /** Options of {@link AggregateEndpoint}. */
 export interface AggregateEndpointOptions {
@@ -34,16 +35,16 @@ export interface AggregateEndpointOptions {
   readonly names: AggregateNames;
   /** The upstreams `/mcp` serves (those with `aggregate.include` not false), in order. */
   readonly upstreams: readonly string[];
-  /** `aggregate.scope` of each upstream that has one. */
-  readonly scopes: ReadonlyMap<string, string>;
-  /** `aggregate.access`: user id (`anonymous`, `*`) → upstreams; undefined: everyone sees all. */
-  readonly access: Readonly<Record<string, readonly string[]>> | undefined;
+  /** Which upstreams a caller may use (`aggregate.access`, `aggregate.scope`). */
+  readonly access: UpstreamAccess;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   readonly resourceMetadataUrl: string;
   readonly serverInfo: { readonly name: string; readonly version: string };
   /** Lists an upstream through the guard when a call names a tool this node never listed. */
   readonly prefetch?: ToolListPrefetch | undefined;
+  /** `aggregate.cursorSecret`: the HMAC key of `/mcp` cursors; default: random per process. */
+  readonly cursorSecret?: string | undefined;
 }
 
 /** The session namespace of `/mcp` in the binding store (no upstream can be named so). */
@@ -96,9 +97,11 @@ export class AggregateEndpoint {
   readonly #o: AggregateEndpointOptions;
   readonly #streams = new Map<string, OpenStream>();
   readonly #stopListening: () => void;
+  readonly #cursors: CursorSeal;
 
   constructor(options: AggregateEndpointOptions) {
     this.#o = options;
+    this.#cursors = new CursorSeal(options.cursorSecret);
     this.#stopListening = options.rpc.onNotification((upstream, principal, message) => {
       if (!FORWARDED_NOTIFICATIONS.has(message.method)) return;
       const event = `event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', method: message.method })}\n\n`;
@@ -177,7 +180,9 @@ export class AggregateEndpoint {
       era,
       auth,
       principal,
-      sessionId,
+      // 2026-07-28 has no sessions: a header there is unchecked (never bound to this caller),
+      // so it must not name anyone's session in audit records or guard state.
+      sessionId: era === 'modern' ? undefined : sessionId,
       visible,
     };
     if (era === 'legacy') {
@@ -357,21 +362,28 @@ export class AggregateEndpoint {
     params: Record<string, unknown>,
   ): Promise<Outcome> {
     let plan: [string, string | undefined][];
+    let listing: string;
     if (params.cursor === undefined) {
       plan = x.visible.map((u) => [u, undefined]);
+      listing = CursorSeal.newListing();
     } else {
       const decoded =
-        typeof params.cursor === 'string' ? decodeCursor(params.cursor, method) : undefined;
-      if (!decoded)
+        typeof params.cursor === 'string'
+          ? this.#cursors.decode(params.cursor, method, x.principal)
+          : undefined;
+      if (!decoded) {
+        this.#o.metrics.refusal(LABEL, 'invalid-cursor');
         return this.#error(
           x.id,
           JSON_RPC.invalidParams,
-          'Invalid params: unknown cursor (list again without one)',
+          'Invalid params: invalid cursor: this gateway did not issue it to this caller for this method (list again without one)',
         );
-      plan = Object.entries(decoded).filter(([u]) => x.visible.includes(u));
+      }
+      plan = Object.entries(decoded.pending).filter(([u]) => x.visible.includes(u));
+      listing = decoded.listing;
     }
     const pages = await Promise.all(
-      plan.map(([upstream, cursor]) => this.#page(x, method, key, upstream, cursor)),
+      plan.map(([upstream, cursor]) => this.#page(x, method, key, upstream, cursor, listing)),
     );
     const items: Record<string, unknown>[] = [];
     const more: Record<string, string> = {};
@@ -380,7 +392,10 @@ export class AggregateEndpoint {
       items.push(...page.items);
       if (page.nextCursor !== undefined) more[page.upstream] = page.nextCursor;
     }
-    const nextCursor = Object.keys(more).length > 0 ? encodeCursor(method, more) : undefined;
+    const nextCursor =
+      Object.keys(more).length > 0
+        ? this.#cursors.encode(method, listing, more, x.principal)
+        : undefined;
     return this.#result(x, { [key]: items, ...(nextCursor === undefined ? {} : { nextCursor }) });
   }
 
@@ -390,13 +405,19 @@ export class AggregateEndpoint {
     key: 'tools' | 'prompts',
     upstream: string,
     cursor: string | undefined,
+    listing: string,
   ): Promise<
     | { upstream: string; items: Record<string, unknown>[]; nextCursor: string | undefined }
     | undefined
   > {
     let result: Record<string, unknown> | undefined;
     try {
-      const ctx: GuardContext = { upstream, sessionId: x.sessionId, principal: x.auth?.userId };
+      const ctx: GuardContext = {
+        upstream,
+        sessionId: x.sessionId,
+        principal: x.auth?.userId,
+        listing,
+      };
       const answer = await guardedRequest(
         this.#o.rpc,
         this.#o.guard,
@@ -449,16 +470,9 @@ export class AggregateEndpoint {
 
   // ---------------------------------------------------------------- helpers
 
-  /** The upstreams a caller sees: `aggregate.access` and each upstream's `aggregate.scope`. */
+  /** The upstreams a caller sees: those it may use (the same rule as on their own routes). */
   #visible(auth: AuthResult | null): string[] {
-    const access = this.#o.access;
-    const who = auth === null || auth.anonymous ? 'anonymous' : (auth.userId ?? 'anonymous');
-    const allowed = access === undefined ? undefined : (access[who] ?? access['*'] ?? []);
-    return this.#o.upstreams.filter((u) => {
-      if (allowed !== undefined && !allowed.includes(u)) return false;
-      const scope = this.#o.scopes.get(u);
-      return scope === undefined || missingScopesOf(auth, [scope]).length === 0;
-    });
+    return this.#o.access.usable(auth, this.#o.upstreams);
   }
 
   #route(x: Exchange, shown: string): { upstream: string; name: string } | undefined {

@@ -26,7 +26,8 @@ export const UpstreamAggregateSchema = Type.Object(
     scope: Type.Optional(
       Type.String({
         minLength: 1,
-        description: 'callers see this upstream on /mcp only with this scope',
+        description:
+          'callers may use this upstream (on /mcp and its own route) only with this scope',
       }),
     ),
   },
@@ -40,7 +41,14 @@ export const AggregateConfigSchema = Type.Object(
     access: Type.Optional(
       Type.Record(Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 })), {
         description:
-          'user id (or "anonymous", or "*" for everyone else) → the upstreams that caller sees on /mcp',
+          'user id (or "anonymous", or "*" for everyone else) → the upstreams that caller may use, on /mcp and /servers/<name>/mcp',
+      }),
+    ),
+    cursorSecret: Type.Optional(
+      Type.String({
+        minLength: 32,
+        description:
+          'HMAC key of /mcp page cursors (use ${env:…}); the same on every node lets a cursor page on any node; default: random per process',
       }),
     ),
   },

@@ -7,6 +7,7 @@ import type { ToolListPrefetch } from '../stateless/tool-list-prefetch.js';
 import type { UpstreamRpc } from '../stateless/upstream-rpc.js';
 import { AggregateEndpoint } from './aggregate-endpoint.js';
 import { AggregateNames } from './aggregate-names.js';
+import { UpstreamAccess } from '../http/upstream-access.js';
 
 /** The parts of the gateway `/mcp` shares with the per-upstream routes. */
 export interface AggregateParts {
@@ -27,19 +28,15 @@ export function createAggregateEndpoint(
 ): AggregateEndpoint | undefined {
   if (config.document.aggregate?.enabled === false) return undefined;
   const upstreams: string[] = [];
-  const scopes = new Map<string, string>();
   for (const [name, upstream] of config.upstreams) {
-    const aggregate = upstream.document.aggregate;
-    if (aggregate?.include === false) continue;
-    upstreams.push(name);
-    if (aggregate?.scope !== undefined) scopes.set(name, aggregate.scope);
+    if (upstream.document.aggregate?.include !== false) upstreams.push(name);
   }
   return new AggregateEndpoint({
     ...parts,
     names: AggregateNames.of(config),
     upstreams,
-    scopes,
-    access: config.document.aggregate?.access,
+    access: UpstreamAccess.of(config),
+    cursorSecret: config.document.aggregate?.cursorSecret,
     serverInfo: { name: 'etdi-gateway', version: parts.version },
   });
 }

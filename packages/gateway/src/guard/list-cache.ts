@@ -26,6 +26,8 @@ export interface CachedPage {
   readonly pins: readonly PinDependency[];
   /** The tool names of the page (pagination checks them against earlier pages). */
   readonly names: readonly string[];
+  /** The page's `nextCursor`: where the listing it belongs to continues. */
+  readonly nextCursor: string | undefined;
   /** The decisions, re-applied for `tools/call` and the admin API on every hit. */
   readonly records: readonly ToolRecord[];
   readonly verified: number;

@@ -16,6 +16,11 @@ export interface GuardContext {
   readonly sessionId?: string | undefined;
   /** The authenticated principal's id; undefined when client auth is off (anonymous). */
   readonly principal?: string | undefined;
+  /**
+   * The gateway's own listing id, where the gateway pages for the caller (`/mcp`): pages of two
+   * listings never count as one, even for one principal.
+   */
+  readonly listing?: string | undefined;
 }
 
 /** A `tools/list` response after the guard rewrote it. */
@@ -65,8 +70,11 @@ export interface ToolGuard {
   /**
    * Verifies and rewrites one upstream JSON-RPC message that answers a `tools/list` request (the
    * body of a JSON response, or the `data` of one SSE event), exactly as received. `cursor` is
-   * the request's `params.cursor`: a first page (no cursor) starts a new listing, later pages are
-   * checked against it (a name repeated across pages is `malformed`).
+   * the request's `params.cursor`: a first page (no cursor) starts a new listing; a page whose
+   * cursor this guard saw handed out to the same upstream, session, principal and listing is
+   * checked against the earlier pages of that listing: a name repeated across pages makes this
+   * one answer a `malformed` JSON-RPC error, and no decision of that page is remembered. A cursor
+   * nobody was handed continues no listing (its page is verified on its own).
    *
    * Never rejects for what the upstream sent: a message that is not JSON, repeats a member name,
    * or has a result without a `tools` array, and a pin store that cannot be reached, all come

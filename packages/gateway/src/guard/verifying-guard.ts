@@ -129,8 +129,20 @@ const BEFORE_PROVIDER_CHECK: ReadonlySet<string> = new Set([
 const PIN_REASONS: ReadonlySet<string> = new Set(['rug-pull', 'rollback', 'reapproval-required']);
 /** Tool decisions kept per upstream; the least recently listed are forgotten (unknown-tool). */
 const MAX_RECORDS = 10_000;
-/** Sessions whose pagination state is kept; the least recently used are forgotten. */
+/** Listings whose pagination state is kept; the least recently used are forgotten. */
 const MAX_LISTINGS = 10_000;
+const NO_NAMES: ReadonlySet<string> = new Set();
+
+/**
+ * Where a listing continues: the cursor the upstream handed out, for one upstream, downstream
+ * session and principal. Callers never share pagination state, and a cursor nobody was handed
+ * (forged, replayed, from another node) continues no listing.
+ */
+function listingKey(ctx: GuardContext, cursor: string): string {
+  return [ctx.upstream, ctx.sessionId ?? '', ctx.principal ?? '', ctx.listing ?? '', cursor].join(
+    '\u0000',
+  );
+}
 
 function rejected(
   reason: ReasonCode,
@@ -184,7 +196,7 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
   readonly #upstreams = new Map<string, Upstream>();
   readonly #cache = new ListCache();
   readonly #audit: AuditLog;
-  readonly #listings = new Map<string, Set<string>>();
+  readonly #listings = new Map<string, ReadonlySet<string>>();
   #verifiers: { generation: number; pinned: Verifier; plain: Verifier } | undefined;
   #closed = false;
 
@@ -212,7 +224,7 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
   ): Promise<ListRewrite> {
     const up = this.#upstream(ctx.upstream);
     const nowMs = this.#o.now();
-    const listing = this.#listing(ctx, cursor);
+    const listing = this.#listingBefore(ctx, cursor);
     const problem = this.#problem(nowMs);
     const span = locateResponseId(messageText);
     if (problem === undefined && span !== undefined) {
@@ -400,17 +412,30 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
     return problem;
   }
 
-  /** Names listed so far in this session's listing; a first page starts a new one. */
-  #listing(ctx: GuardContext, cursor: string | undefined): Set<string> {
-    const key = `${ctx.upstream}\u0000${ctx.sessionId ?? ''}`;
-    let names = cursor === undefined ? undefined : this.#listings.get(key);
+  /**
+   * Names listed on earlier pages of the listing `cursor` continues: none for a first page, and
+   * none for a cursor this guard never saw handed to this caller (it continues no listing).
+   */
+  #listingBefore(ctx: GuardContext, cursor: string | undefined): ReadonlySet<string> {
+    if (cursor === undefined) return NO_NAMES;
+    return this.#listings.get(listingKey(ctx, cursor)) ?? NO_NAMES;
+  }
+
+  /** Remembers what the page that handed out `nextCursor` completes, for the page after it. */
+  #continueListing(
+    ctx: GuardContext,
+    before: ReadonlySet<string>,
+    names: readonly string[],
+    nextCursor: unknown,
+  ): void {
+    if (typeof nextCursor !== 'string' || nextCursor === '') return;
+    const key = listingKey(ctx, nextCursor);
     this.#listings.delete(key);
-    names ??= new Set();
-    this.#listings.set(key, names);
+    // A new set per page: two callers continuing the same chain never see each other's pages.
+    this.#listings.set(key, new Set([...before, ...names]));
     if (this.#listings.size > MAX_LISTINGS) {
       this.#listings.delete(this.#listings.keys().next().value as string);
     }
-    return names;
   }
 
   #verifiersOf(snapshot: TrustSnapshot): { pinned: Verifier; plain: Verifier } {
@@ -469,7 +494,7 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
     up: Upstream,
     text: string,
     span: IdSpan,
-    listing: Set<string>,
+    listing: ReadonlySet<string>,
     nowMs: number,
   ): Promise<ListRewrite | undefined> {
     const page = this.#cache.find(up.name, text, span);
@@ -500,7 +525,7 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
     }
     count('hit');
     this.#remember(up, page.records);
-    for (const n of page.names) listing.add(n);
+    this.#continueListing(ctx, listing, page.names, page.nextCursor);
     this.#countDecisions(up.name, page.records);
     this.#audit.cachedList(ctx, page.verified, page.rejected, new Date(nowMs).toISOString());
     return {
@@ -528,7 +553,7 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
     up: Upstream,
     text: string,
     span: IdSpan | undefined,
-    listing: Set<string>,
+    listing: ReadonlySet<string>,
     nowMs: number,
     problem: string | undefined,
   ): Promise<ListRewrite> {
@@ -559,6 +584,26 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
         ),
       };
     }
+    const repeated = result.tools.flatMap((t) => {
+      const n = nameOf(t);
+      return n !== undefined && listing.has(n) ? [n] : [];
+    });
+    if (repeated.length > 0) {
+      // A page-continuity failure says nothing about the tools themselves: this answer fails,
+      // no decision is remembered, and every other listing and call goes on as before.
+      this.#o.logger.warn(
+        { upstream: up.name, tools: repeated.slice(0, 10) },
+        'tools/list page repeats tools of an earlier page; answering it with a JSON-RPC error',
+      );
+      return {
+        ...unchanged,
+        text: errorResponse(
+          idText,
+          `The upstream's tools/list page repeats ${repeated.length} tool(s) listed on an earlier page (${JSON.stringify(repeated[0])}${repeated.length > 1 ? ', ...' : ''}); list again from the first page`,
+          'malformed',
+        ),
+      };
+    }
     const snapshot = this.#o.sources.snapshot;
     const decidedAt = new Date(nowMs).toISOString();
     const run: PageRun = {
@@ -568,7 +613,7 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
     };
     const slots =
       problem === undefined
-        ? await this.#verifyPage(up, result.tools, listing, snapshot, run, nowMs)
+        ? await this.#verifyPage(up, result.tools, snapshot, run, nowMs)
         : result.tools.map((tool): Slot => ({
             tool,
             name: nameOf(tool),
@@ -590,7 +635,7 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
     }
     this.#remember(up, records);
     const names = slots.flatMap((s) => (s.name === undefined ? [] : [s.name]));
-    for (const n of names) listing.add(n);
+    this.#continueListing(ctx, listing, names, result.nextCursor);
     this.#audit.listDecisions(ctx, records);
     this.#countDecisions(up.name, records);
     const verified = records.filter((r) => r.ok).length;
@@ -616,6 +661,10 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
         changesAt: this.#changesAt(slots, snapshot, run),
         pins: dependencies,
         names,
+        nextCursor:
+          typeof result.nextCursor === 'string' && result.nextCursor !== ''
+            ? result.nextCursor
+            : undefined,
         records,
         verified,
         rejected: records.length - verified,
@@ -633,7 +682,6 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
   async #verifyPage(
     up: Upstream,
     tools: readonly unknown[],
-    listing: ReadonlySet<string>,
     snapshot: TrustSnapshot,
     run: PageRun,
     nowMs: number,
@@ -650,7 +698,7 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
       candidates: [],
       refused: [],
     }));
-    for (const s of slots) this.#classify(up, s, counts, listing, snapshot, run);
+    for (const s of slots) this.#classify(up, s, counts, snapshot);
     await this.#attestFromRegistry(up, slots, run, nowMs);
     this.#rank(up, slots);
     await this.#precheck(up, slots, run, nowMs);
@@ -665,9 +713,7 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
     up: Upstream,
     s: Slot,
     counts: ReadonlyMap<string, number>,
-    listing: ReadonlySet<string>,
     snapshot: TrustSnapshot,
-    run: PageRun,
   ): void {
     const n = s.name;
     if (n !== undefined && (counts.get(n) ?? 0) > 1) {
@@ -675,15 +721,6 @@ export class VerifyingGuard implements ToolGuard, GuardAdmin {
         'malformed',
         `the list has ${counts.get(n)} tools named ${JSON.stringify(n)}`,
       );
-      return;
-    }
-    if (n !== undefined && listing.has(n)) {
-      s.result = rejected(
-        'malformed',
-        `a tool named ${JSON.stringify(n)} was already listed on an earlier page`,
-      );
-      // Depends on the earlier pages, not on this page's bytes alone.
-      run.cacheable = false;
       return;
     }
     if (signatureOf(s.tool) !== undefined) {

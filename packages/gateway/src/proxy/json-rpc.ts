@@ -14,6 +14,17 @@ export const JSON_RPC = Object.freeze({
   forbidden: -32003,
 });
 
+/**
+ * The notifications an MCP client may send (2025-06-18 to 2026-07-28): the only messages without
+ * an id the gateway passes on. Anything else without an id is a request missing its id.
+ */
+export const CLIENT_NOTIFICATIONS: ReadonlySet<string> = new Set([
+  'notifications/initialized',
+  'notifications/cancelled',
+  'notifications/progress',
+  'notifications/roots/list_changed',
+]);
+
 /** A JSON-RPC id as the gateway echoes it. */
 export type JsonRpcId = string | number | null;
 
@@ -43,7 +54,10 @@ export interface RefusedMessage {
  * Reads one downstream POST body: exactly one JSON-RPC message. Malformed JSON is `-32700`; a
  * batch (removed from MCP in 2025-06-18), a non-object, or a member name given twice (which
  * the upstream's parser may read differently than ours: `"name"` twice in a `tools/call`) is
- * `-32600`. Anything else is passed on, understood or not.
+ * `-32600`. So is an `id` that is present but not a string or a number, and a message with a
+ * method but no id that is not one of the {@link CLIENT_NOTIFICATIONS}: a request without an id
+ * would otherwise pass as a notification, past every check made of requests (`tools/call`).
+ * Anything else is passed on, understood or not.
  */
 export function inspectMessage(
   body: Buffer,
@@ -79,6 +93,24 @@ export function inspectMessage(
     return refuse(400, JSON_RPC.invalidRequest, 'Invalid Request: a member name is repeated', id);
   }
   const method = typeof message.method === 'string' ? message.method : undefined;
+  // An error response may carry `"id": null` (it answers a request it could not read).
+  const nullResponse = method === undefined && message.id === null;
+  if (Object.hasOwn(message, 'id') && id === null && !nullResponse) {
+    return refuse(
+      400,
+      JSON_RPC.invalidRequest,
+      'Invalid Request: "id" must be a string or a number',
+      null,
+    );
+  }
+  if (method !== undefined && !Object.hasOwn(message, 'id') && !CLIENT_NOTIFICATIONS.has(method)) {
+    return refuse(
+      400,
+      JSON_RPC.invalidRequest,
+      `Invalid Request: ${JSON.stringify(method)} without an "id" is not a notification a client may send; give the request an id`,
+      null,
+    );
+  }
   const params = message.params;
   const p =
     params !== null && typeof params === 'object' ? (params as Record<string, unknown>) : {};

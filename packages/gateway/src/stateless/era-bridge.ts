@@ -63,6 +63,9 @@ function bridgedCapabilities(
   return out;
 }
 
+/** Client notifications the bridge passes upstream (see `CLIENT_NOTIFICATIONS`). */
+const BRIDGED_NOTIFICATIONS: ReadonlySet<string> = new Set(['notifications/roots/list_changed']);
+
 /**
  * Carries requests between a downstream client and an upstream of the other era, on
  * `/servers/<name>/mcp`, where the MCP revisions allow it:
@@ -155,6 +158,10 @@ export class EraBridge {
         if (era === 'legacy' && message.method === 'notifications/initialized') {
           return this.#send(reply, 202, '');
         }
+        // Cancellation and progress name request ids and tokens of the client's own requests;
+        // upstream, the gateway sent those requests under ids of its own (shared by callers), so
+        // passing them on could cancel another caller's request. They are dropped.
+        if (!BRIDGED_NOTIFICATIONS.has(message.method)) return this.#send(reply, 202, '');
         await this.#o.rpc.notify(this.#o.upstream, principal, { method: message.method, params });
         return this.#send(reply, 202, '');
       }

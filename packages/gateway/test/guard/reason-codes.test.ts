@@ -254,7 +254,7 @@ describe('firstUse: hold', () => {
 });
 
 describe('pagination', () => {
-  it('a name repeated on a later page of one listing is malformed; a new listing starts afresh', async () => {
+  it('a name repeated on a later page of one listing fails that answer only; a new listing starts afresh', async () => {
     const acme = await provider('com.acme');
     const g = await guardWith({ jwks: await trustJwks(acme) });
     try {
@@ -267,8 +267,20 @@ describe('pagination', () => {
       );
       expect(JSON.parse(first.text).result.nextCursor).toBe('p2');
       const second = await g.guard.rewriteToolsList(ctx, listResponse([b, a], 2), 'p2');
-      expect(toolsOf(second.text).map((t) => t.name)).toEqual(['other']);
-      expect(g.logger.audit().at(-1)).toMatchObject({ tool: 'paged', reason: 'malformed' });
+      expect(JSON.parse(second.text).error).toMatchObject({
+        code: -32603,
+        data: { reason: 'malformed' },
+      });
+      // Nothing of the failed page is remembered: the verified tool stays callable.
+      expect(g.guard.checkCall(ctx, 'paged')).toMatchObject({ ok: true });
+      expect(g.guard.checkCall(ctx, 'other')).toMatchObject({ ok: false, reason: 'unknown-tool' });
+      // Another principal's listing is its own: the same cursor continues nothing there.
+      const stranger = await g.guard.rewriteToolsList(
+        { ...ctx, principal: 'mallory' },
+        listResponse([a], 5),
+        'p2',
+      );
+      expect(toolsOf(stranger.text)).toHaveLength(1);
       // Another session's listing is its own.
       const elsewhere = await g.guard.rewriteToolsList(
         { ...ctx, sessionId: 'session-2' },
