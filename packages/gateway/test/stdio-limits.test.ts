@@ -4,6 +4,8 @@
  * and every session ends after `maxSessionLifetime`, even with its GET stream open. Real
  * API-key callers over real sockets, real stdio children.
  */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StdioUpstream } from '../src/upstream/stdio-upstream.js';
@@ -118,5 +120,54 @@ describe('stdio limits per caller', () => {
     });
     expect(after.status).toBe(404);
     expect(await after.json()).toMatchObject({ error: { code: -32001 } });
+  });
+});
+
+describe('stdio quotas count the sessions the gateway holds for a caller', () => {
+  let gateway: RunningGateway;
+  let dir: { dir: string; cleanup: () => Promise<void> };
+
+  beforeAll(async () => {
+    dir = await tempDir();
+    await writeJson(`${dir.dir}/trust.jwks.json`, await trustJwks(await provider('com.acme')));
+    gateway = await startGateway(
+      {
+        auth: apiKeyAuth(alice),
+        trust: { jwks: [`${dir.dir}/trust.jwks.json`] },
+        upstreams: {
+          held: { ...LEAKY, maxProcesses: 4, maxSessionsPerPrincipal: 1, ...report },
+        },
+      },
+      { logger: captureLogger() },
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await gateway?.close();
+    await dir?.cleanup();
+  });
+
+  it("a session held for alice on /mcp is one of alice's, not a free extra child", async () => {
+    const held = gateway.app.etdiGateway!.upstreams.get('held') as StdioUpstream;
+    const client = new Client({ name: 'quota', version: '1.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${gateway.origin}/mcp`), {
+        requestInit: { headers: { 'x-api-key': alice.key } },
+      }),
+    );
+    expect((await client.listTools()).tools.length).toBeGreaterThan(0);
+    expect(held.pids().length).toBe(1);
+    // Alice's own session on the per-upstream route: her quota is one, so the idle session the
+    // gateway held for her goes, instead of a second child.
+    const r = await fetch(gateway.mcpUrl('held'), {
+      method: 'POST',
+      headers: { ...HEADERS, 'x-api-key': alice.key },
+      body: initializeBody(),
+    });
+    expect(r.status).toBe(200);
+    await r.text();
+    await until(() => held.pids().length === 1, "alice's held session to give way");
+    expect(held.pids().length).toBe(1);
+    await client.close();
   });
 });

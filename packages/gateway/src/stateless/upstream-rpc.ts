@@ -75,6 +75,8 @@ export interface UpstreamRpcOptions {
 
 interface HeldSession {
   readonly upstream: string;
+  /** The caller it is held for: a stdio upstream counts it against that caller's quota. */
+  readonly principal: string;
   readonly id: string | undefined;
   readonly description: UpstreamDescription;
   readonly stream: AbortController;
@@ -220,6 +222,7 @@ export class UpstreamRpc {
           params: withEnvelope(message.params, this.#clientInfo),
         },
         signal,
+        principal,
       );
       return this.#answer(upstream, principal, response, id, undefined);
     }
@@ -231,6 +234,7 @@ export class UpstreamRpc {
         this.#sessionHeaders(session),
         { jsonrpc: '2.0', id, method: message.method, params: message.params },
         signal,
+        principal,
       );
       if (response.status === 404 && session.id !== undefined && attempt === 0) {
         // The upstream forgot the session (restarted, expired): open a new one, once.
@@ -255,7 +259,7 @@ export class UpstreamRpc {
       era === 'stateless'
         ? modernRequestHeaders(message)
         : this.#sessionHeaders(await this.#session(upstream, principal));
-    const response = await this.#post(upstream, headers, body);
+    const response = await this.#post(upstream, headers, body, undefined, principal);
     response.body.resume();
   }
 
@@ -297,10 +301,12 @@ export class UpstreamRpc {
     headers: Record<string, string>,
     body: unknown,
     signal?: AbortSignal,
+    principal?: string,
   ): Promise<UpstreamResponse> {
     if (this.#closed) throw new GatewayError('upstream-unavailable', 'the gateway is closing');
     return this.#upstream(upstream).send({
       method: 'POST',
+      ...(principal === undefined ? {} : { principal }),
       headers: { ...JSON_HEADERS, ...headers },
       body: Buffer.from(JSON.stringify(body)),
       signal: signal ?? new AbortController().signal,
@@ -427,6 +433,8 @@ export class UpstreamRpc {
           clientInfo: this.#clientInfo,
         },
       },
+      undefined,
+      principal,
     );
     const sessionId = single(response.headers['mcp-session-id']);
     const answer = await this.#answer(upstream, principal, response, id, undefined);
@@ -439,6 +447,7 @@ export class UpstreamRpc {
     }
     const session: HeldSession = {
       upstream,
+      principal,
       id: sessionId,
       description: {
         era: 'session',
@@ -449,10 +458,13 @@ export class UpstreamRpc {
       },
       stream: new AbortController(),
     };
-    const initialized = await this.#post(upstream, this.#sessionHeaders(session), {
-      jsonrpc: '2.0',
-      method: 'notifications/initialized',
-    });
+    const initialized = await this.#post(
+      upstream,
+      this.#sessionHeaders(session),
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      undefined,
+      principal,
+    );
     initialized.body.resume();
     if (sessionId !== undefined) void this.#listen(upstream, principal, session);
     return session;
@@ -463,6 +475,7 @@ export class UpstreamRpc {
     try {
       const response = await this.#upstream(upstream).send({
         method: 'GET',
+        principal,
         headers: { ...this.#sessionHeaders(session), accept: 'text/event-stream' },
         body: undefined,
         signal: session.stream.signal,
@@ -490,6 +503,7 @@ export class UpstreamRpc {
     try {
       const response = await this.#upstream(session.upstream).send({
         method: 'DELETE',
+        principal: session.principal,
         headers: this.#sessionHeaders(session),
         body: undefined,
         signal: AbortSignal.timeout(5_000),

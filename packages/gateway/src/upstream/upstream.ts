@@ -43,9 +43,10 @@ export interface UpstreamRequest {
   /** The request body, complete (the proxy reads and checks it before anything is sent). */
   readonly body: Buffer | undefined;
   /**
-   * The caller's principal (`principalOf`) when the request is a downstream caller's own;
-   * undefined for the gateway's own requests (the era bridge, `/mcp`), which hold one session
-   * per principal themselves. A stdio upstream counts sessions per principal by it.
+   * The caller's principal (`principalOf`) the request is sent for: the downstream caller's
+   * own, or the one the gateway holds an upstream session for (the era bridge, `/mcp`);
+   * undefined for the gateway's own probes (`server/discover`). A stdio upstream counts
+   * sessions per principal by it.
    */
   readonly principal?: string;
   /** Aborted when the downstream client goes away. */
