@@ -10,7 +10,10 @@ function prose(text: string): string {
   return text.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, '');
 }
 
-/** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens, -1 for repeats. */
+/**
+ * GitHub's heading anchors (lower case, punctuation dropped, spaces to hyphens, -1 for repeats)
+ * and explicit `<a id>` anchors.
+ */
 function anchors(text: string): Set<string> {
   const seen = new Map<string, number>();
   const out = new Set<string>();
@@ -26,6 +29,8 @@ function anchors(text: string): Set<string> {
     seen.set(base, n + 1);
     out.add(n === 0 ? base : `${base}-${n}`);
   }
+  // Explicit HTML anchors (`<a id="…"></a>`), which GitHub links to as well.
+  for (const m of prose(text).matchAll(/<a (?:id|name)="([^"]+)"/g)) out.add(m[1]!);
   return out;
 }
 
