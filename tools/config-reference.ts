@@ -420,6 +420,7 @@ const GATEWAY_NOTES: DocumentNotes = {
     'pins.firstUse': GUARD_DEFAULTS.pins.firstUse,
     'sessions.redis.prefix': GATEWAY_DEFAULTS.sessionPrefix,
     'sessions.ttl': GATEWAY_DEFAULTS.sessionTtl,
+    'sessions.maxPerPrincipal': GATEWAY_DEFAULTS.sessionsPerPrincipal,
     'limits.maxRequestBytes': GATEWAY_DEFAULTS.maxRequestBytes,
     logLevel: 'info',
     'upstreams.<name>.timeout': GATEWAY_DEFAULTS.timeout,

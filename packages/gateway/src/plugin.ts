@@ -139,8 +139,12 @@ async function gatewayPlugin(app: FastifyInstance, options: EtdiGatewayOptions):
           redis,
           prefix: config.sessions.redis?.prefix,
           ttlSec: config.sessions.ttlSec,
+          maxPerPrincipal: config.sessions.maxPerPrincipal,
         })
-      : new MemorySessionBindings({ ttlSec: config.sessions.ttlSec });
+      : new MemorySessionBindings({
+          ttlSec: config.sessions.ttlSec,
+          maxPerPrincipal: config.sessions.maxPerPrincipal,
+        });
   closers.push(() => sessions.close());
 
   let authenticator = options.authenticator;

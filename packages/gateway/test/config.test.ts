@@ -30,7 +30,12 @@ describe('validateGatewayConfig', () => {
     const config = validateGatewayConfig(minimal, { baseDir: '/etc/etdi' });
     expect(config.listen).toEqual({ host: '127.0.0.1', port: 8080 });
     expect(config.maxRequestBytes).toBe(4 * 1024 * 1024);
-    expect(config.sessions).toEqual({ store: 'memory', redis: undefined, ttlSec: 86_400 });
+    expect(config.sessions).toEqual({
+      store: 'memory',
+      redis: undefined,
+      ttlSec: 86_400,
+      maxPerPrincipal: 1024,
+    });
     expect(config.upstreams.get('files')).toMatchObject({
       timeoutMs: 30_000,
       headers: {},

@@ -10,6 +10,10 @@ import { describeWithService, service, uniquePrefix } from '../../../testing/ser
 import { MemorySessionBindings } from '../src/sessions/memory-session-bindings.js';
 import { RedisSessionBindings } from '../src/sessions/redis-session-bindings.js';
 import type { SessionBindingStore } from '../src/sessions/session-bindings.js';
+import { provider, tempDir, trustJwks, writeJson } from './guard/support/fixtures.js';
+import { apiKeyAuth, caller, startGateway, type RunningGateway } from './support/gateway.js';
+import { INITIALIZE, postMcp } from './support/raw-mcp.js';
+import { startUpstream, type TestUpstream } from './support/upstream.js';
 
 const redisInfo = await service('redis');
 
@@ -116,4 +120,50 @@ describeWithService(redisInfo, 'RedisSessionBindings', () => {
     expect(await store.get('files', 's')).toBe('alice');
     expect(await redis.ttl(key!)).toBeGreaterThan(5);
   });
+});
+
+describe('sessions.maxPerPrincipal on a running gateway', () => {
+  const alice = caller('alice');
+  const bob = caller('bob');
+  let upstream: TestUpstream;
+  let gateway: RunningGateway;
+  let dir: { dir: string; cleanup: () => Promise<void> };
+
+  beforeAll(async () => {
+    dir = await tempDir();
+    await writeJson(`${dir.dir}/trust.jwks.json`, await trustJwks(await provider('com.acme')));
+    upstream = await startUpstream([], { json: true });
+    gateway = await startGateway(
+      {
+        auth: apiKeyAuth(alice, bob),
+        trust: { jwks: [`${dir.dir}/trust.jwks.json`] },
+        sessions: { maxPerPrincipal: 2 },
+        upstreams: { up: { url: upstream.url.href, providers: ['com.acme'], protocol: 'session' } },
+      },
+      {},
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await gateway?.close();
+    await upstream?.close();
+    await dir?.cleanup();
+  });
+
+  const ping = (key: string, session: string) =>
+    postMcp(gateway.mcpUrl('up'), key, { id: 2, method: 'ping' }, session);
+
+  it("a caller's third session ends its own first one, never another caller's", async () => {
+    const open = async (key: string) =>
+      (await postMcp(gateway.mcpUrl('up'), key, INITIALIZE)).headers.get('mcp-session-id')!;
+    const bobs = await open(bob.key);
+    const first = await open(alice.key);
+    const second = await open(alice.key);
+    expect((await ping(alice.key, first)).status).toBe(200);
+    // `first` was just used, so `second` is alice's least recently used binding.
+    await open(alice.key);
+    expect((await ping(alice.key, second)).status).toBe(404);
+    expect((await ping(alice.key, first)).status).toBe(200);
+    expect((await ping(bob.key, bobs)).status).toBe(200);
+  }, 60_000);
 });

@@ -15,6 +15,8 @@ export const GATEWAY_DEFAULTS = Object.freeze({
   /** How long a downstream session stays bound to its principal without being deleted. */
   sessionTtl: '24h',
   sessionPrefix: 'etdi:gw:',
+  /** Session bindings one principal holds at most (past it, its own least recently used goes). */
+  sessionsPerPrincipal: 1024,
   /** Keep-alive connections per upstream. */
   connections: 64,
   keepAliveTimeoutMs: 30_000,

@@ -38,6 +38,8 @@ export interface GatewayConfig {
     readonly store: 'memory' | 'redis';
     readonly redis: { readonly url: string; readonly prefix: string } | undefined;
     readonly ttlSec: number;
+    /** Bindings one principal holds at most (`sessions.maxPerPrincipal`). */
+    readonly maxPerPrincipal: number;
   };
   readonly upstreams: ReadonlyMap<string, UpstreamConfig>;
 }

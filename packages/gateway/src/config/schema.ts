@@ -68,6 +68,13 @@ export const GatewayConfigSchema = Type.Object(
           store: Type.Optional(Type.Union([Type.Literal('memory'), Type.Literal('redis')])),
           redis: Type.Optional(RedisSchema),
           ttl: Type.Optional(DurationSchema),
+          maxPerPrincipal: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              description:
+                "session bindings one caller holds at most, over every route; past it the caller's own least recently used one ends (never another caller's)",
+            }),
+          ),
         },
         { additionalProperties: false },
       ),

@@ -146,6 +146,7 @@ export function validateGatewayConfig(
         ? { url: sessionRedis.url, prefix: sessionRedis.prefix ?? GATEWAY_DEFAULTS.sessionPrefix }
         : undefined,
       ttlSec,
+      maxPerPrincipal: doc.sessions?.maxPerPrincipal ?? GATEWAY_DEFAULTS.sessionsPerPrincipal,
     },
     upstreams,
   };

@@ -1,7 +1,8 @@
+import { GATEWAY_DEFAULTS } from '../config/defaults.js';
 import type { SessionBindingStore } from './session-bindings.js';
 
 /** Bindings one principal holds at most, by default: past it, its own oldest goes. */
-export const MAX_BINDINGS_PER_PRINCIPAL = 1024;
+export const MAX_BINDINGS_PER_PRINCIPAL: number = GATEWAY_DEFAULTS.sessionsPerPrincipal;
 
 /** Options of {@link MemorySessionBindings}. */
 export interface MemorySessionBindingsOptions {
