@@ -108,6 +108,7 @@ export { McpProxy, type McpProxyOptions } from './proxy/mcp-proxy.js';
 export {
   checkToolCall,
   sendToolCallRefusal,
+  type ToolCallRefusalContext,
   type ToolCallVerdict,
 } from './proxy/tool-call-check.js';
 
@@ -129,7 +130,7 @@ export {
   type RpcAnswer,
   type RpcMessage,
 } from './stateless/upstream-rpc.js';
-export { EraBridge, type EraBridgeOptions } from './stateless/era-bridge.js';
+export { EraBridge, type EraBridgeOptions, type GatewayParts } from './stateless/era-bridge.js';
 export {
   AggregateNames,
   MAX_EXPOSED_NAME,

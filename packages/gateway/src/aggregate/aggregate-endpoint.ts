@@ -307,9 +307,13 @@ export class AggregateEndpoint {
       this.#o.prefetch,
     );
     if (!verdict.ok) {
-      this.#o.metrics.refusal(routed.upstream, verdict.reason);
-      this.#o.metrics.request(LABEL, 'tools/call', verdict.status);
-      sendToolCallRefusal(reply, verdict, this.#o.resourceMetadataUrl);
+      sendToolCallRefusal(reply, verdict, {
+        metrics: this.#o.metrics,
+        upstream: routed.upstream,
+        route: LABEL,
+        method: 'tools/call',
+        resourceMetadataUrl: this.#o.resourceMetadataUrl,
+      });
       return;
     }
     const outcome = await this.#forward(x, routed.upstream, 'tools/call', {

@@ -1,24 +1,12 @@
-import type { Logger } from '@etdi/core';
 import type { GatewayConfig } from '../config/gateway-config.js';
-import type { ToolGuard } from '../guard/tool-guard.js';
-import type { GatewayMetrics } from '../metrics.js';
-import type { SessionBindingStore } from '../sessions/session-bindings.js';
-import type { ToolListPrefetch } from '../stateless/tool-list-prefetch.js';
-import type { UpstreamRpc } from '../stateless/upstream-rpc.js';
+import type { GatewayParts } from '../stateless/era-bridge.js';
 import { AggregateEndpoint } from './aggregate-endpoint.js';
 import { AggregateNames } from './aggregate-names.js';
 import { UpstreamAccess } from '../http/upstream-access.js';
 
-/** The parts of the gateway `/mcp` shares with the per-upstream routes. */
-export interface AggregateParts {
-  readonly rpc: UpstreamRpc;
-  readonly guard: ToolGuard;
-  readonly sessions: SessionBindingStore;
-  readonly metrics: GatewayMetrics;
-  readonly logger: Logger;
-  readonly resourceMetadataUrl: string;
+/** The parts of the gateway `/mcp` shares with the per-upstream routes, and its version. */
+export interface AggregateParts extends GatewayParts {
   readonly version: string;
-  readonly prefetch?: ToolListPrefetch | undefined;
 }
 
 /** The `/mcp` endpoint a configuration describes; undefined when `aggregate.enabled` is false. */

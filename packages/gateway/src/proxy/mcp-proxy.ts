@@ -195,9 +195,13 @@ export class McpProxy {
         this.#o.prefetch,
       );
       if (!verdict.ok) {
-        this.#o.metrics.refusal(this.#name, verdict.reason);
-        this.#o.metrics.request(this.#name, label, verdict.status);
-        sendToolCallRefusal(reply, verdict, this.#o.resourceMetadataUrl);
+        sendToolCallRefusal(reply, verdict, {
+          metrics: this.#o.metrics,
+          upstream: this.#name,
+          route: this.#name,
+          method: label,
+          resourceMetadataUrl: this.#o.resourceMetadataUrl,
+        });
         return;
       }
     }

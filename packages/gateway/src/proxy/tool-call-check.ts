@@ -2,6 +2,7 @@ import type { AuthResult } from '@etdi/auth';
 import type { FastifyReply } from 'fastify';
 import type { GuardContext, ToolGuard } from '../guard/tool-guard.js';
 import { missingScopesOf, principalOf, refuseInsufficientScope } from '../http/gateway-auth.js';
+import type { GatewayMetrics } from '../metrics.js';
 import type { ToolListPrefetch } from '../stateless/tool-list-prefetch.js';
 import { jsonRpcError, JSON_RPC, type JsonRpcId } from './json-rpc.js';
 
@@ -82,14 +83,31 @@ function refusal(
   };
 }
 
-/** Sends a refused verdict: HTTP 200 with the JSON-RPC error, or 403 with the scope challenge. */
+/** Where a refused `tools/call` is counted and how its scope challenge points at metadata. */
+export interface ToolCallRefusalContext {
+  readonly metrics: GatewayMetrics;
+  /** The upstream the refusal is counted for. */
+  readonly upstream: string;
+  /** The `requests` metric's route label (an upstream name, or `/mcp`'s). */
+  readonly route: string;
+  /** The `requests` metric's method label. */
+  readonly method: string;
+  readonly resourceMetadataUrl: string;
+}
+
+/**
+ * Counts and sends a refused verdict, the same on every path: HTTP 200 with the JSON-RPC error,
+ * or 403 with the scope challenge.
+ */
 export function sendToolCallRefusal(
   reply: FastifyReply,
   verdict: Extract<ToolCallVerdict, { ok: false }>,
-  resourceMetadataUrl: string,
+  where: ToolCallRefusalContext,
 ): void {
+  where.metrics.refusal(where.upstream, verdict.reason);
+  where.metrics.request(where.route, where.method, verdict.status);
   if (verdict.status === 403) {
-    refuseInsufficientScope(reply, verdict.perms ?? [], resourceMetadataUrl, verdict.body);
+    refuseInsufficientScope(reply, verdict.perms ?? [], where.resourceMetadataUrl, verdict.body);
     return;
   }
   void reply

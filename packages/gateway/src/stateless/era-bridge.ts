@@ -27,9 +27,11 @@ import { newSessionId, type UpstreamDescription, type UpstreamRpc } from './upst
 /** The era of one downstream request. */
 export type DownstreamEraName = 'legacy' | 'modern';
 
-/** Options of {@link EraBridge}. */
-export interface EraBridgeOptions {
-  readonly upstream: string;
+/**
+ * What the gateway's own MCP front ends (the era bridge of each per-upstream route, and `/mcp`)
+ * share: the upstream client, the guard, session bindings and the gateway's metrics and log.
+ */
+export interface GatewayParts {
   readonly rpc: UpstreamRpc;
   readonly guard: ToolGuard;
   readonly sessions: SessionBindingStore;
@@ -37,6 +39,11 @@ export interface EraBridgeOptions {
   readonly logger: Logger;
   readonly resourceMetadataUrl: string;
   readonly prefetch?: ToolListPrefetch | undefined;
+}
+
+/** Options of {@link EraBridge}: the shared parts, for one upstream. */
+export interface EraBridgeOptions extends GatewayParts {
+  readonly upstream: string;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -196,9 +203,13 @@ export class EraBridge {
           this.#o.prefetch,
         );
         if (!verdict.ok) {
-          this.#o.metrics.refusal(this.#o.upstream, verdict.reason);
-          this.#o.metrics.request(this.#o.upstream, 'tools/call', verdict.status);
-          sendToolCallRefusal(reply, verdict, this.#o.resourceMetadataUrl);
+          sendToolCallRefusal(reply, verdict, {
+            metrics: this.#o.metrics,
+            upstream: this.#o.upstream,
+            route: this.#o.upstream,
+            method: 'tools/call',
+            resourceMetadataUrl: this.#o.resourceMetadataUrl,
+          });
           return;
         }
       }
