@@ -39,6 +39,23 @@ const alice = caller('alice');
 const bob = caller('bob');
 const carol = caller('carol');
 
+/** A raw `initialize` of `key`'s caller on `upstreamName`'s route. */
+function initializeOn(gateway: RunningGateway, upstreamName: string, key: string) {
+  return fetch(gateway.mcpUrl(upstreamName), {
+    method: 'POST',
+    headers: { ...HEADERS, 'x-api-key': key },
+    body: initializeBody(),
+  });
+}
+
+/** A new session of `key`'s caller on `upstreamName`'s route; its id. */
+async function sessionOn(gateway: RunningGateway, upstreamName: string, key: string) {
+  const r = await initializeOn(gateway, upstreamName, key);
+  expect(r.status).toBe(200);
+  await r.text();
+  return r.headers.get('mcp-session-id')!;
+}
+
 describe('stdio limits per caller', () => {
   let gateway: RunningGateway;
   let dir: { dir: string; cleanup: () => Promise<void> };
@@ -66,20 +83,9 @@ describe('stdio limits per caller', () => {
 
   const upstream = (name: string) => gateway.app.etdiGateway!.upstreams.get(name) as StdioUpstream;
 
-  function initialize(upstreamName: string, key: string): Promise<Response> {
-    return fetch(gateway.mcpUrl(upstreamName), {
-      method: 'POST',
-      headers: { ...HEADERS, 'x-api-key': key },
-      body: initializeBody(),
-    });
-  }
-
-  async function session(upstreamName: string, key: string): Promise<string> {
-    const r = await initialize(upstreamName, key);
-    expect(r.status).toBe(200);
-    await r.text();
-    return r.headers.get('mcp-session-id')!;
-  }
+  const initialize = (upstreamName: string, key: string) =>
+    initializeOn(gateway, upstreamName, key);
+  const session = (upstreamName: string, key: string) => sessionOn(gateway, upstreamName, key);
 
   it('one caller cannot take every child: its sessions share its quota, others still get one', async () => {
     for (let i = 0; i < 3; i++) await session('pool', alice.key);
@@ -159,13 +165,7 @@ describe('stdio quotas count the sessions the gateway holds for a caller', () =>
     expect(held.pids().length).toBe(1);
     // Alice's own session on the per-upstream route: her quota is one, so the idle session the
     // gateway held for her goes, instead of a second child.
-    const r = await fetch(gateway.mcpUrl('held'), {
-      method: 'POST',
-      headers: { ...HEADERS, 'x-api-key': alice.key },
-      body: initializeBody(),
-    });
-    expect(r.status).toBe(200);
-    await r.text();
+    await sessionOn(gateway, 'held', alice.key);
     await until(() => held.pids().length === 1, "alice's held session to give way");
     expect(held.pids().length).toBe(1);
     await client.close();
